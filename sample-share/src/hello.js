@@ -1,0 +1,5 @@
+// A small script to edit.
+function greet(name) {
+  return `Hello, ${name}!`;
+}
+console.log(greet('WebDAV'));
