@@ -38,7 +38,7 @@ const common = {
 const builds = [
   {
     ...common,
-    entryPoints: ['src/extension.ts'],
+    entryPoints: ['src/extension.node.ts'],
     outfile: 'dist/extension.js',
     platform: 'node',
     format: 'cjs',
@@ -47,7 +47,7 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: ['src/extension.ts'],
+    entryPoints: ['src/extension.web.ts'],
     outfile: 'dist/web/extension.js',
     platform: 'browser',
     format: 'cjs',

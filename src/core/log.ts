@@ -1,0 +1,17 @@
+// The logger the core writes to. VS Code's LogOutputChannel satisfies it as it is; tests pass a recorder.
+// Message format: `[scope] <remotePath>: <what> (<reason>)`.
+export interface Logger {
+  trace(message: string, ...args: unknown[]): void;
+  debug(message: string, ...args: unknown[]): void;
+  info(message: string, ...args: unknown[]): void;
+  warn(message: string, ...args: unknown[]): void;
+  error(message: string | Error, ...args: unknown[]): void;
+}
+
+export const nullLogger: Logger = {
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};

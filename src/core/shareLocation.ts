@@ -1,0 +1,70 @@
+// Where a share lives: `dav://host:port/base/` ↔ `http://host:port/base/` (`davs:` ↔ `https:`).
+// A share is identified by scheme + authority + base path; several can be open at once.
+import { decodePath, encodePath, normalizePath } from './remotePath';
+
+export type ShareScheme = 'dav' | 'davs';
+
+export interface ShareLocation {
+  readonly scheme: ShareScheme;
+  /** host[:port], lower-case host. */
+  readonly authority: string;
+  /** Decoded base path of the share on the server, e.g. `/share` (root is `/`). */
+  readonly basePath: string;
+}
+
+export function shareKey(loc: ShareLocation): string {
+  return `${loc.scheme}://${loc.authority}${loc.basePath === '/' ? '/' : loc.basePath + '/'}`;
+}
+
+export function httpOrigin(loc: ShareLocation): string {
+  return `${loc.scheme === 'davs' ? 'https' : 'http'}://${loc.authority}`;
+}
+
+/** The share's base as an http(s) URL, percent-encoded, without trailing slash (`http://h:1/my%20share`). */
+export function httpBaseUrl(loc: ShareLocation): string {
+  return httpOrigin(loc) + (loc.basePath === '/' ? '' : encodePath(loc.basePath));
+}
+
+export function isShareScheme(scheme: string): scheme is ShareScheme {
+  return scheme === 'dav' || scheme === 'davs';
+}
+
+export interface ParsedShareUrl {
+  location: ShareLocation;
+  /** User name taken from the URL (`http://alice@host/`), if any. */
+  username?: string;
+  /** Password taken from the URL; the caller moves it to secret storage, it never stays in a URI. */
+  password?: string;
+}
+
+/**
+ * Parses what a person types into "Open Folder…": `http(s)://`, `dav(s)://` or `webdav(s)://` URLs,
+ * or a bare `host:port/path` (taken as http). Throws an Error whose message says what is wrong.
+ */
+export function parseShareUrl(input: string): ParsedShareUrl {
+  const text = input.trim();
+  if (!text) throw new Error('Enter the address of a WebDAV folder, e.g. https://example.com/dav/');
+  const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
+  const given = m ? m[1].toLowerCase() : 'http';
+  const scheme: ShareScheme | undefined =
+    given === 'http' || given === 'dav' || given === 'webdav'
+      ? 'dav'
+      : given === 'https' || given === 'davs' || given === 'webdavs'
+        ? 'davs'
+        : undefined;
+  if (!scheme) throw new Error(`"${given}:" is not a WebDAV address; use http://, https://, dav:// or davs://`);
+  let url: URL;
+  try {
+    url = new URL(`${scheme === 'davs' ? 'https' : 'http'}://${m ? text.slice(m[0].length) : text}`);
+  } catch {
+    throw new Error(`"${text}" is not a valid address`);
+  }
+  if (!url.hostname) throw new Error(`"${text}" has no host name`);
+  if (url.search || url.hash) throw new Error('A WebDAV folder address cannot contain "?" or "#"; percent-encode them');
+  const basePath = normalizePath(decodePath(url.pathname));
+  return {
+    location: { scheme, authority: url.host.toLowerCase(), basePath },
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+  };
+}

@@ -1,0 +1,91 @@
+// Composition root: builds the objects, registers them, pushes one disposable. Shared by the Node and
+// browser entry points, which inject what differs between the hosts.
+import * as vscode from 'vscode';
+import type { Logger } from './core/log';
+import { isShareScheme, type ShareLocation } from './core/shareLocation';
+import { normalizePath } from './core/remotePath';
+import { WebdavFileSystemProvider } from './provider/webdavFileSystemProvider';
+import { WebdavRemote, type HttpPlatform } from './remote/webdavRemote';
+import { Share } from './share/share';
+import { ShareRegistry } from './share/shareRegistry';
+import { registerCommands } from './ui/commands';
+import { CredentialStore } from './ui/credentialStore';
+import { OpenFolderCommand } from './ui/openFolderCommand';
+import { SettingsReader } from './ui/settingsReader';
+
+export interface Platform extends HttpPlatform {
+  readonly name: 'node' | 'web';
+}
+
+/** What `activate` returns: used by the integration tests, and by other extensions that open shares. */
+export interface WebdavOfflineApi {
+  readonly registry: ShareRegistry;
+}
+
+export function activateWith(context: vscode.ExtensionContext, platform: Platform): WebdavOfflineApi {
+  const output = vscode.window.createOutputChannel('WebDAV Offline', { log: true });
+  const log: Logger = output;
+  const logLevel = () => log.info(`[main] log level: ${vscode.LogLevel[output.logLevel]}`);
+  logLevel();
+  log.info(`[main] activating in the ${platform.name} extension host`);
+
+  const settings = new SettingsReader();
+  const credentials = new CredentialStore(context.secrets, context.globalState);
+  const registry = new ShareRegistry(
+    (location: ShareLocation) =>
+      new Share(location, new WebdavRemote(location, () => settings.settings, log, platform), credentials, log),
+  );
+  const addWorkspaceFolders = (folders: readonly vscode.WorkspaceFolder[]) => {
+    for (const f of folders) {
+      if (isShareScheme(f.uri.scheme)) {
+        registry.addBase({ scheme: f.uri.scheme, authority: f.uri.authority.toLowerCase(), basePath: normalizePath(f.uri.path) });
+      }
+    }
+  };
+  addWorkspaceFolders(vscode.workspace.workspaceFolders ?? []);
+
+  const provider = new WebdavFileSystemProvider(registry, log);
+  const openFolder = new OpenFolderCommand(registry, log);
+  const pickShare = async (title: string) => {
+    const shares = registry.all();
+    if (shares.length <= 1) return shares[0];
+    const pick = await vscode.window.showQuickPick(
+      shares.map(s => ({ label: s.key, share: s })),
+      { title },
+    );
+    return pick?.share;
+  };
+
+  const disposables: vscode.Disposable[] = [
+    output,
+    settings,
+    provider,
+    output.onDidChangeLogLevel(logLevel),
+    vscode.workspace.onDidChangeWorkspaceFolders(e => addWorkspaceFolders(e.added)),
+    registerCommands(
+      {
+        'webdavOffline.openFolder': (address?: string, mode?: 'open' | 'newWindow' | 'add') => openFolder.run(address, mode),
+        'webdavOffline.signIn': async () => {
+          const share = await pickShare('Sign in to which WebDAV share?');
+          if (!share) return void vscode.window.showInformationMessage('No WebDAV share is open.');
+          if (await share.signIn()) void vscode.window.showInformationMessage(`Signed in to ${share.key}.`);
+        },
+        'webdavOffline.forgetCredentials': async () => {
+          const keys = credentials.keys();
+          if (keys.length === 0) return void vscode.window.showInformationMessage('No WebDAV credentials are stored.');
+          const key = keys.length === 1 ? keys[0] : await vscode.window.showQuickPick(keys, { title: 'Forget the credentials of which share?' });
+          if (!key) return;
+          await credentials.forget(key);
+          registry.all().find(s => s.key === key)?.forgetCredentials();
+          log.info(`[auth] ${key}: credentials forgotten`);
+          void vscode.window.showInformationMessage(`Forgot the credentials of ${key}.`);
+        },
+        'webdavOffline.showLog': () => output.show(),
+      },
+      log,
+      () => output.show(),
+    ),
+  ];
+  context.subscriptions.push(new vscode.Disposable(() => vscode.Disposable.from(...disposables).dispose()));
+  return { registry };
+}

@@ -1,0 +1,134 @@
+// The FileSystemProvider for `dav:` (http) and `davs:` (https). A thin adapter: it routes each URI to
+// its share, calls the core, maps errors in one place and reports its own changes to VS Code.
+import * as vscode from 'vscode';
+import type { Logger } from '../core/log';
+import { isShareScheme } from '../core/shareLocation';
+import type { EntryType } from '../remote/remoteFs';
+import type { ResolvedPath, ShareRegistry } from '../share/shareRegistry';
+import { toFileSystemError } from './errorMapping';
+
+export const SCHEMES = ['dav', 'davs'] as const;
+
+export class WebdavFileSystemProvider implements vscode.FileSystemProvider, vscode.Disposable {
+  private readonly _onDidChangeFile = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
+  readonly onDidChangeFile = this._onDidChangeFile.event;
+  private disposables: vscode.Disposable[] = [this._onDidChangeFile];
+  private pendingEvents: vscode.FileChangeEvent[] = [];
+  private fireTimer?: ReturnType<typeof setTimeout>;
+
+  constructor(
+    private readonly registry: ShareRegistry,
+    private readonly log: Logger,
+  ) {
+    for (const scheme of SCHEMES) {
+      this.disposables.push(vscode.workspace.registerFileSystemProvider(scheme, this, { isCaseSensitive: true }));
+    }
+  }
+
+  // --- lookup
+
+  private resolve(uri: vscode.Uri): ResolvedPath {
+    if (!isShareScheme(uri.scheme)) throw vscode.FileSystemError.Unavailable(`${uri.scheme}: is not a WebDAV scheme`);
+    return this.registry.resolve(uri.scheme, uri.authority, uri.path);
+  }
+
+  private async run<T>(uri: vscode.Uri, op: (r: ResolvedPath) => Promise<T>): Promise<T> {
+    try {
+      return await op(this.resolve(uri));
+    } catch (err) {
+      throw toFileSystemError(err, uri, this.log);
+    }
+  }
+
+  // --- reading
+
+  watch(): vscode.Disposable {
+    // Remote changes are not polled yet; VS Code re-stats open files on focus. Our own changes are reported.
+    return new vscode.Disposable(() => undefined);
+  }
+
+  stat(uri: vscode.Uri): Promise<vscode.FileStat> {
+    return this.run(uri, async ({ share, path }) => {
+      const e = await share.stat(path);
+      return { type: fileType(e.type), size: e.size, mtime: e.mtime, ctime: e.ctime };
+    });
+  }
+
+  readDirectory(uri: vscode.Uri): Promise<[string, vscode.FileType][]> {
+    return this.run(uri, async ({ share, path }) =>
+      (await share.readDirectory(path)).map(([name, type]) => [name, fileType(type)] as [string, vscode.FileType]),
+    );
+  }
+
+  readFile(uri: vscode.Uri): Promise<Uint8Array> {
+    return this.run(uri, ({ share, path }) => share.readFile(path));
+  }
+
+  // --- writing
+
+  writeFile(uri: vscode.Uri, content: Uint8Array, options: { create: boolean; overwrite: boolean }): Promise<void> {
+    return this.run(uri, async ({ share, path }) => {
+      const result = await share.writeFile(path, content, options);
+      this.fireSoon({ type: result === 'created' ? vscode.FileChangeType.Created : vscode.FileChangeType.Changed, uri });
+    });
+  }
+
+  createDirectory(uri: vscode.Uri): Promise<void> {
+    return this.run(uri, async ({ share, path }) => {
+      await share.createDirectory(path);
+      this.fireSoon({ type: vscode.FileChangeType.Created, uri });
+    });
+  }
+
+  delete(uri: vscode.Uri, options: { recursive: boolean }): Promise<void> {
+    return this.run(uri, async ({ share, path }) => {
+      await share.delete(path, options);
+      this.fireSoon({ type: vscode.FileChangeType.Deleted, uri });
+    });
+  }
+
+  rename(oldUri: vscode.Uri, newUri: vscode.Uri, options: { overwrite: boolean }): Promise<void> {
+    return this.transfer('rename', oldUri, newUri, options);
+  }
+
+  copy(source: vscode.Uri, destination: vscode.Uri, options: { overwrite: boolean }): Promise<void> {
+    return this.transfer('copy', source, destination, options);
+  }
+
+  private transfer(kind: 'rename' | 'copy', from: vscode.Uri, to: vscode.Uri, options: { overwrite: boolean }): Promise<void> {
+    return this.run(from, async ({ share, path }) => {
+      const target = this.resolve(to);
+      if (target.share !== share) {
+        throw vscode.FileSystemError.NoPermissions(
+          `Cannot ${kind} between different WebDAV shares (${from.toString(true)} → ${to.toString(true)}); copy the content instead`,
+        );
+      }
+      await share[kind](path, target.path, options);
+      if (kind === 'rename') this.fireSoon({ type: vscode.FileChangeType.Deleted, uri: from });
+      this.fireSoon({ type: vscode.FileChangeType.Created, uri: to });
+    });
+  }
+
+  // --- events
+
+  private fireSoon(...events: vscode.FileChangeEvent[]): void {
+    this.pendingEvents.push(...events);
+    if (this.fireTimer) clearTimeout(this.fireTimer);
+    this.fireTimer = setTimeout(() => {
+      this.fireTimer = undefined;
+      const batch = this.pendingEvents;
+      this.pendingEvents = [];
+      this._onDidChangeFile.fire(batch);
+    }, 5);
+  }
+
+  dispose(): void {
+    if (this.fireTimer) clearTimeout(this.fireTimer);
+    this.disposables.forEach(d => d.dispose());
+    this.disposables = [];
+  }
+}
+
+function fileType(type: EntryType): vscode.FileType {
+  return type === 'directory' ? vscode.FileType.Directory : vscode.FileType.File;
+}

@@ -1,0 +1,62 @@
+// What the core needs from a server. Paths are share paths (decoded, absolute); see core/remotePath.ts.
+// Every method throws a ShareError (classified by remote/httpErrors.ts), never a raw client error.
+
+export type EntryType = 'file' | 'directory';
+
+export interface RemoteEntry {
+  readonly path: string;
+  readonly type: EntryType;
+  readonly size: number;
+  /** Last modification, ms since the epoch (servers give 1 s resolution). */
+  readonly mtime: number;
+  /** Creation time, ms; the mtime when the server has none. */
+  readonly ctime: number;
+  /** The entity tag exactly as the server's validator means it: quoted, `W/` kept; undefined when none. */
+  readonly etag?: string;
+  readonly contentType?: string;
+}
+
+export interface RemoteListing {
+  readonly self: RemoteEntry;
+  readonly children: RemoteEntry[];
+}
+
+export interface RemoteContent {
+  readonly data: Uint8Array;
+  readonly etag?: string;
+  readonly mtime?: number;
+}
+
+/** HTTP preconditions: an etag, or `*` (any current representation). */
+export interface Preconditions {
+  readonly ifMatch?: string;
+  readonly ifNoneMatch?: string;
+}
+
+export interface WriteResult {
+  /** The new validator when the server sent one with its answer (rclone, lighttpd); else undefined. */
+  readonly etag?: string;
+}
+
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface RemoteFs {
+  /** Credentials for the following requests (undefined: none). */
+  setCredentials(credentials: Credentials | undefined): void;
+  stat(path: string): Promise<RemoteEntry>;
+  /** PROPFIND Depth 1: the folder itself and its direct children. */
+  list(path: string): Promise<RemoteListing>;
+  /** GET; with `ifNoneMatch` a 304 answer yields `'not-modified'`. */
+  get(path: string, options?: { ifNoneMatch?: string }): Promise<RemoteContent | 'not-modified'>;
+  put(path: string, data: Uint8Array, preconditions?: Preconditions): Promise<WriteResult>;
+  mkcol(path: string): Promise<void>;
+  delete(path: string, preconditions?: Preconditions): Promise<void>;
+  move(from: string, to: string, options: { overwrite: boolean }): Promise<void>;
+  copy(from: string, to: string, options: { overwrite: boolean }): Promise<void>;
+  /** LOCK (exclusive write lock); returns the lock token. */
+  lock(path: string, options?: { timeoutSeconds?: number }): Promise<string>;
+  unlock(path: string, token: string): Promise<void>;
+}

@@ -1,0 +1,233 @@
+// One open share: the facade the VS Code adapters talk to. It gives the remote the exact semantics of
+// a VS Code FileSystemProvider (create/overwrite, recursive delete, rename/copy with overwrite) and owns
+// the share's authentication state. Later layers (cache, journal) slot in here.
+import { isShareError, ShareError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { basename, dirname, isEqualOrParent, normalizePath } from '../core/remotePath';
+import { shareKey, type ShareLocation } from '../core/shareLocation';
+import type { Credentials, EntryType, RemoteEntry, RemoteFs } from '../remote/remoteFs';
+import type { AuthHandler } from './auth';
+
+const MAX_PROMPTS = 3;
+
+export class Share {
+  readonly key: string;
+  private readonly ready: Promise<void>;
+  private signingIn?: Promise<boolean>;
+  /** The user cancelled a prompt: no more prompts until an explicit sign-in (a 401 never loops). */
+  private gaveUp = false;
+  private username?: string;
+
+  constructor(
+    readonly location: ShareLocation,
+    private readonly remote: RemoteFs,
+    private readonly auth: AuthHandler,
+    private readonly log: Logger,
+  ) {
+    this.key = shareKey(location);
+    this.ready = this.loadStoredCredentials();
+  }
+
+  private async loadStoredCredentials(): Promise<void> {
+    try {
+      const stored = await this.auth.stored(this.location);
+      if (stored) this.useCredentials(stored);
+    } catch (err) {
+      this.log.warn(`[auth] ${this.key}: could not read stored credentials (${(err as Error).message})`);
+    }
+  }
+
+  private useCredentials(credentials: Credentials | undefined): void {
+    this.username = credentials?.username;
+    this.remote.setCredentials(credentials);
+  }
+
+  // --- authentication
+
+  /**
+   * Signs in now (command "Sign In", or credentials typed into an address): tries `given` first, then
+   * asks. Resolves true once the server accepts a user name and password.
+   */
+  async signIn(given?: Credentials): Promise<boolean> {
+    await this.ready;
+    this.gaveUp = false;
+    return this.authenticate('required', given);
+  }
+
+  /** Drops the credentials in use (after "Forget Credentials"). */
+  forgetCredentials(): void {
+    this.useCredentials(undefined);
+  }
+
+  private authenticate(reason: 'required' | 'rejected', given?: Credentials): Promise<boolean> {
+    // concurrent 401s share one prompt
+    this.signingIn ??= this.promptUntilAccepted(reason, given).finally(() => (this.signingIn = undefined));
+    return this.signingIn;
+  }
+
+  private async promptUntilAccepted(reason: 'required' | 'rejected', given?: Credentials): Promise<boolean> {
+    for (let attempt = 0; attempt < MAX_PROMPTS && !this.gaveUp; attempt++) {
+      const credentials =
+        attempt === 0 && given ? given : await this.auth.ask(this.location, { reason, username: this.username });
+      if (!credentials) break;
+      this.useCredentials(credentials);
+      try {
+        await this.remote.stat('/');
+      } catch (err) {
+        if (isShareError(err, 'Unauthorized')) {
+          this.log.info(`[auth] ${this.key}: the server refused the user name or password of ${credentials.username}`);
+          reason = 'rejected';
+          continue;
+        }
+        // any other failure is not about the credentials; keep them and let the operation report it
+      }
+      await this.auth.save(this.location, credentials);
+      this.log.info(`[auth] ${this.key}: signed in as ${credentials.username}`);
+      return true;
+    }
+    this.gaveUp = true;
+    return false;
+  }
+
+  /** Runs one remote operation; a 401 asks for credentials once and retries once. */
+  private async call<T>(op: () => Promise<T>): Promise<T> {
+    await this.ready;
+    try {
+      return await op();
+    } catch (err) {
+      if (!isShareError(err, 'Unauthorized')) throw err;
+      if (this.gaveUp || !(await this.authenticate(this.username ? 'rejected' : 'required'))) {
+        throw new ShareError('Unauthorized', `${err.message}. Run "WebDAV: Sign In" to enter them`, {
+          cause: err,
+          status: 401,
+        });
+      }
+      return await op();
+    }
+  }
+
+  // --- provider semantics
+
+  stat(path: string): Promise<RemoteEntry> {
+    return this.call(() => this.remote.stat(path));
+  }
+
+  async readDirectory(path: string): Promise<[string, EntryType][]> {
+    const listing = await this.call(() => this.remote.list(path));
+    if (listing.self.type !== 'directory') throw new ShareError('NotADirectory', `${path}: is a file, not a folder`);
+    return listing.children.map(c => [basename(c.path), c.type]);
+  }
+
+  async readFile(path: string): Promise<Uint8Array> {
+    let content;
+    try {
+      content = await this.call(() => this.remote.get(path));
+    } catch (err) {
+      // Apache answers GET on a folder with 404
+      if (isShareError(err, 'NotFound') && (await this.typeOf(path)) === 'directory') throw isADirectory(path);
+      throw err;
+    }
+    if (content === 'not-modified') throw new ShareError('Other', `GET ${path}: unexpected 304 answer`);
+    // nephele answers GET on a folder with an empty 204
+    if (content.data.byteLength === 0 && (await this.typeOf(path)) === 'directory') throw isADirectory(path);
+    return content.data;
+  }
+
+  async writeFile(path: string, data: Uint8Array, options: { create: boolean; overwrite: boolean }): Promise<'created' | 'changed'> {
+    const existing = await this.typeOf(path);
+    if (existing === 'directory') throw isADirectory(path);
+    if (!existing && !options.create) throw new ShareError('NotFound', `${path}: does not exist`);
+    if (existing && !options.overwrite) throw new ShareError('Exists', `${path}: already exists`);
+    try {
+      // without overwrite, If-None-Match: * keeps a file created meanwhile by someone else
+      await this.call(() => this.remote.put(path, data, existing || options.overwrite ? {} : { ifNoneMatch: '*' }));
+      return existing ? 'changed' : 'created';
+    } catch (err) {
+      if (isShareError(err, 'Conflict')) throw new ShareError('Exists', `${path}: was created on the server meanwhile`, { cause: err });
+      throw await this.explainParentFailure(path, err);
+    }
+  }
+
+  async createDirectory(path: string): Promise<void> {
+    try {
+      await this.call(() => this.remote.mkcol(path));
+    } catch (err) {
+      throw await this.explainParentFailure(path, err);
+    }
+  }
+
+  async delete(path: string, options: { recursive: boolean }): Promise<void> {
+    if (!options.recursive) {
+      // WebDAV DELETE of a folder is always recursive; honour recursive: false ourselves
+      const listing = await this.call(() => this.remote.list(path)).catch(err => {
+        if (isShareError(err, 'NotFound')) throw err;
+        return undefined;
+      });
+      if (listing?.self.type === 'directory' && listing.children.length > 0) {
+        throw new ShareError('NotEmpty', `${path}: the folder is not empty`);
+      }
+    }
+    await this.call(() => this.remote.delete(path));
+  }
+
+  rename(from: string, to: string, options: { overwrite: boolean }): Promise<void> {
+    return this.transfer('move', from, to, options.overwrite);
+  }
+
+  copy(from: string, to: string, options: { overwrite: boolean }): Promise<void> {
+    return this.transfer('copy', from, to, options.overwrite);
+  }
+
+  private async transfer(kind: 'move' | 'copy', from: string, to: string, overwrite: boolean): Promise<void> {
+    const src = normalizePath(from);
+    const dst = normalizePath(to);
+    if (src === dst) {
+      if (kind === 'copy' && !overwrite) throw new ShareError('Exists', `${dst}: already exists`);
+      await this.stat(src); // a no-op for an existing item, NotFound otherwise
+      return;
+    }
+    if (isEqualOrParent(dst, src)) {
+      throw new ShareError('NoPermissions', `Cannot ${kind} ${src} into itself (${dst})`);
+    }
+    try {
+      await this.call(() => this.remote[kind](src, dst, { overwrite }));
+    } catch (err) {
+      if (isShareError(err, 'Conflict') || (isShareError(err, 'NoPermissions') && !overwrite && (await this.typeOf(dst)))) {
+        throw new ShareError('Exists', `${dst}: already exists`, { cause: err });
+      }
+      if (isShareError(err, 'NotFound') && !(await this.typeOf(src))) throw err;
+      throw await this.explainParentFailure(dst, err);
+    }
+  }
+
+  // --- helpers
+
+  /** The type of what is at `path`, or undefined when nothing is. */
+  private async typeOf(path: string): Promise<EntryType | undefined> {
+    try {
+      return (await this.stat(path)).type;
+    } catch (err) {
+      if (isShareError(err, 'NotFound')) return undefined;
+      throw err;
+    }
+  }
+
+  /** After a failed create at `path`, says precisely what is wrong with its parent, if anything. */
+  private async explainParentFailure(path: string, err: unknown): Promise<unknown> {
+    if (!isShareError(err) || !['NotFound', 'Rejected', 'NoPermissions', 'Other'].includes(err.code)) return err;
+    const parent = dirname(path);
+    let parentType: EntryType | undefined;
+    try {
+      parentType = await this.typeOf(parent);
+    } catch {
+      return err;
+    }
+    if (parentType === 'file') return new ShareError('NotADirectory', `${parent}: is a file, not a folder`, { cause: err });
+    if (!parentType) return new ShareError('NotFound', `${parent}: the parent folder does not exist`, { cause: err });
+    return err;
+  }
+}
+
+function isADirectory(path: string): ShareError {
+  return new ShareError('IsADirectory', `${path}: is a folder, not a file`);
+}

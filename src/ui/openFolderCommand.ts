@@ -1,0 +1,126 @@
+// "WebDAV: Open Folder…": asks for the address, connects (credentials only when the server answers 401),
+// then opens the share as the workspace folder or adds it to the workspace.
+import * as vscode from 'vscode';
+import { isShareError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { basename } from '../core/remotePath';
+import { parseShareUrl, shareKey, type ShareLocation } from '../core/shareLocation';
+import type { ShareRegistry } from '../share/shareRegistry';
+
+export type OpenMode = 'open' | 'newWindow' | 'add';
+
+export function shareFolderUri(location: ShareLocation): vscode.Uri {
+  return vscode.Uri.from({ scheme: location.scheme, authority: location.authority, path: location.basePath });
+}
+
+export class OpenFolderCommand {
+  constructor(
+    private readonly registry: ShareRegistry,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * `address` and `mode` let tests and other extensions skip the prompts. Resolves the folder URI
+   * once it is connected, or undefined when the user gave up.
+   */
+  async run(address?: string, mode?: OpenMode): Promise<vscode.Uri | undefined> {
+    let value = typeof address === 'string' ? address : undefined;
+    const interactive = value === undefined;
+    let lastValue = '';
+    for (;;) {
+      if (interactive) {
+        value = await vscode.window.showInputBox({
+          title: 'Open WebDAV Folder',
+          prompt: 'Address of a folder on a WebDAV server (http://, https://, dav:// or davs://)',
+          placeHolder: 'https://example.com/dav/folder/',
+          value: lastValue,
+          ignoreFocusOut: true,
+          validateInput: v => {
+            try {
+              parseShareUrl(v);
+              return undefined;
+            } catch (err) {
+              return (err as Error).message;
+            }
+          },
+        });
+        if (value === undefined) return undefined;
+        lastValue = value;
+      }
+      const parsed = parseShareUrl(value!);
+      const share = this.registry.get(parsed.location);
+      try {
+        await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Connecting to ${shareKey(parsed.location)}…` },
+          async () => {
+            if (parsed.username && parsed.password) {
+              await share.signIn({ username: parsed.username, password: parsed.password });
+            }
+            const root = await share.stat('/');
+            if (root.type !== 'directory') {
+              throw new Error(`${shareKey(parsed.location)} is a file, not a folder; enter the address of a folder`);
+            }
+          },
+        );
+      } catch (err) {
+        const message = describeConnectFailure(err, shareKey(parsed.location));
+        this.log.warn(`[open] ${message}`);
+        if (!interactive) throw new Error(message);
+        const choice = await vscode.window.showErrorMessage(message, 'Edit Address');
+        if (choice === 'Edit Address') continue;
+        return undefined;
+      }
+      const uri = shareFolderUri(parsed.location);
+      this.log.info(`[open] connected to ${shareKey(parsed.location)}`);
+      await this.open(uri, parsed.location, mode);
+      return uri;
+    }
+  }
+
+  private async open(uri: vscode.Uri, location: ShareLocation, mode: OpenMode | undefined): Promise<void> {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (folders.some(f => f.uri.toString() === uri.toString())) {
+      await vscode.commands.executeCommand('workbench.view.explorer');
+      return;
+    }
+    if (!mode) {
+      if (folders.length === 0) mode = 'open';
+      else {
+        const pick = await vscode.window.showQuickPick(
+          [
+            { label: 'Add to Workspace', mode: 'add' as const },
+            { label: 'Open in This Window', mode: 'open' as const },
+            { label: 'Open in New Window', mode: 'newWindow' as const },
+          ],
+          { title: `Open ${shareKey(location)}`, ignoreFocusOut: true },
+        );
+        if (!pick) return;
+        mode = pick.mode;
+      }
+    }
+    if (mode === 'add') {
+      const name = basename(location.basePath) || location.authority;
+      vscode.workspace.updateWorkspaceFolders(folders.length, 0, { uri, name });
+    } else {
+      await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: mode === 'newWindow' });
+    }
+  }
+}
+
+function describeConnectFailure(err: unknown, where: string): string {
+  if (!isShareError(err)) return (err as Error)?.message ?? String(err);
+  switch (err.code) {
+    case 'NotFound':
+      return `There is no folder at ${where} on the server (404). Check the path.`;
+    case 'Unauthorized':
+      return `Could not sign in to ${where}: the server did not accept the user name and password.`;
+    case 'NoPermissions':
+      return `The server does not allow access to ${where} (403).`;
+    case 'Unavailable':
+      return `Cannot reach ${where}: ${err.message.replace(/^[A-Z]+ [^:]*: /, '')}.`;
+    case 'Rejected':
+      return `${where} does not look like a WebDAV folder: ${err.message.replace(/^[A-Z]+ [^:]*: /, '')}.`;
+    default:
+      return `Could not open ${where}: ${err.message}`;
+  }
+}
