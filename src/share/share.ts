@@ -17,6 +17,8 @@ export class Share {
   /** The user cancelled a prompt: no more prompts until an explicit sign-in (a 401 never loops). */
   private gaveUp = false;
   private username?: string;
+  /** Bumped whenever the credentials change, so a 401 answered to old credentials just retries. */
+  private generation = 0;
 
   constructor(
     readonly location: ShareLocation,
@@ -39,6 +41,7 @@ export class Share {
 
   private useCredentials(credentials: Credentials | undefined): void {
     this.username = credentials?.username;
+    this.generation++;
     this.remote.setCredentials(credentials);
   }
 
@@ -92,10 +95,12 @@ export class Share {
   /** Runs one remote operation; a 401 asks for credentials once and retries once. */
   private async call<T>(op: () => Promise<T>): Promise<T> {
     await this.ready;
+    const generation = this.generation;
     try {
       return await op();
     } catch (err) {
       if (!isShareError(err, 'Unauthorized')) throw err;
+      if (this.generation !== generation && !this.signingIn) return await op(); // signed in meanwhile
       if (this.gaveUp || !(await this.authenticate(this.username ? 'rejected' : 'required'))) {
         throw new ShareError('Unauthorized', `${err.message}. Run "WebDAV: Sign In" to enter them`, {
           cause: err,
@@ -208,13 +213,17 @@ export class Share {
       return (await this.stat(path)).type;
     } catch (err) {
       if (isShareError(err, 'NotFound')) return undefined;
+      // Apache answers PROPFIND below a file with 400
+      if (isShareError(err, 'Rejected') && path !== '/') throw await this.explainParentFailure(path, err);
       throw err;
     }
   }
 
   /** After a failed create at `path`, says precisely what is wrong with its parent, if anything. */
   private async explainParentFailure(path: string, err: unknown): Promise<unknown> {
-    if (!isShareError(err) || !['NotFound', 'Rejected', 'NoPermissions', 'Other'].includes(err.code)) return err;
+    // servers disagree on how to say it: 409 (most), 400 (Apache below a file), 403 (nephele), 500 (Apache MOVE)
+    const vague = ['NotFound', 'Rejected', 'NoPermissions', 'Other'].includes((err as ShareError)?.code) || (err as ShareError)?.status === 500;
+    if (!isShareError(err) || !vague) return err;
     const parent = dirname(path);
     let parentType: EntryType | undefined;
     try {
