@@ -1,0 +1,59 @@
+// The layering rules of the code base, checked on the sources: the core never imports `vscode`, and
+// imports only point downward (extension → ui, provider → share → offline, cache → remote → core).
+import * as assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const SRC = join(__dirname, '..', '..', '..', 'src');
+const LAYER_ORDER = ['core', 'remote', 'cache', 'offline', 'share', 'provider', 'ui'];
+/** What each layer may import (besides itself and npm packages). */
+const ALLOWED: Record<string, string[]> = {
+  core: [],
+  remote: ['core'],
+  cache: ['core', 'remote'],
+  offline: ['core', 'remote'],
+  share: ['core', 'remote', 'cache', 'offline'],
+  provider: ['core', 'remote', 'share'],
+  ui: ['core', 'remote', 'share', 'provider'],
+};
+const NO_VSCODE = ['core', 'remote', 'cache', 'offline', 'share'];
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap(name => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]|require\(['"]([^'"]+)['"]\)|import\(['"]([^'"]+)['"]\)/gm)].map(
+    m => m[1] ?? m[2] ?? m[3],
+  );
+}
+
+suite('architecture', () => {
+  const files = sources(SRC);
+
+  test('the sources are found', () => {
+    assert.ok(files.length > 10, `found ${files.length} files under ${SRC}`);
+  });
+
+  test(`${NO_VSCODE.join(', ')} never import vscode`, () => {
+    const offenders = files.filter(f => NO_VSCODE.includes(relative(SRC, f).split(/[\\/]/)[0]) && imports(f).includes('vscode'));
+    assert.deepEqual(offenders.map(f => relative(SRC, f)), []);
+  });
+
+  test('imports point downward only', () => {
+    const wrong: string[] = [];
+    for (const f of files) {
+      const layer = relative(SRC, f).split(/[\\/]/)[0];
+      if (!LAYER_ORDER.includes(layer)) continue;
+      for (const spec of imports(f).filter(s => s.startsWith('.'))) {
+        const target = relative(SRC, join(f, '..', spec)).split(/[\\/]/)[0];
+        if (target !== layer && !ALLOWED[layer].includes(target)) wrong.push(`${relative(SRC, f)} → ${spec}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+});
