@@ -1,0 +1,26 @@
+// What the cache persists about one item: the share's ONE index is a set of these, keyed by path.
+// Live state (freshness, downloads in flight) is kept apart, in memory.
+import type { EntryType } from '../remote/remoteFs';
+
+export type EntryState = 'clean' | 'dirty' | 'conflict';
+
+export interface CacheEntry {
+  /** Share path (decoded, absolute). The key. */
+  readonly path: string;
+  readonly type: EntryType;
+  readonly size: number;
+  readonly mtime: number;
+  readonly ctime: number;
+  /** The server's validator; undefined when the server gives none (then mtime + size is the fingerprint). */
+  readonly etag?: string;
+  /** SHA-256 (hex) of the cached content. Content and validator are always written together. Files only. */
+  readonly blob?: string;
+  /** Names of the children when the folder's listing is cached (folders only). */
+  readonly children?: readonly string[];
+  /** Last read or write through the cache, ms since the epoch (LRU order). */
+  readonly lastAccess: number;
+  /** Pinned by the user ("Keep Available Offline"); what lies below inherits it. */
+  readonly pinned?: boolean;
+  /** clean unless changed offline (dirty) or in conflict; only clean items may be culled. */
+  readonly state?: EntryState;
+}
