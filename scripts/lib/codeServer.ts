@@ -18,6 +18,8 @@ export interface CodeServerOptions {
   extensionTestsPath?: string;
   /** Keep settings between runs in this folder; default: a fresh folder removed on stop(). */
   userDataDir?: string;
+  /** User settings (settings.json) for this instance, e.g. { 'files.autoSave': 'off' }. */
+  settings?: Record<string, unknown>;
   /** Time to wait for /healthz. */
   startTimeoutMs?: number;
 }
@@ -59,6 +61,10 @@ export async function startCodeServer(o: CodeServerOptions): Promise<CodeServer>
   if (!existsSync(config)) writeFileSync(config, 'auth: none\ncert: false\n');
   const userDataDir = o.userDataDir ?? mkdtempSync(join(p.csData, 'user-'));
   const logFile = join(p.logs, `code-server-${port}.log`);
+  if (o.settings) {
+    mkdirSync(join(userDataDir, 'User'), { recursive: true });
+    writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(o.settings, null, 2) + '\n');
+  }
 
   const env: NodeJS.ProcessEnv = { ...process.env };
   // A VS Code terminal's variables would make code-server talk to that VS Code instead.
