@@ -13,8 +13,16 @@ export interface CacheEntry {
   readonly ctime: number;
   /** The server's validator; undefined when the server gives none (then mtime + size is the fingerprint). */
   readonly etag?: string;
-  /** SHA-256 (hex) of the cached content. Content and validator are always written together. Files only. */
+  /** SHA-256 (hex) of the cached content. Files only. */
   readonly blob?: string;
+  /**
+   * The validator of the cached content, written together with `blob`: the etag the server sent with
+   * these bytes, and their mtime and size. The content is current while it matches the entry's own
+   * validator (etag, else mtime + size), so old bytes are never served under a newer etag.
+   */
+  readonly blobEtag?: string;
+  readonly blobMtime?: number;
+  readonly blobSize?: number;
   /** Names of the children when the folder's listing is cached (folders only). */
   readonly children?: readonly string[];
   /** Last read or write through the cache, ms since the epoch (LRU order). */

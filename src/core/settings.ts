@@ -5,9 +5,30 @@ export interface Settings {
   readonly requestTimeoutMs: number;
   /** Timeout of one whole-file transfer (GET, PUT), ms. */
   readonly transferTimeoutMs: number;
+  /** The persistent cache is used (false: live mode, every stat and read goes to the server). */
+  readonly cacheEnabled: boolean;
+  /** Share addresses (`dav://host:port/base/`) that run in live mode although the cache is on. */
+  readonly liveShares: readonly string[];
+  /** How long a validated item is trusted without asking the server again (like NFS attribute caching), ms. */
+  readonly freshnessMs: number;
+  /** Upper bound of cached content per share, bytes. */
+  readonly maxCacheBytes: number;
+  /** Clean, unpinned content is culled least-recently-used first when over the limit. */
+  readonly cullingEnabled: boolean;
+  /** Downloads run in parallel when pinning. */
+  readonly parallelDownloads: number;
+  /** Interval of the remote-change poll of watched folders, ms (0: no polling). */
+  readonly pollIntervalMs: number;
 }
 
 export const DEFAULTS: Settings = Object.freeze({
   requestTimeoutMs: 30_000,
   transferTimeoutMs: 300_000,
+  cacheEnabled: true,
+  liveShares: [],
+  freshnessMs: 5_000,
+  maxCacheBytes: 1024 * 1024 * 1024,
+  cullingEnabled: true,
+  parallelDownloads: 4,
+  pollIntervalMs: 15_000,
 });

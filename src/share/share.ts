@@ -1,18 +1,34 @@
 // One open share: the facade the VS Code adapters talk to. It gives the remote the exact semantics of
 // a VS Code FileSystemProvider (create/overwrite, recursive delete, rename/copy with overwrite) and owns
 // the share's authentication state. Later layers (cache, journal) slot in here.
+import type { CacheFull, CacheUsage, RemoteChange } from '../cache/cachingRemote';
+import type { PinProgress, PinResult } from '../cache/pinner';
 import { isShareError, ShareError } from '../core/errors';
+import { Emitter, toDisposable, type IDisposable } from '../core/events';
 import type { Logger } from '../core/log';
 import { basename, dirname, isEqualOrParent, normalizePath } from '../core/remotePath';
 import { shareKey, type ShareLocation } from '../core/shareLocation';
 import type { Credentials, EntryType, RemoteEntry, RemoteFs } from '../remote/remoteFs';
 import type { AuthHandler } from './auth';
+import type { OpenShareCache, ShareCache } from './shareCache';
 
 const MAX_PROMPTS = 3;
 
 export class Share {
   readonly key: string;
   private readonly ready: Promise<void>;
+  /** What operations go through: the caching remote, or the server itself in live mode. */
+  private fs: RemoteFs;
+  private cache?: ShareCache;
+  private readonly disposables: IDisposable[] = [];
+  private readonly _onDidChangeRemote = new Emitter<RemoteChange[]>();
+  /** Changes others made on the server, found by validation or polling. */
+  readonly onDidChangeRemote = this._onDidChangeRemote.event;
+  private readonly _onDidChangeCacheState = new Emitter<string[]>();
+  /** Paths whose cache state changed (content cached or dropped, pinned or not). */
+  readonly onDidChangeCacheState = this._onDidChangeCacheState.event;
+  private readonly _onDidBecomeFull = new Emitter<CacheFull>();
+  readonly onDidBecomeFull = this._onDidBecomeFull.event;
   private signingIn?: Promise<boolean>;
   /** The user cancelled a prompt: no more prompts until an explicit sign-in (a 401 never loops). */
   private gaveUp = false;
@@ -25,9 +41,26 @@ export class Share {
     private readonly remote: RemoteFs,
     private readonly auth: AuthHandler,
     private readonly log: Logger,
+    openCache?: OpenShareCache,
   ) {
     this.key = shareKey(location);
-    this.ready = this.loadStoredCredentials();
+    this.fs = remote;
+    this.ready = Promise.all([this.loadStoredCredentials(), openCache && this.openCache(openCache)]).then(() => undefined);
+  }
+
+  private async openCache(open: OpenShareCache): Promise<void> {
+    try {
+      const cache = await open(this.remote);
+      if (!cache) return;
+      this.cache = cache;
+      this.fs = cache.remote;
+      cache.remote.onDidChangeRemote(e => this._onDidChangeRemote.fire(e), undefined, this.disposables);
+      cache.remote.onDidChangeCacheState(e => this._onDidChangeCacheState.fire(e), undefined, this.disposables);
+      cache.remote.onDidBecomeFull(e => this._onDidBecomeFull.fire(e), undefined, this.disposables);
+    } catch (err) {
+      // without a cache the share still works, live
+      this.log.error(`[cache] ${this.key}: cannot open the cache, working without it (${(err as Error).message})`);
+    }
   }
 
   private async loadStoredCredentials(): Promise<void> {
@@ -75,7 +108,7 @@ export class Share {
       if (!credentials) break;
       this.useCredentials(credentials);
       try {
-        await this.remote.stat('/');
+        await this.remote.stat('/'); // the server itself, never the cache
       } catch (err) {
         if (isShareError(err, 'Unauthorized')) {
           this.log.info(`[auth] ${this.key}: the server refused the user name or password of ${credentials.username}`);
@@ -114,11 +147,11 @@ export class Share {
   // --- provider semantics
 
   stat(path: string): Promise<RemoteEntry> {
-    return this.call(() => this.remote.stat(path));
+    return this.call(() => this.fs.stat(path));
   }
 
   async readDirectory(path: string): Promise<[string, EntryType][]> {
-    const listing = await this.call(() => this.remote.list(path));
+    const listing = await this.call(() => this.fs.list(path));
     if (listing.self.type !== 'directory') throw new ShareError('NotADirectory', `${path}: is a file, not a folder`);
     return listing.children.map(c => [basename(c.path), c.type]);
   }
@@ -126,7 +159,7 @@ export class Share {
   async readFile(path: string): Promise<Uint8Array> {
     let content;
     try {
-      content = await this.call(() => this.remote.get(path));
+      content = await this.call(() => this.fs.get(path));
     } catch (err) {
       // Apache answers GET on a folder with 404
       if (isShareError(err, 'NotFound') && (await this.typeOf(path)) === 'directory') throw isADirectory(path);
@@ -145,7 +178,7 @@ export class Share {
     if (existing && !options.overwrite) throw new ShareError('Exists', `${path}: already exists`);
     try {
       // without overwrite, If-None-Match: * keeps a file created meanwhile by someone else
-      await this.call(() => this.remote.put(path, data, existing || options.overwrite ? {} : { ifNoneMatch: '*' }));
+      await this.call(() => this.fs.put(path, data, existing || options.overwrite ? {} : { ifNoneMatch: '*' }));
       return existing ? 'changed' : 'created';
     } catch (err) {
       if (isShareError(err, 'Conflict')) throw new ShareError('Exists', `${path}: was created on the server meanwhile`, { cause: err });
@@ -155,7 +188,7 @@ export class Share {
 
   async createDirectory(path: string): Promise<void> {
     try {
-      await this.call(() => this.remote.mkcol(path));
+      await this.call(() => this.fs.mkcol(path));
     } catch (err) {
       throw await this.explainParentFailure(path, err);
     }
@@ -164,7 +197,7 @@ export class Share {
   async delete(path: string, options: { recursive: boolean }): Promise<void> {
     if (!options.recursive) {
       // WebDAV DELETE of a folder is always recursive; honour recursive: false ourselves
-      const listing = await this.call(() => this.remote.list(path)).catch(err => {
+      const listing = await this.call(() => this.fs.list(path)).catch(err => {
         if (isShareError(err, 'NotFound')) throw err;
         return undefined;
       });
@@ -172,7 +205,7 @@ export class Share {
         throw new ShareError('NotEmpty', `${path}: the folder is not empty`);
       }
     }
-    await this.call(() => this.remote.delete(path));
+    await this.call(() => this.fs.delete(path));
   }
 
   rename(from: string, to: string, options: { overwrite: boolean }): Promise<void> {
@@ -195,7 +228,7 @@ export class Share {
       throw new ShareError('NoPermissions', `Cannot ${kind} ${src} into itself (${dst})`);
     }
     try {
-      await this.call(() => this.remote[kind](src, dst, { overwrite }));
+      await this.call(() => this.fs[kind](src, dst, { overwrite }));
     } catch (err) {
       if (isShareError(err, 'Conflict') || (isShareError(err, 'NoPermissions') && !overwrite && (await this.typeOf(dst)))) {
         throw new ShareError('Exists', `${dst}: already exists`, { cause: err });
@@ -203,6 +236,65 @@ export class Share {
       if (isShareError(err, 'NotFound') && !(await this.typeOf(src))) throw err;
       throw await this.explainParentFailure(dst, err);
     }
+  }
+
+  // --- cache
+
+  /** Whether this share has a cache (false in live mode). */
+  async hasCache(): Promise<boolean> {
+    await this.ready;
+    return !!this.cache;
+  }
+
+  private async requireCache(what: string): Promise<ShareCache> {
+    await this.ready;
+    if (!this.cache) throw new ShareError('NoPermissions', `${this.key}: ${what} needs the cache, which is off for this share (live mode)`);
+    return this.cache;
+  }
+
+  /** "Keep Available Offline": pins `path` and downloads everything below it. */
+  async pin(path: string, onProgress?: (p: PinProgress) => void, signal?: AbortSignal): Promise<PinResult> {
+    const cache = await this.requireCache('keeping files available offline');
+    return this.call(() => cache.pinner.pin(path, onProgress, signal));
+  }
+
+  /** "Free Up Space": unpins `path` and drops the cached content below it; resolves with the bytes freed. */
+  async freeUpSpace(path: string): Promise<number> {
+    return (await this.requireCache('freeing up space')).pinner.freeUpSpace(path);
+  }
+
+  async usage(): Promise<CacheUsage | undefined> {
+    await this.ready;
+    return this.cache?.remote.usage();
+  }
+
+  /** Cache state of one path, for decorations: undefined in live mode or when nothing is known. */
+  cacheState(path: string): { pinned: boolean; cached: boolean } | undefined {
+    const c = this.cache?.remote;
+    if (!c || !c.index.get(path)) return undefined;
+    return { pinned: c.isPinned(path), cached: c.hasContent(path) };
+  }
+
+  /** Polls `path` for changes made by others (FileSystemProvider.watch). */
+  watch(path: string, recursive: boolean): IDisposable {
+    let watch: IDisposable | undefined;
+    let disposed = false;
+    void this.ready.then(() => {
+      if (!disposed && this.cache) watch = this.cache.poller.watch(path, recursive);
+    });
+    return toDisposable(() => {
+      disposed = true;
+      watch?.dispose();
+    });
+  }
+
+  async dispose(): Promise<void> {
+    await this.ready;
+    this.disposables.forEach(d => d.dispose());
+    this._onDidChangeRemote.dispose();
+    this._onDidChangeCacheState.dispose();
+    this._onDidBecomeFull.dispose();
+    await this.cache?.dispose();
   }
 
   // --- helpers

@@ -6,8 +6,13 @@ export const SECTION = 'webdavOffline';
 
 export class SettingsReader implements vscode.Disposable {
   private current: Settings = read();
+  private readonly _onDidChange = new vscode.EventEmitter<Settings>();
+  readonly onDidChange = this._onDidChange.event;
   private readonly subscription = vscode.workspace.onDidChangeConfiguration(e => {
-    if (e.affectsConfiguration(SECTION)) this.current = read();
+    if (e.affectsConfiguration(SECTION)) {
+      this.current = read();
+      this._onDidChange.fire(this.current);
+    }
   });
 
   get settings(): Settings {
@@ -16,14 +21,25 @@ export class SettingsReader implements vscode.Disposable {
 
   dispose(): void {
     this.subscription.dispose();
+    this._onDidChange.dispose();
   }
 }
 
 function read(): Settings {
   const c = vscode.workspace.getConfiguration(SECTION);
-  const seconds = (key: string, fallbackMs: number) => Math.max(1, c.get<number>(key, fallbackMs / 1000)) * 1000;
+  const num = (key: string, fallback: number, min: number) => {
+    const v = c.get<number>(key, fallback);
+    return typeof v === 'number' && Number.isFinite(v) ? Math.max(min, v) : fallback;
+  };
   return Object.freeze({
-    requestTimeoutMs: seconds('requestTimeout', DEFAULTS.requestTimeoutMs),
-    transferTimeoutMs: seconds('transferTimeout', DEFAULTS.transferTimeoutMs),
+    requestTimeoutMs: num('requestTimeout', DEFAULTS.requestTimeoutMs / 1000, 1) * 1000,
+    transferTimeoutMs: num('transferTimeout', DEFAULTS.transferTimeoutMs / 1000, 1) * 1000,
+    cacheEnabled: c.get<boolean>('cache.enabled', DEFAULTS.cacheEnabled),
+    liveShares: c.get<string[]>('cache.liveShares', [...DEFAULTS.liveShares]),
+    freshnessMs: num('cache.freshness', DEFAULTS.freshnessMs / 1000, 0) * 1000,
+    maxCacheBytes: num('cache.maxSize', DEFAULTS.maxCacheBytes / 2 ** 20, 1) * 2 ** 20,
+    cullingEnabled: c.get<boolean>('cache.culling', DEFAULTS.cullingEnabled),
+    parallelDownloads: Math.round(num('cache.parallelDownloads', DEFAULTS.parallelDownloads, 1)),
+    pollIntervalMs: num('watch.pollInterval', DEFAULTS.pollIntervalMs / 1000, 0) * 1000,
   });
 }

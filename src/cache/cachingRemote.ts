@@ -1,0 +1,554 @@
+// The persistent cache as a RemoteFs decorator: reads go through it, writes go to the server and then
+// into it with their new validator. The share's provider semantics (share/share.ts) run on top unchanged.
+//
+// Coherency rules (each has a test in test/conformance/cache.test.ts):
+// - content and the validator it was fetched with are stored together (blob + blobEtag/blobMtime/
+//   blobSize); content is served only while that validator matches the entry's current one, so old
+//   bytes are never served under a newer etag;
+// - an item validated less than `freshnessMs` ago is served without a request; after that a file is
+//   revalidated with a conditional GET (If-None-Match → 304), or by PROPFIND where there is no etag;
+// - etags compare weakly (Apache gives `W/"…"` for a second after a write, then the strong form);
+// - when the server cannot be reached, what is cached is served (stale-if-error); a 404 forgets.
+import { isShareError, ShareError } from '../core/errors';
+import { Emitter, type IDisposable } from '../core/events';
+import type { Logger } from '../core/log';
+import { basename, dirname, joinPath, relativeTo } from '../core/remotePath';
+import type { Settings } from '../core/settings';
+import type {
+  Credentials,
+  Preconditions,
+  RemoteContent,
+  RemoteEntry,
+  RemoteFs,
+  RemoteListing,
+  WriteResult,
+} from '../remote/remoteFs';
+import type { CacheEntry } from './cacheEntry';
+import type { CacheIndex } from './cacheIndex';
+import { planCull } from './eviction';
+
+export type RemoteChangeType = 'created' | 'changed' | 'deleted';
+
+export interface RemoteChange {
+  readonly type: RemoteChangeType;
+  readonly path: string;
+}
+
+export interface CacheFull {
+  /** Bytes that may never be culled (pinned, dirty, conflicted). */
+  readonly keptBytes: number;
+  readonly limitBytes: number;
+}
+
+const CULL_DELAY_MS = 500;
+
+export function weakEtagEquals(a: string | undefined, b: string | undefined): boolean {
+  return !!a && !!b && a.replace(/^W\//i, '') === b.replace(/^W\//i, '');
+}
+
+/** True when the cached bytes belong to the entry's current validator. */
+export function hasValidContent(e: CacheEntry | undefined): boolean {
+  if (!e?.blob) return false;
+  if (e.etag && e.blobEtag) return weakEtagEquals(e.etag, e.blobEtag);
+  return e.blobMtime === e.mtime && e.blobSize === e.size;
+}
+
+export class CachingRemote implements RemoteFs, IDisposable {
+  /** When each path was last validated against the server (live state, not persisted). */
+  private readonly checked = new Map<string, number>();
+  private cullTimer?: ReturnType<typeof setTimeout>;
+  private wasFull = false;
+
+  /** Changes made on the server by others, found while validating (for watchers). */
+  private readonly _onDidChangeRemote = new Emitter<RemoteChange[]>();
+  readonly onDidChangeRemote = this._onDidChangeRemote.event;
+  /** Paths whose cache state (content, pin) changed (for decorations). */
+  private readonly _onDidChangeCacheState = new Emitter<string[]>();
+  readonly onDidChangeCacheState = this._onDidChangeCacheState.event;
+  /** Files below a pinned folder that need (new) content. */
+  private readonly _onDidNeedPinnedContent = new Emitter<string[]>();
+  readonly onDidNeedPinnedContent = this._onDidNeedPinnedContent.event;
+  /** What must never be culled exceeds the limit (fired when that starts being true). */
+  private readonly _onDidBecomeFull = new Emitter<CacheFull>();
+  readonly onDidBecomeFull = this._onDidBecomeFull.event;
+
+  constructor(
+    private readonly remote: RemoteFs,
+    readonly index: CacheIndex,
+    private readonly settings: () => Settings,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  setCredentials(credentials: Credentials | undefined): void {
+    this.remote.setCredentials(credentials);
+  }
+
+  // --- freshness
+
+  private isFresh(path: string): boolean {
+    const t = this.checked.get(path);
+    return t !== undefined && this.now() - t < this.settings().freshnessMs;
+  }
+
+  /** Forgets that `path` was validated, so the next access asks the server. */
+  invalidate(path: string): void {
+    this.checked.delete(path);
+  }
+
+  // --- reading
+
+  async stat(path: string): Promise<RemoteEntry> {
+    const cached = this.index.get(path);
+    if (cached && this.isFresh(path)) return toRemoteEntry(cached);
+    if (!cached && this.listedAbsent(path, true)) throw notFound(path, 'not in the folder listing');
+    try {
+      const entry = await this.remote.stat(path);
+      this.record(entry);
+      this.checked.set(path, this.now());
+      return entry;
+    } catch (err) {
+      if (isShareError(err, 'NotFound')) this.forget(path, 'deleted on the server');
+      else if (isShareError(err, 'Unavailable')) {
+        if (cached) return toRemoteEntry(cached);
+        if (this.listedAbsent(path, false)) throw notFound(path, 'not in the last folder listing');
+      }
+      throw err;
+    }
+  }
+
+  async list(path: string): Promise<RemoteListing> {
+    const cached = this.index.get(path);
+    if (cached?.children && this.isFresh(path)) return this.cachedListing(cached);
+    try {
+      return await this.refreshListing(path);
+    } catch (err) {
+      if (isShareError(err, 'Unavailable') && cached?.children) return this.cachedListing(cached);
+      throw err;
+    }
+  }
+
+  /** Lists `path` on the server, records what changed and reports it. */
+  async refreshListing(path: string): Promise<RemoteListing> {
+    try {
+      const listing = await this.remote.list(path);
+      this.recordListing(listing);
+      return listing;
+    } catch (err) {
+      if (isShareError(err, 'NotFound')) this.forget(path, 'deleted on the server');
+      throw err;
+    }
+  }
+
+  async get(path: string, options: { ifNoneMatch?: string } = {}): Promise<RemoteContent | 'not-modified'> {
+    if (options.ifNoneMatch) return this.remote.get(path, options); // a caller's own revalidation
+    const cached = this.index.get(path);
+    if (cached?.type === 'directory') throw new ShareError('IsADirectory', `${path}: is a folder, not a file`);
+    if (cached && hasValidContent(cached) && this.isFresh(path)) {
+      const data = await this.readBlob(cached);
+      if (data) return this.served(cached, data);
+    }
+    try {
+      if (cached && hasValidContent(cached)) {
+        const validator = cached.blobEtag ?? cached.etag;
+        if (validator) {
+          const answer = await this.remote.get(path, { ifNoneMatch: validator });
+          if (answer === 'not-modified') {
+            this.checked.set(path, this.now());
+            const data = await this.readBlob(cached);
+            if (data) return this.served(cached, data);
+            return this.fetch(path);
+          }
+          return this.store(path, answer);
+        }
+        // no etag anywhere: revalidate by mtime + size
+        this.record(await this.remote.stat(path));
+        this.checked.set(path, this.now());
+        const current = this.index.get(path);
+        if (current && hasValidContent(current)) {
+          const data = await this.readBlob(current);
+          if (data) return this.served(current, data);
+        }
+      }
+      return await this.fetch(path);
+    } catch (err) {
+      if (isShareError(err, 'NotFound')) this.forget(path, 'deleted on the server');
+      else if (isShareError(err, 'Unavailable') && cached && hasValidContent(cached)) {
+        const data = await this.readBlob(cached);
+        if (data) {
+          this.log.debug(`[cache] ${path}: served from the cache, the server is unreachable`);
+          return this.served(cached, data);
+        }
+      }
+      throw err;
+    }
+  }
+
+  private async fetch(path: string): Promise<RemoteContent> {
+    const answer = await this.remote.get(path);
+    if (answer === 'not-modified') throw new ShareError('Other', `GET ${path}: unexpected 304 answer`);
+    return this.store(path, answer);
+  }
+
+  // --- writing (to the server first, then into the cache)
+
+  async put(path: string, data: Uint8Array, preconditions?: Preconditions): Promise<WriteResult> {
+    let result: WriteResult;
+    try {
+      result = await this.remote.put(path, data, preconditions);
+    } catch (err) {
+      this.invalidate(path);
+      throw err;
+    }
+    // The validator of what we wrote: from the answer (rclone, lighttpd), else a re-stat. If the re-stat
+    // shows another size, someone else wrote meanwhile: keep the metadata, not our bytes.
+    let meta: RemoteEntry | undefined;
+    if (!result.etag) meta = await this.remote.stat(path).catch(() => undefined);
+    const now = this.now();
+    const prev = this.index.get(path);
+    const base = {
+      path,
+      type: 'file' as const,
+      size: meta?.size ?? data.byteLength,
+      mtime: meta?.mtime ?? now,
+      ctime: meta?.ctime ?? prev?.ctime ?? now,
+      etag: result.etag ?? meta?.etag,
+      lastAccess: now,
+      pinned: prev?.pinned,
+      state: prev?.state,
+    };
+    if (result.etag || meta?.size === data.byteLength) {
+      await this.index.writeContent(async () => {
+        const hash = await this.index.store.putBlob(data);
+        this.index.set({ ...base, blob: hash, blobEtag: base.etag, blobMtime: base.mtime, blobSize: data.byteLength });
+      });
+      this.checked.set(path, now);
+    } else {
+      this.index.set(base);
+      this.invalidate(path);
+    }
+    this.addToParent(path);
+    this.invalidate(dirname(path));
+    this._onDidChangeCacheState.fire([path]);
+    this.scheduleCull();
+    return result;
+  }
+
+  async mkcol(path: string): Promise<void> {
+    await this.remote.mkcol(path);
+    const now = this.now();
+    this.index.set({ path, type: 'directory', size: 0, mtime: now, ctime: now, children: [], lastAccess: now });
+    this.addToParent(path);
+    this.invalidate(dirname(path));
+  }
+
+  async delete(path: string, preconditions?: Preconditions): Promise<void> {
+    await this.remote.delete(path, preconditions);
+    this.forget(path, 'deleted');
+    this.invalidate(dirname(path));
+  }
+
+  async move(from: string, to: string, options: { overwrite: boolean }): Promise<void> {
+    await this.remote.move(from, to, options);
+    this.forget(to, 'replaced by a move');
+    for (const e of this.index.subtree(from)) {
+      const path = joinPath(to, relativeTo(e.path, from)!);
+      this.index.delete(e.path);
+      this.index.set({ ...e, path });
+      this.invalidate(e.path);
+      this.invalidate(path);
+    }
+    this.removeFromParent(from);
+    this.addToParent(to);
+    this.invalidate(dirname(from));
+    this.invalidate(dirname(to));
+    this._onDidChangeCacheState.fire([from, to]);
+  }
+
+  async copy(from: string, to: string, options: { overwrite: boolean }): Promise<void> {
+    await this.remote.copy(from, to, options);
+    this.forget(to, 'replaced by a copy');
+    this.invalidate(dirname(to));
+  }
+
+  lock(path: string, options?: { timeoutSeconds?: number }): Promise<string> {
+    return this.remote.lock(path, options);
+  }
+
+  unlock(path: string, token: string): Promise<void> {
+    return this.remote.unlock(path, token);
+  }
+
+  // --- pins and content management (used by the pinning commands)
+
+  /** Pinned itself or below a pinned folder. */
+  isPinned(path: string): boolean {
+    for (let p = path; ; p = dirname(p)) {
+      if (this.index.get(p)?.pinned) return true;
+      if (p === '/') return false;
+    }
+  }
+
+  hasContent(path: string): boolean {
+    return hasValidContent(this.index.get(path));
+  }
+
+  setPinned(path: string, pinned: boolean): void {
+    const e = this.index.get(path);
+    if (!e) throw notFound(path, 'not in the cache');
+    this.index.set({ ...e, pinned: pinned || undefined });
+    this._onDidChangeCacheState.fire(this.index.subtree(path).map(x => x.path));
+  }
+
+  /** Drops the content of clean items at and below `path` ("Free Up Space"); returns the bytes freed. */
+  async dropContent(path: string, reason: string): Promise<number> {
+    let freed = 0;
+    const changed: string[] = [];
+    for (const e of this.index.subtree(path)) {
+      if (!e.blob || (e.state ?? 'clean') !== 'clean') continue;
+      freed += e.blobSize ?? e.size;
+      this.index.set(withoutContent(e));
+      changed.push(e.path);
+    }
+    if (changed.length) this.log.info(`[cache] ${path}: dropped the content of ${changed.length} files (${reason})`);
+    await this.index.collectGarbage();
+    this._onDidChangeCacheState.fire(changed);
+    return freed;
+  }
+
+  usage(): CacheUsage {
+    const plan = planCull(this.index.all(), this.settings().maxCacheBytes, e => this.isPinned(e.path));
+    let files = 0;
+    let pinnedFiles = 0;
+    for (const e of this.index.all()) {
+      if (!e.blob) continue;
+      files++;
+      if (this.isPinned(e.path)) pinnedFiles++;
+    }
+    return {
+      entries: this.index.size,
+      files,
+      bytes: plan.totalBytes,
+      pinnedFiles,
+      keptBytes: plan.keptBytes,
+      limitBytes: this.settings().maxCacheBytes,
+    };
+  }
+
+  /** Culls now (normally scheduled after content is added). */
+  async cull(): Promise<void> {
+    const s = this.settings();
+    const plan = planCull(this.index.all(), s.maxCacheBytes, e => this.isPinned(e.path));
+    if (plan.full && !this.wasFull) {
+      this.log.warn(`[cache] full: ${plan.keptBytes} bytes are pinned or unsynced, the limit is ${s.maxCacheBytes}`);
+      this._onDidBecomeFull.fire({ keptBytes: plan.keptBytes, limitBytes: s.maxCacheBytes });
+    }
+    this.wasFull = plan.full;
+    if (!s.cullingEnabled || plan.victims.length === 0) return;
+    for (const v of plan.victims) this.index.set(withoutContent(v));
+    this.log.info(`[cache] culled ${plan.victims.length} files, least recently used first (${plan.totalBytes} → ${plan.remainingBytes} bytes)`);
+    await this.index.collectGarbage();
+    this._onDidChangeCacheState.fire(plan.victims.map(v => v.path));
+  }
+
+  private scheduleCull(): void {
+    if (this.cullTimer) return;
+    this.cullTimer = setTimeout(() => {
+      this.cullTimer = undefined;
+      void this.cull().catch(err => this.log.error(`[cache] culling failed (${(err as Error).message})`));
+    }, CULL_DELAY_MS);
+  }
+
+  // --- recording what the server said
+
+  /** Merges fresh metadata into the index; returns whether a known item changed. */
+  private record(r: RemoteEntry): boolean {
+    const prev = this.index.get(r.path);
+    if (prev && prev.type !== r.type) {
+      this.forget(r.path, `became a ${r.type} on the server`);
+      return this.record(r) || true;
+    }
+    const next: CacheEntry = {
+      ...prev,
+      path: r.path,
+      type: r.type,
+      size: r.size,
+      mtime: r.mtime,
+      ctime: r.ctime,
+      etag: r.etag,
+      lastAccess: prev?.lastAccess ?? this.now(),
+    };
+    const changed = !!prev && (r.type === 'file' ? !sameVersion(prev, r) : false);
+    if (prev?.blob && !hasValidContent(next)) {
+      this.index.set(withoutContent(next));
+      this._onDidChangeCacheState.fire([r.path]);
+      if (this.isPinned(r.path)) this._onDidNeedPinnedContent.fire([r.path]);
+    } else if (!prev || !sameEntry(prev, next)) this.index.set(next);
+    return changed;
+  }
+
+  private recordListing(listing: RemoteListing): void {
+    const dir = listing.self.path;
+    const prev = this.index.get(dir);
+    const hadListing = prev?.type === 'directory' && prev.children !== undefined;
+    const changes: RemoteChange[] = [];
+    this.record(listing.self);
+    const now = this.now();
+    const names: string[] = [];
+    for (const child of listing.children) {
+      names.push(basename(child.path));
+      const known = this.index.get(child.path);
+      if (this.record(child)) changes.push({ type: 'changed', path: child.path });
+      else if (!known && hadListing) changes.push({ type: 'created', path: child.path });
+      this.checked.set(child.path, now);
+    }
+    const current = new Set(names);
+    for (const old of prev?.children ?? []) {
+      if (!current.has(old)) {
+        const path = joinPath(dir, old);
+        this.forget(path, 'deleted on the server');
+        changes.push({ type: 'deleted', path });
+      }
+    }
+    this.index.update(dir, { children: names });
+    this.checked.set(dir, now);
+    if (this.isPinned(dir)) {
+      const need = listing.children.filter(c => c.type === 'file' && !hasValidContent(this.index.get(c.path))).map(c => c.path);
+      if (need.length) this._onDidNeedPinnedContent.fire(need);
+    }
+    if (changes.length) this._onDidChangeRemote.fire(changes);
+  }
+
+  private async store(path: string, content: RemoteContent): Promise<RemoteContent> {
+    const now = this.now();
+    await this.index.writeContent(async () => {
+      const hash = await this.index.store.putBlob(content.data);
+      const prev = this.index.get(path);
+      const mtime = content.mtime ?? prev?.mtime ?? now;
+      this.index.set({
+        ...prev,
+        path,
+        type: 'file',
+        size: content.data.byteLength,
+        mtime,
+        ctime: prev?.ctime ?? mtime,
+        etag: content.etag ?? prev?.etag,
+        lastAccess: now,
+        blob: hash,
+        blobEtag: content.etag,
+        blobMtime: mtime,
+        blobSize: content.data.byteLength,
+      });
+    });
+    this.checked.set(path, now);
+    this.addToParent(path);
+    this._onDidChangeCacheState.fire([path]);
+    this.scheduleCull();
+    return content;
+  }
+
+  private async readBlob(e: CacheEntry): Promise<Uint8Array | undefined> {
+    const data = await this.index.store.getBlob(e.blob!);
+    if (!data) {
+      this.log.warn(`[cache] ${e.path}: cached content missing or damaged, fetching it again`);
+      this.index.set(withoutContent(e));
+    }
+    return data;
+  }
+
+  private served(e: CacheEntry, data: Uint8Array): RemoteContent {
+    this.index.update(e.path, { lastAccess: this.now() });
+    return { data, etag: e.etag, mtime: e.mtime };
+  }
+
+  private cachedListing(dir: CacheEntry): RemoteListing {
+    const children: RemoteEntry[] = [];
+    for (const name of dir.children ?? []) {
+      const child = this.index.get(joinPath(dir.path, name));
+      if (child) children.push(toRemoteEntry(child));
+    }
+    return { self: toRemoteEntry(dir), children };
+  }
+
+  /** Whether the parent's cached listing says `path` does not exist (`freshOnly`: only a fresh listing counts). */
+  private listedAbsent(path: string, freshOnly: boolean): boolean {
+    if (path === '/') return false;
+    const parent = this.index.get(dirname(path));
+    if (!parent?.children || (freshOnly && !this.isFresh(parent.path))) return false;
+    return !parent.children.includes(basename(path));
+  }
+
+  private addToParent(path: string): void {
+    if (path === '/') return;
+    const parent = this.index.get(dirname(path));
+    const name = basename(path);
+    if (parent?.children && !parent.children.includes(name)) {
+      this.index.update(parent.path, { children: [...parent.children, name] });
+    }
+  }
+
+  private removeFromParent(path: string): void {
+    if (path === '/') return;
+    const parent = this.index.get(dirname(path));
+    const name = basename(path);
+    if (parent?.children?.includes(name)) {
+      this.index.update(parent.path, { children: parent.children.filter(n => n !== name) });
+    }
+  }
+
+  /** Removes `path` and everything below it from the cache. */
+  private forget(path: string, reason: string): void {
+    const gone = this.index.subtree(path);
+    for (const e of gone) {
+      this.index.delete(e.path);
+      this.checked.delete(e.path);
+    }
+    this.removeFromParent(path);
+    if (gone.length) {
+      this.log.debug(`[cache] ${path}: forgotten (${reason})`);
+      this._onDidChangeCacheState.fire(gone.map(e => e.path));
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.cullTimer) clearTimeout(this.cullTimer);
+    this._onDidChangeRemote.dispose();
+    this._onDidChangeCacheState.dispose();
+    this._onDidNeedPinnedContent.dispose();
+    this._onDidBecomeFull.dispose();
+    await this.index.dispose();
+  }
+}
+
+export interface CacheUsage {
+  readonly entries: number;
+  /** Files whose content is cached. */
+  readonly files: number;
+  readonly bytes: number;
+  readonly pinnedFiles: number;
+  /** Bytes that are pinned, dirty or conflicted (never culled). */
+  readonly keptBytes: number;
+  readonly limitBytes: number;
+}
+
+function toRemoteEntry(e: CacheEntry): RemoteEntry {
+  return { path: e.path, type: e.type, size: e.size, mtime: e.mtime, ctime: e.ctime, etag: e.etag };
+}
+
+function withoutContent(e: CacheEntry): CacheEntry {
+  const { blob: _b, blobEtag: _e, blobMtime: _m, blobSize: _s, ...rest } = e;
+  return rest;
+}
+
+function sameVersion(prev: CacheEntry, r: RemoteEntry): boolean {
+  if (prev.etag && r.etag) return weakEtagEquals(prev.etag, r.etag);
+  return prev.mtime === r.mtime && prev.size === r.size;
+}
+
+function sameEntry(a: CacheEntry, b: CacheEntry): boolean {
+  return a.size === b.size && a.mtime === b.mtime && a.ctime === b.ctime && a.etag === b.etag && a.type === b.type;
+}
+
+function notFound(path: string, why: string): ShareError {
+  return new ShareError('NotFound', `${path}: not found (${why})`);
+}

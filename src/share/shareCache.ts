@@ -1,0 +1,48 @@
+// Opens the cache parts of one share over its store: index, caching remote, pinner, change poller.
+import { CacheIndex } from '../cache/cacheIndex';
+import { CachingRemote } from '../cache/cachingRemote';
+import { ChangePoller } from '../cache/changePoller';
+import { Pinner } from '../cache/pinner';
+import type { ShareStore } from '../cache/shareStore';
+import type { Logger } from '../core/log';
+import type { Settings } from '../core/settings';
+import type { RemoteFs } from '../remote/remoteFs';
+
+export interface ShareCache {
+  readonly remote: CachingRemote;
+  readonly pinner: Pinner;
+  readonly poller: ChangePoller;
+  dispose(): Promise<void>;
+}
+
+export type OpenShareCache = (remote: RemoteFs) => Promise<ShareCache | undefined>;
+
+export async function openShareCache(
+  store: ShareStore,
+  remote: RemoteFs,
+  settings: () => Settings,
+  log: Logger,
+): Promise<ShareCache> {
+  const t0 = Date.now();
+  const index = await CacheIndex.load(store, log);
+  log.info(`[cache] index loaded: ${index.size} entries in ${Date.now() - t0} ms`);
+  const caching = new CachingRemote(remote, index, settings, log);
+  const pinner = new Pinner(caching, settings, log);
+  const poller = new ChangePoller(caching, settings, log);
+  // blobs of a crash or of culled content nobody references any more
+  void index.collectGarbage().then(
+    n => n && log.info(`[cache] removed ${n} unreferenced blobs`),
+    err => log.warn(`[cache] garbage collection failed (${(err as Error).message})`),
+  );
+  return {
+    remote: caching,
+    pinner,
+    poller,
+    async dispose() {
+      poller.dispose();
+      pinner.dispose();
+      await caching.dispose();
+      await store.close();
+    },
+  };
+}
