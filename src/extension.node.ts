@@ -1,15 +1,24 @@
-// Entry of the Node extension host (desktop, code-server): keep-alive agents so requests reuse connections.
+// Entry of the Node extension host (desktop, code-server): keep-alive agents so requests reuse
+// connections, and the cache on disk under the extension's global storage.
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { join } from 'node:path';
 import type * as vscode from 'vscode';
 import { activateWith, type WebdavOfflineApi } from './extension';
+import { DiskCacheStorage } from './platform/diskShareStore';
+
+let api: WebdavOfflineApi | undefined;
 
 export function activate(context: vscode.ExtensionContext): WebdavOfflineApi {
-  return activateWith(context, {
+  api = activateWith(context, {
     name: 'node',
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 8 }),
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 8 }),
+    cacheStorage: (ctx, logger) => new DiskCacheStorage(join(ctx.globalStorageUri.fsPath, 'cache'), { logger }),
   });
+  return api;
 }
 
-export function deactivate(): void {}
+export function deactivate(): Promise<void> | undefined {
+  return api?.flush();
+}

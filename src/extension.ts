@@ -1,13 +1,19 @@
 // Composition root: builds the objects, registers them, pushes one disposable. Shared by the Node and
 // browser entry points, which inject what differs between the hosts.
 import * as vscode from 'vscode';
+import type { CacheStorage } from './cache/shareStore';
+import { sha256Hex } from './cache/contentHash';
 import type { Logger } from './core/log';
-import { isShareScheme, type ShareLocation } from './core/shareLocation';
+import { isShareScheme, parseShareUrl, shareKey, type ShareLocation } from './core/shareLocation';
 import { normalizePath } from './core/remotePath';
+import type { Settings } from './core/settings';
 import { WebdavFileSystemProvider } from './provider/webdavFileSystemProvider';
 import { WebdavRemote, type HttpPlatform } from './remote/webdavRemote';
 import { Share } from './share/share';
+import { openShareCache } from './share/shareCache';
 import { ShareRegistry } from './share/shareRegistry';
+import { CacheCommands } from './ui/cacheCommands';
+import { CacheDecorations } from './ui/cacheDecorations';
 import { registerCommands } from './ui/commands';
 import { CredentialStore } from './ui/credentialStore';
 import { OpenFolderCommand } from './ui/openFolderCommand';
@@ -15,11 +21,32 @@ import { SettingsReader } from './ui/settingsReader';
 
 export interface Platform extends HttpPlatform {
   readonly name: 'node' | 'web';
+  /** Where the caches live: on disk in the Node host, in IndexedDB in the browser. */
+  cacheStorage(context: vscode.ExtensionContext, log: Logger): CacheStorage;
 }
 
 /** What `activate` returns: used by the integration tests, and by other extensions that open shares. */
 export interface WebdavOfflineApi {
   readonly registry: ShareRegistry;
+  /** Commits what the caches hold (called on deactivation). */
+  flush(): Promise<void>;
+}
+
+/** The cache folder / database name of a share: a hash of its address, never the address itself. */
+export async function shareId(location: ShareLocation): Promise<string> {
+  return (await sha256Hex(new TextEncoder().encode(shareKey(location)))).slice(0, 32);
+}
+
+function isLive(settings: Settings, location: ShareLocation): boolean {
+  if (!settings.cacheEnabled) return true;
+  const key = shareKey(location);
+  return settings.liveShares.some(address => {
+    try {
+      return shareKey(parseShareUrl(address).location) === key;
+    } catch {
+      return false;
+    }
+  });
 }
 
 export function activateWith(context: vscode.ExtensionContext, platform: Platform): WebdavOfflineApi {
@@ -31,10 +58,14 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
 
   const settings = new SettingsReader();
   const credentials = new CredentialStore(context.secrets, context.globalState);
-  const registry = new ShareRegistry(
-    (location: ShareLocation) =>
-      new Share(location, new WebdavRemote(location, () => settings.settings, log, platform), credentials, log),
-  );
+  const storage = platform.cacheStorage(context, log);
+  const current = () => settings.settings;
+  const registry = new ShareRegistry((location: ShareLocation) => {
+    const remote = new WebdavRemote(location, current, log, platform);
+    const live = isLive(current(), location);
+    log.info(`[main] ${shareKey(location)}: ${live ? 'live mode (no cache)' : 'cached'}`);
+    return new Share(location, remote, credentials, log, live ? undefined : async r => openShareCache(await storage.open(await shareId(location)), r, current, log));
+  });
   const addWorkspaceFolders = (folders: readonly vscode.WorkspaceFolder[]) => {
     for (const f of folders) {
       if (isShareScheme(f.uri.scheme)) {
@@ -45,6 +76,8 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
   addWorkspaceFolders(vscode.workspace.workspaceFolders ?? []);
 
   const provider = new WebdavFileSystemProvider(registry, log);
+  const decorations = new CacheDecorations(registry);
+  const cacheCommands = new CacheCommands(registry);
   const openFolder = new OpenFolderCommand(registry, log);
   const pickShare = async (title: string) => {
     const shares = registry.all();
@@ -60,6 +93,8 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
     output,
     settings,
     provider,
+    decorations,
+    cacheCommands,
     output.onDidChangeLogLevel(logLevel),
     vscode.workspace.onDidChangeWorkspaceFolders(e => addWorkspaceFolders(e.added)),
     registerCommands(
@@ -81,11 +116,14 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
           void vscode.window.showInformationMessage(`Forgot the credentials of ${key}.`);
         },
         'webdavOffline.showLog': () => output.show(),
+        'webdavOffline.pin': (uri?: vscode.Uri, selection?: vscode.Uri[]) => cacheCommands.pin(uri, selection),
+        'webdavOffline.freeUpSpace': (uri?: vscode.Uri, selection?: vscode.Uri[]) => cacheCommands.freeUpSpace(uri, selection),
+        'webdavOffline.showCacheUsage': () => cacheCommands.showUsage(),
       },
       log,
       () => output.show(),
     ),
   ];
   context.subscriptions.push(new vscode.Disposable(() => vscode.Disposable.from(...disposables).dispose()));
-  return { registry };
+  return { registry, flush: () => registry.dispose() };
 }

@@ -38,6 +38,8 @@ export interface CacheFull {
   /** Bytes that may never be culled (pinned, dirty, conflicted). */
   readonly keptBytes: number;
   readonly limitBytes: number;
+  /** `limit`: what may not be culled exceeds the size limit; `storage`: the disk or storage quota is full. */
+  readonly reason: 'limit' | 'storage';
 }
 
 const CULL_DELAY_MS = 500;
@@ -218,11 +220,11 @@ export class CachingRemote implements RemoteFs, IDisposable {
       state: prev?.state,
     };
     if (result.etag || meta?.size === data.byteLength) {
-      await this.index.writeContent(async () => {
-        const hash = await this.index.store.putBlob(data);
-        this.index.set({ ...base, blob: hash, blobEtag: base.etag, blobMtime: base.mtime, blobSize: data.byteLength });
-      });
-      this.checked.set(path, now);
+      const stored = await this.storeBlob(path, data, hash =>
+        this.index.set({ ...base, blob: hash, blobEtag: base.etag, blobMtime: base.mtime, blobSize: data.byteLength }),
+      );
+      if (stored) this.checked.set(path, now);
+      else this.index.set(base);
     } else {
       this.index.set(base);
       this.invalidate(path);
@@ -341,7 +343,7 @@ export class CachingRemote implements RemoteFs, IDisposable {
     const plan = planCull(this.index.all(), s.maxCacheBytes, e => this.isPinned(e.path));
     if (plan.full && !this.wasFull) {
       this.log.warn(`[cache] full: ${plan.keptBytes} bytes are pinned or unsynced, the limit is ${s.maxCacheBytes}`);
-      this._onDidBecomeFull.fire({ keptBytes: plan.keptBytes, limitBytes: s.maxCacheBytes });
+      this._onDidBecomeFull.fire({ keptBytes: plan.keptBytes, limitBytes: s.maxCacheBytes, reason: 'limit' });
     }
     this.wasFull = plan.full;
     if (!s.cullingEnabled || plan.victims.length === 0) return;
@@ -421,8 +423,7 @@ export class CachingRemote implements RemoteFs, IDisposable {
 
   private async store(path: string, content: RemoteContent): Promise<RemoteContent> {
     const now = this.now();
-    await this.index.writeContent(async () => {
-      const hash = await this.index.store.putBlob(content.data);
+    const stored = await this.storeBlob(path, content.data, hash => {
       const prev = this.index.get(path);
       const mtime = content.mtime ?? prev?.mtime ?? now;
       this.index.set({
@@ -440,11 +441,31 @@ export class CachingRemote implements RemoteFs, IDisposable {
         blobSize: content.data.byteLength,
       });
     });
+    if (!stored) return content;
     this.checked.set(path, now);
     this.addToParent(path);
     this._onDidChangeCacheState.fire([path]);
     this.scheduleCull();
     return content;
+  }
+
+  /**
+   * Stores `data` and then sets the entry referencing it. A failing cache (a full disk, a storage quota)
+   * never fails the user's operation, which the server already served: it is logged and reported.
+   */
+  private async storeBlob(path: string, data: Uint8Array, setEntry: (hash: string) => void): Promise<boolean> {
+    try {
+      await this.index.writeContent(async () => setEntry(await this.index.store.putBlob(data)));
+      return true;
+    } catch (err) {
+      const full = (err as { code?: string }).code === 'ENOSPC';
+      this.log.error(`[cache] ${path}: could not store the content (${(err as Error).message})`);
+      if (full && !this.wasFull) {
+        this.wasFull = true;
+        this._onDidBecomeFull.fire({ keptBytes: this.usage().keptBytes, limitBytes: this.settings().maxCacheBytes, reason: 'storage' });
+      }
+      return false;
+    }
   }
 
   private async readBlob(e: CacheEntry): Promise<Uint8Array | undefined> {

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import { isShareScheme } from '../core/shareLocation';
 import type { EntryType } from '../remote/remoteFs';
+import type { RemoteChangeType, Share } from '../share/share';
 import type { ResolvedPath, ShareRegistry } from '../share/shareRegistry';
 import { toFileSystemError } from './errorMapping';
 
@@ -23,6 +24,14 @@ export class WebdavFileSystemProvider implements vscode.FileSystemProvider, vsco
     for (const scheme of SCHEMES) {
       this.disposables.push(vscode.workspace.registerFileSystemProvider(scheme, this, { isCaseSensitive: true }));
     }
+    const follow = (share: Share) =>
+      share.onDidChangeRemote(
+        changes => this.fireSoon(...changes.map(c => ({ type: CHANGE_TYPES[c.type], uri: uriOf(share, c.path) }))),
+        undefined,
+        this.disposables,
+      );
+    registry.all().forEach(follow);
+    registry.onDidAddShare(follow, undefined, this.disposables);
   }
 
   // --- lookup
@@ -42,9 +51,10 @@ export class WebdavFileSystemProvider implements vscode.FileSystemProvider, vsco
 
   // --- reading
 
-  watch(): vscode.Disposable {
-    // Remote changes are not polled yet; VS Code re-stats open files on focus. Our own changes are reported.
-    return new vscode.Disposable(() => undefined);
+  watch(uri: vscode.Uri, options: { readonly recursive: boolean }): vscode.Disposable {
+    const { share, path } = this.resolve(uri);
+    const watch = share.watch(path, options.recursive);
+    return new vscode.Disposable(() => watch.dispose());
   }
 
   stat(uri: vscode.Uri): Promise<vscode.FileStat> {
@@ -127,6 +137,18 @@ export class WebdavFileSystemProvider implements vscode.FileSystemProvider, vsco
     this.disposables.forEach(d => d.dispose());
     this.disposables = [];
   }
+}
+
+const CHANGE_TYPES: Record<RemoteChangeType, vscode.FileChangeType> = {
+  created: vscode.FileChangeType.Created,
+  changed: vscode.FileChangeType.Changed,
+  deleted: vscode.FileChangeType.Deleted,
+};
+
+/** The `dav:`/`davs:` URI of a path inside a share. */
+export function uriOf(share: Share, path: string): vscode.Uri {
+  const base = share.location.basePath === '/' ? '' : share.location.basePath;
+  return vscode.Uri.from({ scheme: share.location.scheme, authority: share.location.authority, path: base + (path === '/' ? '' : path) || '/' });
 }
 
 function fileType(type: EntryType): vscode.FileType {

@@ -12,6 +12,9 @@ import type { Credentials, EntryType, RemoteEntry, RemoteFs } from '../remote/re
 import type { AuthHandler } from './auth';
 import type { OpenShareCache, ShareCache } from './shareCache';
 
+export type { CacheFull, CacheUsage, RemoteChange, RemoteChangeType } from '../cache/cachingRemote';
+export type { PinProgress, PinResult } from '../cache/pinner';
+
 const MAX_PROMPTS = 3;
 
 export class Share {

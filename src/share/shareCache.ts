@@ -22,11 +22,12 @@ export async function openShareCache(
   remote: RemoteFs,
   settings: () => Settings,
   log: Logger,
+  now: () => number = Date.now,
 ): Promise<ShareCache> {
   const t0 = Date.now();
   const index = await CacheIndex.load(store, log);
   log.info(`[cache] index loaded: ${index.size} entries in ${Date.now() - t0} ms`);
-  const caching = new CachingRemote(remote, index, settings, log);
+  const caching = new CachingRemote(remote, index, settings, log, now);
   const pinner = new Pinner(caching, settings, log);
   const poller = new ChangePoller(caching, settings, log);
   // blobs of a crash or of culled content nobody references any more

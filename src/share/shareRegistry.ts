@@ -1,5 +1,6 @@
 // The open shares, one per scheme + authority + base path. A `dav:` URI belongs to the share whose base
 // is its longest prefix; a URI below no known base gets a share rooted at the server's `/`.
+import { Emitter } from '../core/events';
 import { relativeTo } from '../core/remotePath';
 import { shareKey, type ShareLocation, type ShareScheme } from '../core/shareLocation';
 import type { Share } from './share';
@@ -13,6 +14,9 @@ export interface ResolvedPath {
 export class ShareRegistry {
   private readonly bases = new Map<string, ShareLocation>();
   private readonly shares = new Map<string, Share>();
+  private readonly _onDidAddShare = new Emitter<Share>();
+  /** A share was opened (the first time one of its paths was used). */
+  readonly onDidAddShare = this._onDidAddShare.event;
 
   constructor(private readonly createShare: (location: ShareLocation) => Share) {}
 
@@ -28,6 +32,7 @@ export class ShareRegistry {
     if (!share) {
       share = this.createShare(location);
       this.shares.set(key, share);
+      this._onDidAddShare.fire(share);
     }
     return share;
   }
@@ -46,5 +51,11 @@ export class ShareRegistry {
 
   all(): Share[] {
     return [...this.shares.values()];
+  }
+
+  async dispose(): Promise<void> {
+    this._onDidAddShare.dispose();
+    await Promise.all(this.all().map(s => s.dispose()));
+    this.shares.clear();
   }
 }

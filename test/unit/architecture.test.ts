@@ -5,18 +5,19 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const SRC = join(__dirname, '..', '..', '..', 'src');
-const LAYER_ORDER = ['core', 'remote', 'cache', 'offline', 'share', 'provider', 'ui'];
+const LAYER_ORDER = ['core', 'remote', 'cache', 'offline', 'platform', 'share', 'provider', 'ui'];
 /** What each layer may import (besides itself and npm packages). */
 const ALLOWED: Record<string, string[]> = {
   core: [],
   remote: ['core'],
   cache: ['core', 'remote'],
   offline: ['core', 'remote'],
+  platform: ['core', 'cache'],
   share: ['core', 'remote', 'cache', 'offline'],
   provider: ['core', 'remote', 'share'],
   ui: ['core', 'remote', 'share', 'provider'],
 };
-const NO_VSCODE = ['core', 'remote', 'cache', 'offline', 'share'];
+const NO_VSCODE = ['core', 'remote', 'cache', 'offline', 'platform', 'share'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap(name => {

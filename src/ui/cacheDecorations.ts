@@ -1,0 +1,45 @@
+// Explorer badges for the cache: pinned ("kept available offline") and cached (available offline).
+import * as vscode from 'vscode';
+import { isShareScheme } from '../core/shareLocation';
+import { uriOf } from '../provider/webdavFileSystemProvider';
+import type { Share } from '../share/share';
+import type { ShareRegistry } from '../share/shareRegistry';
+
+const PINNED: vscode.FileDecoration = {
+  badge: '●',
+  tooltip: 'Kept available offline (pinned)',
+  color: new vscode.ThemeColor('charts.green'),
+};
+const CACHED: vscode.FileDecoration = { badge: '○', tooltip: 'Available offline (cached)' };
+
+export class CacheDecorations implements vscode.FileDecorationProvider, vscode.Disposable {
+  private readonly _onDidChangeFileDecorations = new vscode.EventEmitter<vscode.Uri[]>();
+  readonly onDidChangeFileDecorations = this._onDidChangeFileDecorations.event;
+  private disposables: vscode.Disposable[] = [this._onDidChangeFileDecorations];
+
+  constructor(private readonly registry: ShareRegistry) {
+    this.disposables.push(vscode.window.registerFileDecorationProvider(this));
+    const follow = (share: Share) =>
+      share.onDidChangeCacheState(
+        paths => this._onDidChangeFileDecorations.fire(paths.map(p => uriOf(share, p))),
+        undefined,
+        this.disposables,
+      );
+    registry.all().forEach(follow);
+    registry.onDidAddShare(follow, undefined, this.disposables);
+  }
+
+  provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
+    if (!isShareScheme(uri.scheme)) return undefined;
+    const { share, path } = this.registry.resolve(uri.scheme, uri.authority, uri.path);
+    const state = share.cacheState(path);
+    if (state?.pinned) return PINNED;
+    if (state?.cached) return CACHED;
+    return undefined;
+  }
+
+  dispose(): void {
+    this.disposables.forEach(d => d.dispose());
+    this.disposables = [];
+  }
+}
