@@ -48,6 +48,12 @@ export class CacheIndex {
     return out;
   }
 
+  /** Whether any entry lies strictly below `path`. */
+  hasBelow(path: string): boolean {
+    for (const p of this.entries.keys()) if (p !== path && isEqualOrParent(p, path)) return true;
+    return false;
+  }
+
   set(entry: CacheEntry): void {
     this.entries.set(entry.path, entry);
     this.dirtyPuts.set(entry.path, entry);

@@ -114,6 +114,8 @@ export class CachingRemote implements RemoteFs, IDisposable {
       else if (isShareError(err, 'Unavailable')) {
         if (cached) return toRemoteEntry(cached);
         if (this.listedAbsent(path, false)) throw notFound(path, 'not in the last folder listing');
+        // a folder above cached items exists even if it was never stat'ed itself
+        if (this.index.hasBelow(path)) return { path, type: 'directory', size: 0, mtime: 0, ctime: 0 };
       }
       throw err;
     }
