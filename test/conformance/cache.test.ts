@@ -136,7 +136,16 @@ for (const kind of SERVER_KINDS) {
       clock += 6_000;
       await openFolder();
       const warmStale = requests() - cold - warmFresh;
-      console.log(`      [figures] ${kind.name}: 200-file folder, requests cold=${cold} warm(in window)=${warmFresh} warm(after window)=${warmStale}`);
+      // the same re-open in live mode (no cache): what the share did before the cache existed
+      const liveRemote = new WebdavRemote(location, () => settings, log);
+      const live = new Share(location, liveRemote, auth, log);
+      for (const [name] of await live.readDirectory(p('many'))) {
+        await live.stat(p(`many/${name}`));
+        await live.readFile(p(`many/${name}`));
+      }
+      const liveRequests = total(liveRemote.requestCounts);
+      console.log(`      [figures] ${kind.name}: re-open of a 200-file folder, requests: live=${liveRequests} cold=${cold} warm(in window)=${warmFresh} warm(after window)=${warmStale}`);
+      assert.equal(liveRequests, 401, 'live: a listing, then a PROPFIND and a GET per file');
       assert.ok(cold >= 201 && cold <= 202, `cold open: one listing + one GET per file (${cold})`);
       assert.equal(warmFresh, 0);
       assert.equal(warmStale, 1, 'one listing revalidates every file in it');
