@@ -1,0 +1,528 @@
+// The share store on disk, for the Node extension host. One folder per share under the root (the
+// extension's global storage):
+//   <shareId>/index.snapshot  every entry, as one JSON document; only ever replaced whole (temp file,
+//                             fsync, rename, fsync of the folder)
+//   <shareId>/index.log       the batches committed since the snapshot, one line each:
+//                             `{"d":[paths],"p":[entries]}\t<crc32 of the JSON, 8 hex>\n`, fsynced before
+//                             commit() resolves; a torn or damaged tail is cut off when the store opens
+//   <shareId>/blobs/ab/ab…    content, named by its SHA-256; written to tmp/, fsynced, renamed into place
+//   <shareId>/tmp/            temp files; emptied when the store opens
+//   <shareId>/lock            {pid, boot} of the process that has the store open
+// A crash at any moment reloads correctly: a log line counts only when whole and its checksum matches,
+// and replaying batches over a snapshot that already holds them changes nothing (batches carry whole
+// entries and deletions, never increments), so compaction may die between its rename and its truncation.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import { join } from 'node:path';
+import type { CacheEntry } from '../cache/cacheEntry';
+import { isSha256Hex, sha256Hex } from '../cache/contentHash';
+import type { CacheStorage, IndexBatch, ShareStore } from '../cache/shareStore';
+import { nullLogger, type Logger } from '../core/log';
+
+export interface DiskStoreOptions {
+  /** Compact once the log holds more batches than this. */
+  readonly compactAfterBatches?: number;
+  /** …or once it is larger than both the snapshot and this many bytes. */
+  readonly compactMinBytes?: number;
+  readonly logger?: Logger;
+  /** Exposed for testing: told when a compaction starts and ends. */
+  readonly onCompaction?: (phase: 'start' | 'end') => void;
+}
+
+const DEFAULT_COMPACT_AFTER_BATCHES = 2000;
+const DEFAULT_COMPACT_MIN_BYTES = 1 << 20;
+const SNAPSHOT_FORMAT = 'webdav-offline-index';
+const SNAPSHOT_VERSION = 1;
+
+/** An I/O failure of the store. `code` is the system's (ENOSPC for a full disk or an exhausted quota). */
+export class DiskStoreError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'DiskStoreError';
+    this.code = code;
+  }
+}
+
+/** Wraps a Node I/O error in a message a person understands; ENOSPC says the disk is full. */
+export function diskError(err: unknown, what: string): DiskStoreError {
+  if (err instanceof DiskStoreError) return err;
+  const sysCode = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (sysCode) {
+    case 'ENOSPC':
+      return new DiskStoreError(`cache store: ${what}: the disk is full (ENOSPC)`, 'ENOSPC', err);
+    case 'EDQUOT':
+      return new DiskStoreError(`cache store: ${what}: the disk quota is exhausted (EDQUOT)`, 'ENOSPC', err);
+    case 'EACCES':
+    case 'EPERM':
+      return new DiskStoreError(`cache store: ${what}: permission denied (${sysCode})`, sysCode, err);
+    case 'EROFS':
+      return new DiskStoreError(`cache store: ${what}: the file system is read-only (EROFS)`, sysCode, err);
+    default: {
+      const message = err instanceof Error ? err.message : String(err);
+      return new DiskStoreError(`cache store: ${what}: ${message}`, sysCode ?? 'EIO', err);
+    }
+  }
+}
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+export class DiskCacheStorage implements CacheStorage {
+  constructor(
+    private readonly root: string,
+    private readonly options: DiskStoreOptions = {},
+  ) {}
+
+  open(shareId: string): Promise<ShareStore> {
+    // The id becomes a folder name: nothing that could climb out of the root.
+    if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(shareId)) {
+      return Promise.reject(new Error(`cache store: invalid share id ${JSON.stringify(shareId)}`));
+    }
+    return DiskShareStore.open(join(this.root, shareId), this.options);
+  }
+}
+
+// --- the log's line format
+
+const CRC_TABLE = (() => {
+  const table = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c;
+  }
+  return table;
+})();
+
+/** CRC-32 (IEEE), as zlib computes it; ours because zlib.crc32 is newer than VS Code's Node. */
+export function crc32(buf: Uint8Array, start = 0, end = buf.length): number {
+  let c = -1;
+  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
+interface LogBatch {
+  readonly d: readonly string[];
+  readonly p: readonly CacheEntry[];
+}
+
+function encodeLogLine(batch: IndexBatch): Buffer {
+  const json = Buffer.from(JSON.stringify({ d: batch.delete, p: batch.put } satisfies LogBatch), 'utf8');
+  const tail = Buffer.from(`\t${crc32(json).toString(16).padStart(8, '0')}\n`, 'latin1');
+  return Buffer.concat([json, tail]);
+}
+
+interface LogScan {
+  /** Bytes from the start that hold whole, intact lines. */
+  readonly validBytes: number;
+  readonly count: number;
+}
+
+/** Walks the intact lines of a log (JSON never contains a raw tab or newline), stopping at the first bad one. */
+function scanLog(buf: Buffer, onBatch?: (json: string) => void): LogScan {
+  let pos = 0;
+  let count = 0;
+  while (pos < buf.length) {
+    const nl = buf.indexOf(10, pos);
+    if (nl < 0) break; // torn: the crash came in the middle of the append
+    const tab = nl - 9;
+    if (tab < pos || buf[tab] !== 9) break;
+    const sum = buf.toString('latin1', tab + 1, nl);
+    if (!/^[0-9a-f]{8}$/.test(sum) || parseInt(sum, 16) !== crc32(buf, pos, tab)) break;
+    onBatch?.(buf.toString('utf8', pos, tab));
+    count++;
+    pos = nl + 1;
+  }
+  return { validBytes: pos, count };
+}
+
+// --- the lock
+
+const heldLocks = new Set<string>();
+
+function bootTime(): number {
+  return Date.now() - os.uptime() * 1000;
+}
+
+async function takeLock(file: string): Promise<void> {
+  if (heldLocks.has(file)) throw new DiskStoreError(`cache store: ${file} is already open in this process`, 'EBUSY');
+  const mine = JSON.stringify({ pid: process.pid, boot: bootTime() });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await fs.writeFile(file, mine, { flag: 'wx' });
+      heldLocks.add(file);
+      return;
+    } catch (err) {
+      if (errno(err) !== 'EEXIST') throw diskError(err, `locking ${file}`);
+    }
+    const holder = await fs.readFile(file, 'utf8').then(
+      text => JSON.parse(text) as { pid?: unknown; boot?: unknown },
+      () => undefined,
+    );
+    if (holder && typeof holder.pid === 'number' && typeof holder.boot === 'number' && isAlive(holder.pid, holder.boot)) {
+      throw new DiskStoreError(`cache store: in use by another window (process ${holder.pid}): ${file}`, 'EBUSY');
+    }
+    await fs.rm(file, { force: true }); // stale: its process is gone
+  }
+  throw new DiskStoreError(`cache store: could not lock ${file}`, 'EBUSY');
+}
+
+function isAlive(pid: number, boot: number): boolean {
+  // A lock from before the last reboot is stale even if its pid now names some other process.
+  if (pid === process.pid || Math.abs(boot - bootTime()) > 120_000) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errno(err) === 'EPERM';
+  }
+}
+
+/** Makes a rename or creation in `dir` durable. Windows cannot open a folder; NTFS journals the rename. */
+async function fsyncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const fh = await fs.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+// --- the store
+
+class DiskShareStore implements ShareStore {
+  private readonly logger: Logger;
+  private readonly compactAfterBatches: number;
+  private readonly compactMinBytes: number;
+  private log: fs.FileHandle | undefined; // index.log, opened for appending
+  private logBytes = 0; // intact bytes in index.log
+  private logBatches = 0;
+  private snapshotBytes = 0;
+  private compactionQueued = false;
+  private tail: Promise<unknown> = Promise.resolve(); // index operations run one at a time
+  private broken: Error | undefined; // the log could not be put back after a failed append
+  private closed = false;
+  private tempCounter = 0;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly options: DiskStoreOptions,
+  ) {
+    this.logger = options.logger ?? nullLogger;
+    this.compactAfterBatches = options.compactAfterBatches ?? DEFAULT_COMPACT_AFTER_BATCHES;
+    this.compactMinBytes = options.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES;
+  }
+
+  private get snapshotPath() {
+    return join(this.dir, 'index.snapshot');
+  }
+  private get logPath() {
+    return join(this.dir, 'index.log');
+  }
+  private get tmpDir() {
+    return join(this.dir, 'tmp');
+  }
+  private get lockPath() {
+    return join(this.dir, 'lock');
+  }
+
+  static async open(dir: string, options: DiskStoreOptions): Promise<DiskShareStore> {
+    const store = new DiskShareStore(dir, options);
+    try {
+      await fs.mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw diskError(err, `creating ${dir}`);
+    }
+    await takeLock(store.lockPath);
+    try {
+      await store.prepare();
+    } catch (err) {
+      await store.log?.close().catch(() => undefined);
+      heldLocks.delete(store.lockPath);
+      await fs.rm(store.lockPath, { force: true }).catch(() => undefined);
+      throw diskError(err, `opening ${dir}`);
+    }
+    return store;
+  }
+
+  /** Removes what a crash left behind, cuts a torn log tail, and opens the log for appending. */
+  private async prepare(): Promise<void> {
+    await fs.rm(this.tmpDir, { recursive: true, force: true });
+    await fs.rm(`${this.snapshotPath}.tmp`, { force: true });
+    await fs.mkdir(this.tmpDir, { recursive: true });
+    await fs.mkdir(join(this.dir, 'blobs'), { recursive: true });
+    this.log = await fs.open(this.logPath, 'a+');
+    const content = await this.log.readFile();
+    const scan = scanLog(content);
+    if (scan.validBytes < content.length) {
+      this.logger.warn(`[cache] ${this.logPath}: cut ${content.length - scan.validBytes} bytes after ${scan.count} intact batches (torn or damaged tail)`);
+      await this.log.truncate(scan.validBytes);
+      await this.log.datasync();
+    }
+    this.logBytes = scan.validBytes;
+    this.logBatches = scan.count;
+    this.snapshotBytes = await fs.stat(this.snapshotPath).then(s => s.size, err => (errno(err) === 'ENOENT' ? 0 : Promise.reject(err)));
+    await fsyncDir(this.dir);
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new DiskStoreError(`cache store: ${this.dir} is closed`, 'ECLOSED');
+  }
+
+  // --- index
+
+  async loadIndex(): Promise<CacheEntry[]> {
+    this.assertOpen();
+    return this.serial(async () => [...(await this.readState()).values()]);
+  }
+
+  /** The snapshot with the log replayed over it. Call inside serial(). */
+  private async readState(): Promise<Map<string, CacheEntry>> {
+    const state = new Map<string, CacheEntry>();
+    let text = '';
+    try {
+      text = await fs.readFile(this.snapshotPath, 'utf8');
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw diskError(err, `reading ${this.snapshotPath}`);
+    }
+    if (text) {
+      let snapshot: { format?: unknown; version?: unknown; entries?: unknown };
+      try {
+        snapshot = JSON.parse(text);
+      } catch (err) {
+        throw new DiskStoreError(`cache store: ${this.snapshotPath} is damaged (${(err as Error).message})`, 'EBADINDEX', err);
+      }
+      if (snapshot.format !== SNAPSHOT_FORMAT || snapshot.version !== SNAPSHOT_VERSION || !Array.isArray(snapshot.entries)) {
+        throw new DiskStoreError(`cache store: ${this.snapshotPath} has an unknown format`, 'EBADINDEX');
+      }
+      for (const entry of snapshot.entries as CacheEntry[]) state.set(entry.path, entry);
+    }
+    const log = Buffer.alloc(this.logBytes);
+    try {
+      if (this.logBytes > 0) await this.log!.read(log, 0, this.logBytes, 0);
+    } catch (err) {
+      throw diskError(err, `reading ${this.logPath}`);
+    }
+    scanLog(log, json => {
+      const batch = JSON.parse(json) as LogBatch;
+      for (const path of batch.d) state.delete(path);
+      for (const entry of batch.p) state.set(entry.path, entry);
+    });
+    return state;
+  }
+
+  async commit(batch: IndexBatch): Promise<void> {
+    this.assertOpen();
+    if (batch.put.length === 0 && batch.delete.length === 0) return;
+    let line: Buffer;
+    try {
+      line = encodeLogLine(batch);
+    } catch (err) {
+      throw new DiskStoreError(`cache store: the batch cannot be stored (${(err as Error).message})`, 'EINVAL', err);
+    }
+    return this.serial(async () => {
+      if (this.broken) throw this.broken;
+      try {
+        let written = 0;
+        while (written < line.length) written += (await this.log!.write(line, written)).bytesWritten;
+        await this.log!.datasync();
+      } catch (err) {
+        const failure = diskError(err, `committing ${batch.put.length + batch.delete.length} index changes`);
+        // Take back a partial line, or every later line would be read as part of it and dropped.
+        try {
+          await this.log!.truncate(this.logBytes);
+        } catch {
+          this.broken = failure;
+        }
+        throw failure;
+      }
+      this.logBytes += line.length;
+      this.logBatches++;
+      this.maybeCompact();
+    });
+  }
+
+  // call inside serial()
+  private maybeCompact(): void {
+    const due = this.logBatches > this.compactAfterBatches || (this.logBytes > this.snapshotBytes && this.logBytes > this.compactMinBytes);
+    if (!due || this.compactionQueued) return;
+    this.compactionQueued = true;
+    // Not awaited by the commit that triggered it; later index operations queue behind it.
+    this.serial(() => this.compact()).then(
+      () => (this.compactionQueued = false),
+      err => {
+        this.compactionQueued = false;
+        this.logger.warn(`[cache] ${this.dir}: compaction failed, the log keeps growing (${(err as Error).message})`);
+      },
+    );
+  }
+
+  // call inside serial()
+  private async compact(): Promise<void> {
+    if (this.closed || this.broken) return;
+    this.options.onCompaction?.('start');
+    const started = Date.now();
+    const state = await this.readState();
+    const json = JSON.stringify({ format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION, entries: [...state.values()] });
+    const temp = `${this.snapshotPath}.tmp`;
+    try {
+      const fh = await fs.open(temp, 'w');
+      try {
+        await fh.writeFile(json, 'utf8');
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fs.rename(temp, this.snapshotPath);
+      await fsyncDir(this.dir);
+    } catch (err) {
+      await fs.rm(temp, { force: true }).catch(() => undefined);
+      throw diskError(err, `writing ${this.snapshotPath}`);
+    }
+    // The snapshot holds every logged batch now; a crash before this truncation only replays them again.
+    try {
+      await this.log!.truncate(0);
+      await this.log!.datasync();
+    } catch (err) {
+      throw diskError(err, `truncating ${this.logPath}`);
+    }
+    this.logger.debug(`[cache] ${this.dir}: compacted ${this.logBatches} batches into ${state.size} entries (${Date.now() - started} ms)`);
+    this.snapshotBytes = Buffer.byteLength(json);
+    this.logBytes = 0;
+    this.logBatches = 0;
+    this.options.onCompaction?.('end');
+  }
+
+  // --- blobs
+
+  private blobPath(hash: string): string {
+    return join(this.dir, 'blobs', hash.slice(0, 2), hash);
+  }
+
+  private tempPath(): string {
+    return join(this.tmpDir, `${process.pid}-${++this.tempCounter}-${randomBytes(4).toString('hex')}`);
+  }
+
+  async putBlob(data: Uint8Array): Promise<string> {
+    this.assertOpen();
+    const hash = await sha256Hex(data);
+    const file = this.blobPath(hash);
+    try {
+      if ((await fs.stat(file)).size === data.byteLength) return hash;
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw diskError(err, `reading blob ${hash}`);
+    }
+    const temp = this.tempPath();
+    try {
+      const fh = await fs.open(temp, 'wx');
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      const folder = join(this.dir, 'blobs', hash.slice(0, 2));
+      const created = await fs.mkdir(folder, { recursive: true });
+      if (created) await fsyncDir(join(this.dir, 'blobs'));
+      await fs.rename(temp, file);
+      await fsyncDir(folder);
+    } catch (err) {
+      await fs.rm(temp, { force: true }).catch(() => undefined);
+      throw diskError(err, `writing blob ${hash} (${data.byteLength} bytes)`);
+    }
+    return hash;
+  }
+
+  async getBlob(hash: string): Promise<Uint8Array | undefined> {
+    this.assertOpen();
+    if (!isSha256Hex(hash)) return undefined;
+    const file = this.blobPath(hash);
+    let data: Buffer;
+    try {
+      data = await fs.readFile(file);
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return undefined;
+      throw diskError(err, `reading blob ${hash}`);
+    }
+    if ((await sha256Hex(data)) !== hash) {
+      this.logger.warn(`[cache] blob ${hash}: removed (content does not match its hash)`);
+      await fs.rm(file, { force: true }).catch(() => undefined);
+      return undefined;
+    }
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  async deleteBlobs(hashes: readonly string[]): Promise<void> {
+    this.assertOpen();
+    for (const hash of hashes) {
+      if (!isSha256Hex(hash)) continue;
+      try {
+        await fs.rm(this.blobPath(hash), { force: true });
+      } catch (err) {
+        throw diskError(err, `deleting blob ${hash}`);
+      }
+    }
+  }
+
+  async listBlobs(): Promise<string[]> {
+    this.assertOpen();
+    const blobs = join(this.dir, 'blobs');
+    const hashes: string[] = [];
+    try {
+      for (const prefix of await fs.readdir(blobs)) {
+        if (!/^[0-9a-f]{2}$/.test(prefix)) continue;
+        for (const name of await fs.readdir(join(blobs, prefix))) {
+          if (isSha256Hex(name) && name.startsWith(prefix)) hashes.push(name);
+        }
+      }
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw diskError(err, `listing ${blobs}`);
+    }
+    return hashes;
+  }
+
+  // --- lifecycle
+
+  async clear(): Promise<void> {
+    this.assertOpen();
+    return this.serial(async () => {
+      try {
+        await this.log!.truncate(0);
+        await this.log!.datasync();
+        this.logBytes = 0;
+        this.logBatches = 0;
+        this.broken = undefined;
+        await fs.rm(this.snapshotPath, { force: true });
+        this.snapshotBytes = 0;
+        await fs.rm(join(this.dir, 'blobs'), { recursive: true, force: true });
+        await fs.rm(this.tmpDir, { recursive: true, force: true });
+        await fs.mkdir(join(this.dir, 'blobs'), { recursive: true });
+        await fs.mkdir(this.tmpDir, { recursive: true });
+        await fsyncDir(this.dir);
+      } catch (err) {
+        throw diskError(err, `clearing ${this.dir}`);
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    return this.serial(async () => {
+      await this.log?.close();
+      this.log = undefined;
+      heldLocks.delete(this.lockPath);
+      await fs.rm(this.lockPath, { force: true });
+    });
+  }
+}

@@ -1,0 +1,158 @@
+// The share store in IndexedDB, for the browser's web-worker extension host. Two databases per share,
+// each with one object store (idb-keyval's createStore makes exactly one):
+//   webdav-offline-<shareId>-index / entries   CacheEntry values keyed by path
+//   webdav-offline-<shareId>-blobs / blobs     Uint8Array values keyed by their SHA-256 (hex)
+// A batch is ONE readwrite transaction, so IndexedDB makes it all-or-nothing.
+import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import type { CacheEntry } from '../cache/cacheEntry';
+import { isSha256Hex, sha256Hex } from '../cache/contentHash';
+import type { CacheStorage, IndexBatch, ShareStore } from '../cache/shareStore';
+import { nullLogger, type Logger } from '../core/log';
+
+export interface IdbStoreOptions {
+  readonly logger?: Logger;
+  /** Database names start with this (tests use their own). */
+  readonly prefix?: string;
+}
+
+export class IdbCacheStorage implements CacheStorage {
+  constructor(private readonly options: IdbStoreOptions = {}) {}
+
+  async open(shareId: string): Promise<ShareStore> {
+    if (!shareId) throw new Error('cache store: empty share id');
+    if (typeof indexedDB === 'undefined') throw new Error('cache store: IndexedDB is not available here');
+    const base = `${this.options.prefix ?? 'webdav-offline'}-${shareId}`;
+    const store = new IdbShareStore(createStore(`${base}-index`, 'entries'), createStore(`${base}-blobs`, 'blobs'), this.options.logger ?? nullLogger);
+    await store.ready();
+    return store;
+  }
+}
+
+/** A private copy when `data` is a view into a larger buffer: structured cloning copies the WHOLE buffer. */
+function standalone(data: Uint8Array): Uint8Array {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer ? data : data.slice();
+}
+
+function idbError(err: unknown, what: string): Error {
+  const name = (err as DOMException | undefined)?.name;
+  if (name === 'QuotaExceededError') {
+    return Object.assign(new Error(`cache store: ${what}: the browser's storage quota is exhausted`, { cause: err }), { code: 'ENOSPC' });
+  }
+  return new Error(`cache store: ${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
+class IdbShareStore implements ShareStore {
+  private closed = false;
+
+  constructor(
+    private readonly index: UseStore,
+    private readonly blobs: UseStore,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Opens both databases now, so that a failure shows at open(). */
+  async ready(): Promise<void> {
+    try {
+      await this.index('readonly', () => undefined);
+      await this.blobs('readonly', () => undefined);
+    } catch (err) {
+      throw idbError(err, 'opening IndexedDB');
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('cache store: closed');
+  }
+
+  private async run<T>(what: string, op: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    try {
+      return await op();
+    } catch (err) {
+      throw idbError(err, what);
+    }
+  }
+
+  loadIndex(): Promise<CacheEntry[]> {
+    return this.run('reading the index', () => this.index('readonly', s => promisifyRequest(s.getAll() as IDBRequest<CacheEntry[]>)));
+  }
+
+  commit(batch: IndexBatch): Promise<void> {
+    if (batch.put.length === 0 && batch.delete.length === 0) return this.run('committing', async () => undefined);
+    return this.run(`committing ${batch.put.length + batch.delete.length} index changes`, () =>
+      this.index('readwrite', s => {
+        try {
+          // Same order as the disk log: deletions first, then puts.
+          for (const path of batch.delete) s.delete(path);
+          for (const entry of batch.put) s.put(entry, entry.path);
+        } catch (err) {
+          // e.g. DataCloneError: without the abort, the requests already made would still commit.
+          s.transaction.abort();
+          throw err;
+        }
+        return promisifyRequest(s.transaction);
+      }),
+    );
+  }
+
+  async putBlob(data: Uint8Array): Promise<string> {
+    this.assertOpen();
+    const hash = await sha256Hex(data);
+    const value = standalone(data);
+    await this.run(`writing blob ${hash} (${data.byteLength} bytes)`, () =>
+      this.blobs('readwrite', s => {
+        const existing = s.get(hash);
+        existing.onsuccess = () => {
+          const old = existing.result as unknown;
+          if (!(old instanceof Uint8Array && old.byteLength === value.byteLength)) s.put(value, hash);
+        };
+        return promisifyRequest(s.transaction);
+      }),
+    );
+    return hash;
+  }
+
+  async getBlob(hash: string): Promise<Uint8Array | undefined> {
+    if (!isSha256Hex(hash)) return undefined;
+    const value = await this.run(`reading blob ${hash}`, () => this.blobs('readonly', s => promisifyRequest(s.get(hash) as IDBRequest<unknown>)));
+    if (value === undefined) return undefined;
+    if (value instanceof Uint8Array && (await sha256Hex(value)) === hash) return value;
+    this.logger.warn(`[cache] blob ${hash}: removed (content does not match its hash)`);
+    await this.deleteBlobs([hash]);
+    return undefined;
+  }
+
+  deleteBlobs(hashes: readonly string[]): Promise<void> {
+    return this.run(`deleting ${hashes.length} blobs`, () =>
+      this.blobs('readwrite', s => {
+        for (const hash of hashes) s.delete(hash);
+        return promisifyRequest(s.transaction);
+      }),
+    );
+  }
+
+  listBlobs(): Promise<string[]> {
+    return this.run('listing blobs', () => this.blobs('readonly', s => promisifyRequest(s.getAllKeys() as IDBRequest<string[]>)));
+  }
+
+  clear(): Promise<void> {
+    return this.run('clearing', async () => {
+      await this.index('readwrite', s => {
+        s.clear();
+        return promisifyRequest(s.transaction);
+      });
+      await this.blobs('readwrite', s => {
+        s.clear();
+        return promisifyRequest(s.transaction);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // idb-keyval keeps the connection to itself; a transaction leads back to it.
+    const dbs = await Promise.all([this.index('readonly', s => s.transaction.db), this.blobs('readonly', s => s.transaction.db)]);
+    this.closed = true;
+    for (const db of dbs) db.close();
+  }
+}

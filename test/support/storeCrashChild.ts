@@ -1,0 +1,77 @@
+// The process that test/conformance/storeCrash.test.ts kills at a random moment. It works a DiskCacheStorage
+// as the cache layer will (each blob stored before the entry that refers to it, batches of puts and
+// deletes, garbage collection, frequent compactions) and says on stdout what it is doing, one line each,
+// written synchronously so that a line out means the step before it is done:
+//   ready | blob <seq> | begin <seq> <batch json> | ack <seq> | compact-start | compact-end | gc <seq> | gc-end <seq>
+//   node storeCrashChild.js <root> <seed>
+import { writeSync } from 'node:fs';
+import type { CacheEntry } from '../../src/cache/cacheEntry';
+import { DiskCacheStorage } from '../../src/platform/diskShareStore';
+import { seededRandom } from '../unit/shareStore.suite';
+
+export const CRASH_SHARE_ID = 'crash';
+export const CRASH_COMPACT_AFTER_BATCHES = 6;
+
+/** What a blob of `path` at `version` starts with; the parent checks that an entry's blob starts with its own. */
+export function crashBlobHeader(path: string, version: number): string {
+  return `path=${path}\nversion=${version}\n`;
+}
+
+function say(line: string): void {
+  writeSync(1, `${line}\n`);
+}
+
+async function main(root: string, seed: number): Promise<void> {
+  const random = seededRandom(seed);
+  const storage = new DiskCacheStorage(root, {
+    compactAfterBatches: CRASH_COMPACT_AFTER_BATCHES,
+    onCompaction: phase => say(`compact-${phase}`),
+  });
+  const store = await storage.open(CRASH_SHARE_ID);
+  say('ready');
+  const paths = Array.from({ length: 40 }, (_, i) => `/dir${i % 4}/file ${i}.txt`);
+  const versions = new Map<string, number>();
+  const committed = new Map<string, CacheEntry>();
+  const encoder = new TextEncoder();
+  for (let seq = 1; ; seq++) {
+    const put: CacheEntry[] = [];
+    const del: string[] = [];
+    const touched = new Set<string>();
+    const size = 1 + Math.floor(random() * 5);
+    for (let i = 0; i < size; i++) {
+      const path = paths[Math.floor(random() * paths.length)];
+      if (touched.has(path)) continue;
+      touched.add(path);
+      if (committed.has(path) && random() < 0.25) {
+        del.push(path);
+        continue;
+      }
+      const version = (versions.get(path) ?? 0) + 1;
+      versions.set(path, version);
+      const content = encoder.encode(crashBlobHeader(path, version) + 'x'.repeat(Math.floor(random() ** 4 * 128 * 1024)));
+      say(`blob ${seq}`);
+      const blob = await store.putBlob(content);
+      put.push({ path, type: 'file', size: content.byteLength, mtime: version, ctime: 0, etag: `"v${version}"`, blob, lastAccess: seq });
+    }
+    say(`begin ${seq} ${JSON.stringify({ put, delete: del })}`);
+    await store.commit({ put, delete: del });
+    say(`ack ${seq}`);
+    for (const path of del) committed.delete(path);
+    for (const entry of put) committed.set(entry.path, entry);
+    if (seq % 7 === 0) {
+      // Garbage collection as the cache layer will do it: blobs no committed entry refers to.
+      say(`gc ${seq}`);
+      const referenced = new Set([...committed.values()].map(e => e.blob));
+      await store.deleteBlobs((await store.listBlobs()).filter(h => !referenced.has(h)));
+      say(`gc-end ${seq}`);
+    }
+  }
+}
+
+if (require.main === module) {
+  const [root, seed] = process.argv.slice(2);
+  main(root, Number(seed)).catch(err => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}
