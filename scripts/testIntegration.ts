@@ -5,7 +5,7 @@ import { exitOnSignals } from './lib/processes';
 import { summaryLine } from '../test/support/summaryReporter';
 import { runIntegrationInCodeServer } from '../test/support/vscodeRunner';
 
-const { values } = parseArgs({ options: { timeout: { type: 'string', default: '600' }, verbose: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { timeout: { type: 'string', default: '300' }, verbose: { type: 'boolean' } } });
 
 async function main(): Promise<number> {
   exitOnSignals(m => console.log(`[test] ${m}`));

@@ -85,6 +85,7 @@ export async function runIntegrationInCodeServer(o: VscodeRunOptions = {}): Prom
     });
     await page.exposeFunction('codeAutomationExit', (code: number) => settle(code));
     page.on('crash', () => settle('browser page crashed'));
+    browser.on('disconnected', () => settle('browser disconnected'));
     await page.goto(cs.url, { timeout: 60_000 });
     const timer = setTimeout(() => settle('timeout'), o.timeoutMs ?? 10 * 60_000);
     const exit = await exited;
