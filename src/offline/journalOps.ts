@@ -1,0 +1,137 @@
+// The operations the offline journal records, and the rules that collapse redundant ones (Coda's
+// "store cancellation" and "identity cancellation"): a pure function, tested as a table.
+//
+// Collapsing never changes what a replay does to the server when nobody else touched it, and it keeps
+// the ORIGINAL base version of every item, so a replay still detects changes made by others.
+import { isEqualOrParent, joinPath, relativeTo } from '../core/remotePath';
+import type { EntryType } from '../remote/remoteFs';
+
+/** The server version a local change started from. */
+export interface BaseVersion {
+  readonly etag?: string;
+  readonly mtime: number;
+  readonly size: number;
+  /** Content hash of that server version when it was cached (for diffs, merges and recovery). */
+  readonly blob?: string;
+}
+
+export type JournalOp =
+  /** New content for a file; without `base` the file did not exist (a create). */
+  | { readonly kind: 'write'; readonly path: string; readonly blob: string; readonly size: number; readonly base?: BaseVersion }
+  | { readonly kind: 'mkdir'; readonly path: string }
+  | { readonly kind: 'delete'; readonly path: string; readonly type: EntryType; readonly base?: BaseVersion }
+  | { readonly kind: 'move'; readonly from: string; readonly to: string; readonly type: EntryType; readonly overwrite: boolean; readonly base?: BaseVersion }
+  | { readonly kind: 'copy'; readonly from: string; readonly to: string; readonly type: EntryType; readonly overwrite: boolean };
+
+/** Every path an operation reads or changes. */
+export function opPaths(op: JournalOp): string[] {
+  return op.kind === 'move' || op.kind === 'copy' ? [op.from, op.to] : [op.path];
+}
+
+const related = (a: string, b: string) => isEqualOrParent(a, b) || isEqualOrParent(b, a);
+
+/** Whether `op` reads, changes or depends on anything at, above or below one of `paths`. */
+function touches(op: JournalOp, paths: string[]): boolean {
+  return opPaths(op).some(p => paths.some(q => related(p, q)));
+}
+
+/** Index of the last op on `path` exactly (by its target), provided no later op touches `guard`. */
+function lastOpOn(ops: readonly JournalOp[], match: (op: JournalOp) => boolean, guard: string[]): number {
+  for (let i = ops.length - 1; i >= 0; i--) {
+    if (match(ops[i])) return i;
+    if (touches(ops[i], guard)) return -1;
+  }
+  return -1;
+}
+
+const isCreateOf = (path: string) => (op: JournalOp) => (op.kind === 'write' && op.path === path && !op.base) || (op.kind === 'mkdir' && op.path === path);
+
+/** Appends `op` to a collapsed journal and collapses; returns the new list (the input is not changed). */
+export function appendOp(journal: readonly JournalOp[], op: JournalOp): JournalOp[] {
+  const ops = [...journal];
+  switch (op.kind) {
+    case 'write': {
+      // many saves of one file → one write with the original base
+      const i = lastOpOn(ops, o => (o.kind === 'write' || o.kind === 'delete') && o.path === op.path, [op.path]);
+      if (i >= 0) {
+        const prev = ops[i];
+        if (prev.kind === 'write') ops[i] = { ...prev, blob: op.blob, size: op.size };
+        else if (prev.kind === 'delete' && prev.type === 'file') ops[i] = { kind: 'write', path: op.path, blob: op.blob, size: op.size, base: prev.base };
+        else break;
+        return ops;
+      }
+      break;
+    }
+    case 'delete': {
+      const absorbed = absorbInside(ops, op.path);
+      // created here, then deleted: nothing happened
+      const c = lastOpOn(absorbed, isCreateOf(op.path), [op.path]);
+      if (c >= 0) return absorbed.filter((_, k) => k !== c);
+      // changed, then deleted: delete the version the change started from
+      const w = lastOpOn(absorbed, o => o.kind === 'write' && o.path === op.path, [op.path]);
+      if (w >= 0) {
+        const prev = absorbed[w] as Extract<JournalOp, { kind: 'write' }>;
+        return [...absorbed.filter((_, k) => k !== w), { ...op, base: prev.base }];
+      }
+      // moved here, then deleted: delete the origin
+      const m = lastOpOn(absorbed, o => o.kind === 'move' && o.to === op.path && !o.overwrite, [op.path]);
+      if (m >= 0) {
+        const prev = absorbed[m] as Extract<JournalOp, { kind: 'move' }>;
+        if (!absorbed.slice(m + 1).some(o => touches(o, [prev.from]))) {
+          return appendOp(absorbed.filter((_, k) => k !== m), { kind: 'delete', path: prev.from, type: prev.type, base: prev.base });
+        }
+      }
+      return [...absorbed, op];
+    }
+    case 'move': {
+      if (op.from === op.to) return ops;
+      // a rename chain → one move; moved back → nothing
+      const m = lastOpOn(ops, o => o.kind === 'move' && o.to === op.from && !o.overwrite, [op.from, op.to]);
+      if (m >= 0) {
+        const prev = ops[m] as Extract<JournalOp, { kind: 'move' }>;
+        if (!ops.slice(m + 1).some(o => touches(o, [prev.from]))) {
+          const rest = ops.filter((_, k) => k !== m);
+          if (prev.from === op.to) return rest;
+          return [...rest, { ...op, from: prev.from, base: prev.base, overwrite: op.overwrite }];
+        }
+      }
+      // a file created here, then renamed → created under the new name
+      if (op.type === 'file' && !op.overwrite) {
+        const c = lastOpOn(ops, o => o.kind === 'write' && o.path === op.from && !o.base, [op.from, op.to]);
+        if (c >= 0) {
+          const prev = ops[c] as Extract<JournalOp, { kind: 'write' }>;
+          return [...ops.filter((_, k) => k !== c), { ...prev, path: op.to }];
+        }
+      }
+      break;
+    }
+    case 'mkdir':
+    case 'copy':
+      break;
+  }
+  ops.push(op);
+  return ops;
+}
+
+/**
+ * A folder is deleted: the changes made inside it are moot and go, unless a later change still reads
+ * them (a copy or move from inside to outside), in which case nothing is absorbed.
+ */
+function absorbInside(ops: JournalOp[], folder: string): JournalOp[] {
+  const inside = (p: string) => p !== folder && isEqualOrParent(p, folder);
+  const escapes = ops.some(o => (o.kind === 'copy' || o.kind === 'move') && inside(o.from) && !inside(o.to));
+  if (escapes) return ops;
+  return ops.filter(o => !opPaths(o).every(inside));
+}
+
+/** Collapses a whole sequence (the journal as recorded, in order). */
+export function collapse(ops: readonly JournalOp[]): JournalOp[] {
+  return ops.reduce<JournalOp[]>((acc, op) => appendOp(acc, op), []);
+}
+
+/** Where `path` lives after `op` (for ops that move things), else `path` itself. */
+export function pathAfter(op: JournalOp, path: string): string {
+  if (op.kind !== 'move') return path;
+  const rel = relativeTo(path, op.from);
+  return rel === undefined ? path : joinPath(op.to, rel);
+}

@@ -1,0 +1,47 @@
+// The collapsing rules of the offline journal as a table: recorded sequence → what is replayed.
+import * as assert from 'node:assert/strict';
+import { collapse, type BaseVersion, type JournalOp } from '../../src/offline/journalOps';
+
+const B1: BaseVersion = { etag: '"v1"', mtime: 1, size: 1 };
+const B2: BaseVersion = { etag: '"v2"', mtime: 2, size: 2 };
+const write = (path: string, blob: string, base?: BaseVersion): JournalOp => ({ kind: 'write', path, blob, size: blob.length, base });
+const del = (path: string, type: 'file' | 'directory' = 'file', base?: BaseVersion): JournalOp => ({ kind: 'delete', path, type, base });
+const mkdir = (path: string): JournalOp => ({ kind: 'mkdir', path });
+const move = (from: string, to: string, base?: BaseVersion, type: 'file' | 'directory' = 'file'): JournalOp => ({ kind: 'move', from, to, type, overwrite: false, base });
+const copy = (from: string, to: string): JournalOp => ({ kind: 'copy', from, to, type: 'file', overwrite: false });
+
+const TABLE: [string, JournalOp[], JournalOp[]][] = [
+  ['one save is kept', [write('/a', 'x', B1)], [write('/a', 'x', B1)]],
+  ['many saves of one file → one upload with the original base', [write('/a', 'x', B1), write('/a', 'y', B1), write('/a', 'z', B1)], [write('/a', 'z', B1)]],
+  ['saves of a new file stay a create', [write('/n', 'x'), write('/n', 'y')], [write('/n', 'y')]],
+  ['create then delete → nothing', [write('/n', 'x'), write('/n', 'y'), del('/n')], []],
+  ['mkdir then delete → nothing', [mkdir('/d'), del('/d', 'directory')], []],
+  ['mkdir, files inside, delete the folder → nothing', [mkdir('/d'), write('/d/f', 'x'), mkdir('/d/e'), write('/d/e/g', 'y'), del('/d', 'directory')], []],
+  ['change then delete → delete of the original version', [write('/a', 'x', B1), del('/a', 'file', B2)], [del('/a', 'file', B1)]],
+  ['delete then write → a write over the original version', [del('/a', 'file', B1), write('/a', 'x')], [write('/a', 'x', B1)]],
+  ['delete of a folder absorbs changes inside it', [write('/d/f', 'x', B1), write('/other', 'y', B2), del('/d', 'directory')], [write('/other', 'y', B2), del('/d', 'directory')]],
+  ['…but not what a later copy still reads', [write('/d/f', 'x', B1), copy('/d/f', '/keep'), del('/d', 'directory')], [write('/d/f', 'x', B1), copy('/d/f', '/keep'), del('/d', 'directory')]],
+  ['rename chain → one move', [move('/a', '/b', B1), move('/b', '/c'), move('/c', '/d')], [move('/a', '/d', B1)]],
+  ['renamed back → nothing', [move('/a', '/b', B1), move('/b', '/a')], []],
+  ['create then rename → create under the new name', [write('/n', 'x'), move('/n', '/m')], [write('/m', 'x')]],
+  ['rename then delete → delete of the original', [move('/a', '/b', B1), del('/b')], [del('/a', 'file', B1)]],
+  ['create, rename, delete → nothing', [write('/n', 'x'), move('/n', '/m'), del('/m')], []],
+  ['change then rename: both replay (PUT with If-Match, then MOVE)', [write('/a', 'x', B1), move('/a', '/b', B1)], [write('/a', 'x', B1), move('/a', '/b', B1)]],
+  ['a copy in between keeps two saves apart', [write('/a', 'x', B1), copy('/a', '/c'), write('/a', 'y', B1)], [write('/a', 'x', B1), copy('/a', '/c'), write('/a', 'y', B1)]],
+  ['a rename chain broken by a change in between stays', [move('/a', '/b', B1), write('/a', 'new'), move('/b', '/c')], [move('/a', '/b', B1), write('/a', 'new'), move('/b', '/c')]],
+  ['unrelated operations keep their order', [mkdir('/x'), write('/y', 'a', B1), del('/z', 'file', B2)], [mkdir('/x'), write('/y', 'a', B1), del('/z', 'file', B2)]],
+  ['a move onto itself is nothing', [move('/a', '/a', B1)], []],
+];
+
+suite('journal collapsing (table)', () => {
+  for (const [name, input, expected] of TABLE) {
+    test(name, () => assert.deepEqual(collapse(input), expected));
+  }
+
+  test('collapsing is stable: collapsing the result changes nothing', () => {
+    for (const [name, input] of TABLE) {
+      const once = collapse(input);
+      assert.deepEqual(collapse(once), once, name);
+    }
+  });
+});
