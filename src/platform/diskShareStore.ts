@@ -309,7 +309,11 @@ class DiskShareStore implements ShareStore {
     }
     const log = Buffer.alloc(this.logBytes);
     try {
-      if (this.logBytes > 0) await this.log!.read(log, 0, this.logBytes, 0);
+      for (let got = 0; got < this.logBytes; ) {
+        const { bytesRead } = await this.log!.read(log, got, this.logBytes - got, got);
+        if (bytesRead === 0) throw new Error(`ends at ${got} of ${this.logBytes} bytes`);
+        got += bytesRead;
+      }
     } catch (err) {
       throw diskError(err, `reading ${this.logPath}`);
     }

@@ -1,5 +1,5 @@
 // The process that test/conformance/storeCrash.test.ts kills at a random moment. It works a DiskCacheStorage
-// as the cache layer will (each blob stored before the entry that refers to it, batches of puts and
+// as the cache layer will (each blob stored before the entry that refers to it, batches of puts, touches and
 // deletes, garbage collection, frequent compactions) and says on stdout what it is doing, one line each,
 // written synchronously so that a line out means the step before it is done:
 //   ready | blob <seq> | begin <seq> <batch json> | ack <seq> | compact-start | compact-end | gc <seq> | gc-end <seq>
@@ -38,11 +38,18 @@ async function main(root: string, seed: number): Promise<void> {
     const del: string[] = [];
     const touched = new Set<string>();
     const size = 1 + Math.floor(random() * 5);
+    // Half the batches only record reads (lastAccess), as the cache layer's LRU bookkeeping will.
+    const touchOnly = committed.size > 0 && random() < 0.5;
     for (let i = 0; i < size; i++) {
       const path = paths[Math.floor(random() * paths.length)];
       if (touched.has(path)) continue;
       touched.add(path);
-      if (committed.has(path) && random() < 0.25) {
+      const existing = committed.get(path);
+      if (touchOnly) {
+        if (existing) put.push({ ...existing, lastAccess: seq });
+        continue;
+      }
+      if (existing && random() < 0.25) {
         del.push(path);
         continue;
       }
