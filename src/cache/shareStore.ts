@@ -3,15 +3,36 @@
 // (platform/idbShareStore.ts); the same test suite runs against both.
 import type { CacheEntry } from './cacheEntry';
 
+/** A record of a named table (the offline journal, the recovery area): opaque JSON with a numeric id. */
+export interface StoredRecord {
+  readonly id: number;
+}
+
+export interface TableChange {
+  /** Records added or replaced (by id). */
+  readonly put?: readonly StoredRecord[];
+  /** Ids of records removed. */
+  readonly delete?: readonly number[];
+}
+
+/** One atomic commit. Within a batch, deletes apply before puts. */
 export interface IndexBatch {
   readonly put: readonly CacheEntry[];
   /** Paths whose entries are removed. */
   readonly delete: readonly string[];
+  /** Changes to named tables (e.g. `journal`, `recovery`), in the same atomic commit. */
+  readonly tables?: Readonly<Record<string, TableChange>>;
+  /** Per-share values set in the same commit (JSON); a value of `null` removes the key. */
+  readonly meta?: Readonly<Record<string, unknown>>;
 }
 
 export interface ShareStore {
   /** Every entry as last committed. Reads no blob. */
   loadIndex(): Promise<CacheEntry[]>;
+  /** The records of a named table as last committed, in ascending id order. */
+  loadTable(table: string): Promise<StoredRecord[]>;
+  /** The per-share values as last committed. */
+  loadMeta(): Promise<Record<string, unknown>>;
   /** Applies the batch atomically and durably: after a crash, all of it or none of it is there. */
   commit(batch: IndexBatch): Promise<void>;
   /** Stores content and resolves with its SHA-256 (hex) once it is durable. Storing the same bytes twice is a no-op. */
