@@ -35,7 +35,13 @@ function touches(op: JournalOp, paths: string[]): boolean {
   return opPaths(op).some(p => paths.some(q => related(p, q)));
 }
 
-/** Index of the last op on `path` exactly (by its target), provided no later op touches `guard`. */
+/** A journal operation with the id of the record that holds it (ids give the order). */
+export interface JournalItem {
+  readonly id: number;
+  readonly op: JournalOp;
+}
+
+/** Index of the last op matching `match`, provided no later op touches `guard`. */
 function lastOpOn(ops: readonly JournalOp[], match: (op: JournalOp) => boolean, guard: string[]): number {
   for (let i = ops.length - 1; i >= 0; i--) {
     if (match(ops[i])) return i;
@@ -45,6 +51,26 @@ function lastOpOn(ops: readonly JournalOp[], match: (op: JournalOp) => boolean, 
 }
 
 const isCreateOf = (path: string) => (op: JournalOp) => (op.kind === 'write' && op.path === path && !op.base) || (op.kind === 'mkdir' && op.path === path);
+
+/**
+ * Appends `item` to a collapsed journal and collapses; returns the new list (the input is not changed).
+ * An operation that replaces an earlier one keeps the earlier one's id (and so its place); a new one
+ * takes `item.id`.
+ */
+export function appendItem(journal: readonly JournalItem[], item: JournalItem): JournalItem[] {
+  const ids = new Map<JournalOp, number>();
+  journal.forEach(j => ids.set(j.op, j.id));
+  const before = journal.map(j => j.op);
+  const after = appendOp(before, item.op);
+  // appendOp makes at most one new operation: either in place of an earlier one (same index, all before
+  // it unchanged), or at the end
+  return after.map((op, i) => {
+    const known = ids.get(op);
+    if (known !== undefined) return { id: known, op };
+    const inPlace = i < before.length && !after.includes(before[i]) && after.slice(0, i).every((o, k) => o === before[k]);
+    return { id: inPlace ? journal[i].id : item.id, op };
+  });
+}
 
 /** Appends `op` to a collapsed journal and collapses; returns the new list (the input is not changed). */
 export function appendOp(journal: readonly JournalOp[], op: JournalOp): JournalOp[] {

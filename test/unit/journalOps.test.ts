@@ -1,6 +1,6 @@
 // The collapsing rules of the offline journal as a table: recorded sequence → what is replayed.
 import * as assert from 'node:assert/strict';
-import { collapse, type BaseVersion, type JournalOp } from '../../src/offline/journalOps';
+import { appendItem, collapse, type BaseVersion, type JournalOp } from '../../src/offline/journalOps';
 
 const B1: BaseVersion = { etag: '"v1"', mtime: 1, size: 1 };
 const B2: BaseVersion = { etag: '"v2"', mtime: 2, size: 2 };
@@ -43,5 +43,26 @@ suite('journal collapsing (table)', () => {
       const once = collapse(input);
       assert.deepEqual(collapse(once), once, name);
     }
+  });
+});
+
+suite('journal collapsing keeps record ids', () => {
+  const run = (ops: JournalOp[]) =>
+    ops.reduce<{ id: number; op: JournalOp }[]>((acc, op, i) => appendItem(acc, { id: i + 1, op }), []);
+
+  test('every table case: the same operations as collapse(), unique ids in ascending order', () => {
+    for (const [name, input, expected] of TABLE) {
+      const items = run(input);
+      assert.deepEqual(items.map(i => i.op), expected, name);
+      const ids = items.map(i => i.id);
+      assert.deepEqual([...ids].sort((a, b) => a - b), ids, `${name}: ids ascend`);
+      assert.equal(new Set(ids).size, ids.length, `${name}: ids unique`);
+    }
+  });
+
+  test('a merged save keeps the id (and place) of the first save; a collapsed move takes the new id', () => {
+    assert.deepEqual(run([write('/a', 'x', B1), mkdir('/m'), write('/a', 'y', B1)]).map(i => i.id), [1, 2]);
+    assert.deepEqual(run([move('/a', '/b', B1), mkdir('/m'), move('/b', '/c')]).map(i => i.id), [2, 3]);
+    assert.deepEqual(run([write('/a', 'x', B1), mkdir('/m'), del('/a', 'file', B2)]).map(i => i.id), [2, 3]);
   });
 });
