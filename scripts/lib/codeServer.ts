@@ -2,7 +2,7 @@
 // builds the workbench URL that loads an extension under development (and, optionally, its tests).
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freeLocalPort, onCleanup, sleep, spawnGroup } from './processes';
+import { envWithoutNpmScriptVars, freeLocalPort, onCleanup, sleep, spawnGroup } from './processes';
 import { runtimePaths } from './runtimePaths';
 
 export interface CodeServerOptions {
@@ -66,7 +66,7 @@ export async function startCodeServer(o: CodeServerOptions): Promise<CodeServer>
     writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(o.settings, null, 2) + '\n');
   }
 
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = envWithoutNpmScriptVars();
   // A VS Code terminal's variables would make code-server talk to that VS Code instead.
   for (const k of Object.keys(env)) if (k.startsWith('VSCODE_') || k === 'ELECTRON_RUN_AS_NODE') delete env[k];
   Object.assign(env, o.env ?? {}, {

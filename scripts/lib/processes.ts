@@ -140,3 +140,19 @@ export function runCommand(cmd: string, args: string[], options: SpawnOptions = 
     child.once('exit', code => resolve(code ?? 1));
   });
 }
+
+/**
+ * `process.env` without what npm exports to the scripts it runs (`npm test`, `npm start`): with
+ * npm_config_local_prefix a nested `npm install` would install into the repository instead of its
+ * own folder, npm_config_loglevel=silent (from `npm test --silent`) would hide its errors.
+ * npm still reads the user's and global npmrc files, so registry settings are kept.
+ */
+export function envWithoutNpmScriptVars(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) {
+    const key = k.toLowerCase();
+    if (key === 'init_cwd' || (key.startsWith('npm_') && !/^npm_config_(registry|@.*:registry|cafile|proxy|https_proxy|noproxy|strict_ssl|userconfig|globalconfig|cache)$/.test(key))) continue;
+    out[k] = v;
+  }
+  return out;
+}

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureAptPackages } from './apt';
-import { withTimeout } from './processes';
+import { envWithoutNpmScriptVars, withTimeout } from './processes';
 import { CODE_SERVER_VERSION, NODE24_VERSION, chromiumPath, runtimePaths } from './runtimePaths';
 
 export { startCodeServer, workbenchUrl, type CodeServer, type CodeServerOptions } from './codeServer';
@@ -62,7 +62,7 @@ export async function ensureRuntime(log: (msg: string) => void = defaultLog): Pr
     await npmInstall(p.csDir, [`code-server@${CODE_SERVER_VERSION}`], env, p.csLog, 25 * 60_000, log);
     const v = spawnSync(p.csBin, ['--version'], {
       encoding: 'utf8',
-      env: { ...process.env, ...env, XDG_CONFIG_HOME: join(p.dir, '.config') },
+      env: { ...envWithoutNpmScriptVars(), ...env, XDG_CONFIG_HOME: join(p.dir, '.config') },
       timeout: 60_000,
     });
     if (v.status !== 0 || !v.stdout.includes(CODE_SERVER_VERSION)) {
@@ -96,7 +96,7 @@ async function npmInstall(
   const t0 = Date.now();
   const child = spawn('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', ...pkgs], {
     cwd,
-    env: { ...process.env, ...env },
+    env: { ...envWithoutNpmScriptVars(), ...env },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
