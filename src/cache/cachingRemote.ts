@@ -51,6 +51,7 @@ export function weakEtagEquals(a: string | undefined, b: string | undefined): bo
 /** True when the cached bytes belong to the entry's current validator. */
 export function hasValidContent(e: CacheEntry | undefined): boolean {
   if (!e?.blob) return false;
+  if ((e.state ?? 'clean') !== 'clean') return true; // changed here: the local content is what counts
   if (e.etag && e.blobEtag) return weakEtagEquals(e.etag, e.blobEtag);
   return e.blobMtime === e.mtime && e.blobSize === e.size;
 }
@@ -60,6 +61,8 @@ export class CachingRemote implements RemoteFs, IDisposable {
   private readonly checked = new Map<string, number>();
   private cullTimer?: ReturnType<typeof setTimeout>;
   private wasFull = false;
+  /** Offline: no request reaches the server; everything is answered from the cache. */
+  private offline = false;
 
   /** Changes made on the server by others, found while validating (for watchers). */
   private readonly _onDidChangeRemote = new Emitter<RemoteChange[]>();
@@ -86,6 +89,11 @@ export class CachingRemote implements RemoteFs, IDisposable {
     this.remote.setCredentials(credentials);
   }
 
+  /** Switches between asking the server (online) and answering from the cache alone (offline). */
+  setOffline(offline: boolean): void {
+    this.offline = offline;
+  }
+
   // --- freshness
 
   private isFresh(path: string): boolean {
@@ -102,34 +110,50 @@ export class CachingRemote implements RemoteFs, IDisposable {
 
   async stat(path: string): Promise<RemoteEntry> {
     const cached = this.index.get(path);
-    if (cached && this.isFresh(path)) return toRemoteEntry(cached);
+    if (cached && (this.isFresh(path) || isLocal(cached))) return toRemoteEntry(cached);
     if (!cached && this.listedAbsent(path, true)) throw notFound(path, 'not in the folder listing');
+    if (this.offline) return this.statFromCache(path);
     try {
       const entry = await this.remote.stat(path);
       this.record(entry);
       this.checked.set(path, this.now());
-      return entry;
+      const now = this.index.get(path);
+      return now ? toRemoteEntry(now) : entry;
     } catch (err) {
       if (isShareError(err, 'NotFound')) this.forget(path, 'deleted on the server');
-      else if (isShareError(err, 'Unavailable')) {
-        if (cached) return toRemoteEntry(cached);
-        if (this.listedAbsent(path, false)) throw notFound(path, 'not in the last folder listing');
-        // a folder above cached items exists even if it was never stat'ed itself
-        if (this.index.hasBelow(path)) return { path, type: 'directory', size: 0, mtime: 0, ctime: 0 };
-      }
+      else if (isShareError(err, 'Unavailable')) return this.statFromCache(path, err);
       throw err;
     }
   }
 
+  /** What the cache knows of `path` when the server cannot be asked. */
+  private statFromCache(path: string, err?: ShareError): RemoteEntry {
+    const cached = this.index.get(path);
+    if (cached) return toRemoteEntry(cached);
+    if (this.listedAbsent(path, false)) throw notFound(path, 'not in the last folder listing');
+    // a folder above cached items exists even if it was never stat'ed itself
+    if (this.index.hasBelow(path)) return { path, type: 'directory', size: 0, mtime: 0, ctime: 0 };
+    throw notAvailableOffline(path, err);
+  }
+
   async list(path: string): Promise<RemoteListing> {
     const cached = this.index.get(path);
-    if (cached?.children && this.isFresh(path)) return this.cachedListing(cached);
+    if (cached?.children && (this.isFresh(path) || isLocal(cached))) return this.cachedListing(cached);
+    if (this.offline) return this.listFromCache(path);
     try {
       return await this.refreshListing(path);
     } catch (err) {
-      if (isShareError(err, 'Unavailable') && cached?.children) return this.cachedListing(cached);
+      if (isShareError(err, 'Unavailable')) return this.listFromCache(path, err);
       throw err;
     }
+  }
+
+  private listFromCache(path: string, err?: ShareError): RemoteListing {
+    const cached = this.index.get(path);
+    if (cached?.children) return this.cachedListing(cached);
+    if (cached?.type === 'file') return { self: toRemoteEntry(cached), children: [] };
+    if (!cached && this.listedAbsent(path, false)) throw notFound(path, 'not in the last folder listing');
+    throw notAvailableOffline(path, err);
   }
 
   /** Lists `path` on the server, records what changed and reports it. */
@@ -148,9 +172,13 @@ export class CachingRemote implements RemoteFs, IDisposable {
     if (options.ifNoneMatch) return this.remote.get(path, options); // a caller's own revalidation
     const cached = this.index.get(path);
     if (cached?.type === 'directory') throw new ShareError('IsADirectory', `${path}: is a folder, not a file`);
-    if (cached && hasValidContent(cached) && this.isFresh(path)) {
+    if (cached && hasValidContent(cached) && (this.isFresh(path) || isLocal(cached) || this.offline)) {
       const data = await this.readBlob(cached);
       if (data) return this.served(cached, data);
+    }
+    if (this.offline) {
+      if (!cached && this.listedAbsent(path, false)) throw notFound(path, 'not in the last folder listing');
+      throw notAvailableOffline(path);
     }
     try {
       if (cached && hasValidContent(cached)) {
@@ -177,12 +205,15 @@ export class CachingRemote implements RemoteFs, IDisposable {
       return await this.fetch(path);
     } catch (err) {
       if (isShareError(err, 'NotFound')) this.forget(path, 'deleted on the server');
-      else if (isShareError(err, 'Unavailable') && cached && hasValidContent(cached)) {
-        const data = await this.readBlob(cached);
-        if (data) {
-          this.log.debug(`[cache] ${path}: served from the cache, the server is unreachable`);
-          return this.served(cached, data);
+      else if (isShareError(err, 'Unavailable')) {
+        if (cached && hasValidContent(cached)) {
+          const data = await this.readBlob(cached);
+          if (data) {
+            this.log.debug(`[cache] ${path}: served from the cache, the server is unreachable`);
+            return this.served(cached, data);
+          }
         }
+        throw notAvailableOffline(path, err);
       }
       throw err;
     }
@@ -283,6 +314,102 @@ export class CachingRemote implements RemoteFs, IDisposable {
     return this.remote.unlock(path, token);
   }
 
+  // --- local changes (offline): the journal records them, these apply them to the cache.
+  // Synchronous and idempotent: they only queue index changes, which the journal commits with its record.
+
+  /** Content stored durably before the journal records the change; resolves with its hash. */
+  storeLocalContent(data: Uint8Array): Promise<string> {
+    return this.index.store.putBlob(data);
+  }
+
+  /** Runs `fn` while garbage collection waits (a blob stored, its entry or record not yet set). */
+  holdingBlobs<T>(fn: () => Promise<T>): Promise<T> {
+    return this.index.writeContent(fn);
+  }
+
+  localWrite(path: string, blob: string, size: number): void {
+    const now = this.now();
+    const prev = this.index.get(path);
+    this.index.set({
+      ...prev,
+      path,
+      type: 'file',
+      size,
+      mtime: now,
+      ctime: prev?.ctime ?? now,
+      lastAccess: now,
+      blob,
+      blobSize: size,
+      blobEtag: undefined,
+      blobMtime: now,
+      state: 'dirty',
+    });
+    this.addToParent(path);
+    this._onDidChangeCacheState.fire([path]);
+  }
+
+  localMkdir(path: string): void {
+    const now = this.now();
+    const prev = this.index.get(path);
+    if (prev?.type === 'directory') return;
+    this.index.set({ path, type: 'directory', size: 0, mtime: now, ctime: now, children: [], lastAccess: now, state: 'dirty' });
+    this.addToParent(path);
+    this._onDidChangeCacheState.fire([path]);
+  }
+
+  localDelete(path: string): void {
+    this.forget(path, 'deleted here');
+  }
+
+  localMove(from: string, to: string): void {
+    const moved = this.index.subtree(from);
+    if (moved.length === 0) return;
+    this.forget(to, 'replaced by a move here');
+    for (const e of moved) {
+      const path = joinPath(to, relativeTo(e.path, from)!);
+      this.index.delete(e.path);
+      this.index.set({ ...e, path, state: 'dirty' });
+    }
+    this.removeFromParent(from);
+    this.addToParent(to);
+    this._onDidChangeCacheState.fire([...moved.map(e => e.path), to]);
+  }
+
+  localCopy(from: string, to: string): void {
+    const copied = this.index.subtree(from);
+    if (copied.length === 0) return;
+    this.forget(to, 'replaced by a copy here');
+    for (const e of copied) {
+      const path = joinPath(to, relativeTo(e.path, from)!);
+      const { pinned: _p, ...rest } = e;
+      this.index.set({ ...rest, path, state: 'dirty', lastAccess: this.now() });
+    }
+    this.addToParent(to);
+    this._onDidChangeCacheState.fire([to]);
+  }
+
+  /** After a replay: the server now has what the entry holds; it is clean again with this validator. */
+  markSynced(path: string, server: RemoteEntry | undefined): void {
+    const e = this.index.get(path);
+    if (!e) return;
+    if (!server) {
+      this.index.set({ ...e, state: undefined });
+    } else {
+      const contentMatches = e.type === 'file' && e.blob && server.size === (e.blobSize ?? e.size);
+      this.index.set({
+        ...e,
+        size: server.size,
+        mtime: server.mtime,
+        ctime: server.ctime,
+        etag: server.etag,
+        state: undefined,
+        ...(contentMatches ? { blobEtag: server.etag, blobMtime: server.mtime, blobSize: server.size } : withoutContentFields),
+      });
+    }
+    this.checked.set(path, this.now());
+    this._onDidChangeCacheState.fire([path]);
+  }
+
   // --- pins and content management (used by the pinning commands)
 
   /** Pinned itself or below a pinned folder. */
@@ -368,6 +495,10 @@ export class CachingRemote implements RemoteFs, IDisposable {
   /** Merges fresh metadata into the index; returns whether a known item changed. */
   private record(r: RemoteEntry): boolean {
     const prev = this.index.get(r.path);
+    if (prev && isLocal(prev)) {
+      // changed here and not yet uploaded: the local view stands; what the server has is the replay's concern
+      return false;
+    }
     if (prev && prev.type !== r.type) {
       this.forget(r.path, `became a ${r.type} on the server`);
       return this.record(r) || true;
@@ -410,6 +541,10 @@ export class CachingRemote implements RemoteFs, IDisposable {
     for (const old of prev?.children ?? []) {
       if (!current.has(old)) {
         const path = joinPath(dir, old);
+        if (this.index.subtree(path).some(isLocal)) {
+          names.push(old); // made or changed here, not uploaded yet: keep it
+          continue;
+        }
         this.forget(path, 'deleted on the server');
         changes.push({ type: 'deleted', path });
       }
@@ -552,6 +687,22 @@ export interface CacheUsage {
   /** Bytes that are pinned, dirty or conflicted (never culled). */
   readonly keptBytes: number;
   readonly limitBytes: number;
+}
+
+const withoutContentFields = { blob: undefined, blobEtag: undefined, blobMtime: undefined, blobSize: undefined };
+
+/** Made or changed here and not yet on the server. */
+export function isLocal(e: CacheEntry): boolean {
+  return (e.state ?? 'clean') !== 'clean';
+}
+
+function notAvailableOffline(path: string, cause?: ShareError): ShareError {
+  return new ShareError(
+    'Unavailable',
+    `${path} is not available offline: it was never downloaded to this computer. ` +
+      'Go online ("WebDAV: Go Online"), and next time keep its folder available offline ("WebDAV: Keep Available Offline").',
+    { cause, reason: 'offline' },
+  );
 }
 
 function toRemoteEntry(e: CacheEntry): RemoteEntry {

@@ -18,7 +18,16 @@ export type ShareErrorCode =
   | 'Other';
 
 /** Why a server is unavailable; the offline logic decides from this whether to switch offline. */
-export type UnavailableReason = 'refused' | 'dns' | 'reset' | 'timeout' | 'network' | 'server' | 'tls';
+export type UnavailableReason =
+  | 'refused'
+  | 'dns'
+  | 'reset'
+  | 'timeout'
+  | 'network'
+  | 'server'
+  | 'tls'
+  /** not a failure of the network: the share is offline and the item is not in the cache */
+  | 'offline';
 
 export interface ShareErrorOptions {
   cause?: unknown;

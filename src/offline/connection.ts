@@ -38,7 +38,7 @@ const REAL_TIMERS: Timers = { setTimeout: (f, ms) => setTimeout(f, ms), clearTim
 
 /** Whether a failure means the server cannot be reached (as opposed to an answer we do not like). */
 export function isNetworkFailure(err: unknown): err is ShareError {
-  return isShareError(err, 'Unavailable') && err.reason !== 'tls';
+  return isShareError(err, 'Unavailable') && err.reason !== 'tls' && err.reason !== 'offline';
 }
 
 export class Connection implements IDisposable {

@@ -33,6 +33,7 @@ const REASON_TEXT: Record<UnavailableReason, string> = {
   network: 'the network is unreachable',
   server: 'the server had an internal error',
   tls: 'the secure connection failed (certificate or TLS problem)',
+  offline: 'the share is offline',
 };
 
 /** Classifies any failure of one request. `op` names the request for the message, e.g. `PUT /a.txt`. */

@@ -1,6 +1,6 @@
-// One open share: the facade the VS Code adapters talk to. It gives the remote the exact semantics of
-// a VS Code FileSystemProvider (create/overwrite, recursive delete, rename/copy with overwrite) and owns
-// the share's authentication state. Later layers (cache, journal) slot in here.
+// One open share: the facade the VS Code adapters talk to. It gives the share the exact semantics of a
+// VS Code FileSystemProvider (create/overwrite, recursive delete, rename/copy with overwrite), online
+// through the cache to the server, offline on the cached tree with every change journaled.
 import type { CacheFull, CacheUsage, RemoteChange } from '../cache/cachingRemote';
 import type { PinProgress, PinResult } from '../cache/pinner';
 import { isShareError, ShareError } from '../core/errors';
@@ -8,142 +8,166 @@ import { Emitter, toDisposable, type IDisposable } from '../core/events';
 import type { Logger } from '../core/log';
 import { basename, dirname, isEqualOrParent, normalizePath } from '../core/remotePath';
 import { shareKey, type ShareLocation } from '../core/shareLocation';
+import { Connection, isNetworkFailure, type ConnectionChange, type ConnectionState } from '../offline/connection';
+import type { JournalItem } from '../offline/journalOps';
+import type { RecoveredFile } from '../offline/recoveryArea';
 import type { Credentials, EntryType, RemoteEntry, RemoteFs } from '../remote/remoteFs';
 import type { AuthHandler } from './auth';
+import { ObservedRemote } from './observedRemote';
+import { OfflineOps } from './offlineOps';
+import { ShareAuth } from './shareAuth';
 import type { OpenShareCache, ShareCache } from './shareCache';
 
 export type { CacheFull, CacheUsage, RemoteChange, RemoteChangeType } from '../cache/cachingRemote';
 export type { PinProgress, PinResult } from '../cache/pinner';
+export type { ConnectionState } from '../offline/connection';
+export type { JournalItem, JournalOp } from '../offline/journalOps';
+export type { RecoveredFile } from '../offline/recoveryArea';
 
-const MAX_PROMPTS = 3;
+/** Per-share value remembering that the user chose to work offline (survives reloads). */
+const OFFLINE_BY_HAND = 'offlineByHand';
 
 export class Share {
   readonly key: string;
   private readonly ready: Promise<void>;
+  private readonly auth: ShareAuth;
   /** What operations go through: the caching remote, or the server itself in live mode. */
   private fs: RemoteFs;
   private cache?: ShareCache;
+  private offline?: OfflineOps;
+  /** Online / offline; only shares with a cache can work offline. */
+  readonly connection?: Connection;
   private readonly disposables: IDisposable[] = [];
+
   private readonly _onDidChangeRemote = new Emitter<RemoteChange[]>();
   /** Changes others made on the server, found by validation or polling. */
   readonly onDidChangeRemote = this._onDidChangeRemote.event;
   private readonly _onDidChangeCacheState = new Emitter<string[]>();
-  /** Paths whose cache state changed (content cached or dropped, pinned or not). */
+  /** Paths whose cache state changed (content cached or dropped, pinned, changed here). */
   readonly onDidChangeCacheState = this._onDidChangeCacheState.event;
   private readonly _onDidBecomeFull = new Emitter<CacheFull>();
   readonly onDidBecomeFull = this._onDidBecomeFull.event;
-  private signingIn?: Promise<boolean>;
-  /** The user cancelled a prompt: no more prompts until an explicit sign-in (a 401 never loops). */
-  private gaveUp = false;
-  private username?: string;
-  /** Bumped whenever the credentials change, so a 401 answered to old credentials just retries. */
-  private generation = 0;
+  private readonly _onDidChangeConnection = new Emitter<ConnectionChange>();
+  readonly onDidChangeConnection = this._onDidChangeConnection.event;
+  private readonly _onDidChangePending = new Emitter<void>();
+  /** The pending changes or the recovered files changed. */
+  readonly onDidChangePending = this._onDidChangePending.event;
 
   constructor(
     readonly location: ShareLocation,
     private readonly remote: RemoteFs,
-    private readonly auth: AuthHandler,
+    authHandler: AuthHandler,
     private readonly log: Logger,
     openCache?: OpenShareCache,
   ) {
     this.key = shareKey(location);
     this.fs = remote;
-    this.ready = Promise.all([this.loadStoredCredentials(), openCache && this.openCache(openCache)]).then(() => undefined);
+    this.auth = new ShareAuth(location, remote, authHandler, log);
+    if (openCache) {
+      this.connection = new Connection({
+        log,
+        probe: () => this.probe(),
+        beforeOnline: () => this.beforeOnline(),
+      });
+      this.connection.onDidChange(change => this.connectionChanged(change), undefined, this.disposables);
+    }
+    this.ready = Promise.all([this.auth.ready, openCache && this.openCache(openCache)]).then(() => undefined);
   }
 
   private async openCache(open: OpenShareCache): Promise<void> {
     try {
-      const cache = await open(this.remote);
+      const cache = await open(new ObservedRemote(this.remote, this.connection!));
       if (!cache) return;
+      this.offline = await OfflineOps.open(cache.remote, this.log);
       this.cache = cache;
       this.fs = cache.remote;
       cache.remote.onDidChangeRemote(e => this._onDidChangeRemote.fire(e), undefined, this.disposables);
       cache.remote.onDidChangeCacheState(e => this._onDidChangeCacheState.fire(e), undefined, this.disposables);
       cache.remote.onDidBecomeFull(e => this._onDidBecomeFull.fire(e), undefined, this.disposables);
+      this.disposables.push(this.offline.journal.onDidChange(() => this._onDidChangePending.fire()));
+      this.disposables.push(this.offline.recovery.onDidChange(() => this._onDidChangePending.fire()));
+      if (cache.remote.index.getMeta(OFFLINE_BY_HAND)) this.connection!.goOffline();
+      else if (this.offline.pending.length) void this.connection!.goOnline(); // replay what an earlier session left
     } catch (err) {
       // without a cache the share still works, live
       this.log.error(`[cache] ${this.key}: cannot open the cache, working without it (${(err as Error).message})`);
     }
   }
 
-  private async loadStoredCredentials(): Promise<void> {
-    try {
-      const stored = await this.auth.stored(this.location);
-      if (stored) this.useCredentials(stored);
-    } catch (err) {
-      this.log.warn(`[auth] ${this.key}: could not read stored credentials (${(err as Error).message})`);
-    }
-  }
-
-  private useCredentials(credentials: Credentials | undefined): void {
-    this.username = credentials?.username;
-    this.generation++;
-    this.remote.setCredentials(credentials);
-  }
-
   // --- authentication
 
-  /**
-   * Signs in now (command "Sign In", or credentials typed into an address): tries `given` first, then
-   * asks. Resolves true once the server accepts a user name and password.
-   */
-  async signIn(given?: Credentials): Promise<boolean> {
-    await this.ready;
-    this.gaveUp = false;
-    return this.authenticate('required', given);
+  signIn(given?: Credentials): Promise<boolean> {
+    return this.auth.signIn(given);
   }
 
-  /** Drops the credentials in use (after "Forget Credentials"). */
   forgetCredentials(): void {
-    this.useCredentials(undefined);
+    this.auth.forget();
   }
 
-  private authenticate(reason: 'required' | 'rejected', given?: Credentials): Promise<boolean> {
-    // concurrent 401s share one prompt
-    this.signingIn ??= this.promptUntilAccepted(reason, given).finally(() => (this.signingIn = undefined));
-    return this.signingIn;
-  }
-
-  private async promptUntilAccepted(reason: 'required' | 'rejected', given?: Credentials): Promise<boolean> {
-    for (let attempt = 0; attempt < MAX_PROMPTS && !this.gaveUp; attempt++) {
-      const credentials =
-        attempt === 0 && given ? given : await this.auth.ask(this.location, { reason, username: this.username });
-      if (!credentials) break;
-      this.useCredentials(credentials);
-      try {
-        await this.remote.stat('/'); // the server itself, never the cache
-      } catch (err) {
-        if (isShareError(err, 'Unauthorized')) {
-          this.log.info(`[auth] ${this.key}: the server refused the user name or password of ${credentials.username}`);
-          reason = 'rejected';
-          continue;
-        }
-        // any other failure is not about the credentials; keep them and let the operation report it
-      }
-      await this.auth.save(this.location, credentials);
-      this.log.info(`[auth] ${this.key}: signed in as ${credentials.username}`);
-      return true;
-    }
-    this.gaveUp = true;
-    return false;
-  }
-
-  /** Runs one remote operation; a 401 asks for credentials once and retries once. */
   private async call<T>(op: () => Promise<T>): Promise<T> {
     await this.ready;
-    const generation = this.generation;
+    return this.auth.call(op);
+  }
+
+  // --- connection
+
+  get connectionState(): ConnectionState | undefined {
+    return this.connection?.state;
+  }
+
+  /** "Go Offline". */
+  async goOffline(): Promise<void> {
+    await this.ready;
+    if (!this.connection || !this.cache) throw liveMode(this.key, 'working offline');
+    this.connection.goOffline();
+  }
+
+  /** "Go Online": probes, replays what is pending, then works online. Resolves whether it is online. */
+  async goOnline(): Promise<boolean> {
+    await this.ready;
+    if (!this.connection) return true;
+    return this.connection.goOnline();
+  }
+
+  private async probe(): Promise<void> {
     try {
-      return await op();
+      await this.remote.stat('/');
     } catch (err) {
-      if (!isShareError(err, 'Unauthorized')) throw err;
-      if (this.generation !== generation && !this.signingIn) return await op(); // signed in meanwhile
-      if (this.gaveUp || !(await this.authenticate(this.username ? 'rejected' : 'required'))) {
-        throw new ShareError('Unauthorized', `${err.message}. Run "WebDAV: Sign In" to enter them`, {
-          cause: err,
-          status: 401,
-        });
+      if (isNetworkFailure(err)) throw err; // anything else is an answer: the server is there
+    }
+  }
+
+  /** Runs after a successful probe, before the share counts as online: the journal replay. */
+  private async beforeOnline(): Promise<void> {
+    // the replay of the journal (see replayer.ts) comes with the reconnect milestone
+  }
+
+  private connectionChanged(change: ConnectionChange): void {
+    this.cache?.remote.setOffline(change.current.kind !== 'online');
+    const byHand = change.current.kind === 'offline' && change.current.manual;
+    if (this.cache && !!this.cache.remote.index.getMeta(OFFLINE_BY_HAND) !== byHand && change.current.kind !== 'reconnecting') {
+      this.cache.remote.index.setMeta(OFFLINE_BY_HAND, byHand || undefined);
+    }
+    this._onDidChangeConnection.fire(change);
+  }
+
+  /**
+   * Runs a change online, or records it offline. An online change that fails because the server cannot
+   * be reached (the connection is then offline) is recorded offline instead of failing.
+   */
+  private async change<T>(online: () => Promise<T>, offline: (ops: OfflineOps) => Promise<T>): Promise<T> {
+    await this.ready;
+    const ops = this.offline;
+    if (!ops || !this.connection) return this.call(online);
+    if (!this.connection.isOnline) return offline(ops);
+    try {
+      return await this.call(online);
+    } catch (err) {
+      if (isNetworkFailure(err) && !this.connection.isOnline) {
+        this.log.info(`[share] ${this.key}: the server went away during a change; it is kept offline (${err.message})`);
+        return offline(ops);
       }
-      return await op();
+      throw err;
     }
   }
 
@@ -179,22 +203,39 @@ export class Share {
     if (existing === 'directory') throw isADirectory(path);
     if (!existing && !options.create) throw new ShareError('NotFound', `${path}: does not exist`);
     if (existing && !options.overwrite) throw new ShareError('Exists', `${path}: already exists`);
-    try {
-      // without overwrite, If-None-Match: * keeps a file created meanwhile by someone else
-      await this.call(() => this.fs.put(path, data, existing || options.overwrite ? {} : { ifNoneMatch: '*' }));
-      return existing ? 'changed' : 'created';
-    } catch (err) {
-      if (isShareError(err, 'Conflict')) throw new ShareError('Exists', `${path}: was created on the server meanwhile`, { cause: err });
-      throw await this.explainParentFailure(path, err);
-    }
+    return this.change(
+      async () => {
+        try {
+          // without overwrite, If-None-Match: * keeps a file created meanwhile by someone else
+          await this.fs.put(path, data, existing || options.overwrite ? {} : { ifNoneMatch: '*' });
+          return existing ? 'changed' : 'created';
+        } catch (err) {
+          if (isShareError(err, 'Conflict')) throw new ShareError('Exists', `${path}: was created on the server meanwhile`, { cause: err });
+          throw await this.explainParentFailure(path, err);
+        }
+      },
+      async ops => {
+        await this.requireParentFolder(path);
+        return ops.write(path, data);
+      },
+    );
   }
 
   async createDirectory(path: string): Promise<void> {
-    try {
-      await this.call(() => this.fs.mkcol(path));
-    } catch (err) {
-      throw await this.explainParentFailure(path, err);
-    }
+    return this.change(
+      async () => {
+        try {
+          await this.fs.mkcol(path);
+        } catch (err) {
+          throw await this.explainParentFailure(path, err);
+        }
+      },
+      async ops => {
+        if (await this.typeOf(path)) throw new ShareError('Exists', `${path}: already exists`);
+        await this.requireParentFolder(path);
+        await ops.mkdir(path);
+      },
+    );
   }
 
   async delete(path: string, options: { recursive: boolean }): Promise<void> {
@@ -208,7 +249,14 @@ export class Share {
         throw new ShareError('NotEmpty', `${path}: the folder is not empty`);
       }
     }
-    await this.call(() => this.fs.delete(path));
+    return this.change(
+      () => this.fs.delete(path),
+      async ops => {
+        const type = await this.typeOf(path);
+        if (!type) throw new ShareError('NotFound', `${path}: not found`);
+        await ops.delete(path, type);
+      },
+    );
   }
 
   rename(from: string, to: string, options: { overwrite: boolean }): Promise<void> {
@@ -230,15 +278,59 @@ export class Share {
     if (isEqualOrParent(dst, src)) {
       throw new ShareError('NoPermissions', `Cannot ${kind} ${src} into itself (${dst})`);
     }
-    try {
-      await this.call(() => this.fs[kind](src, dst, { overwrite }));
-    } catch (err) {
-      if (isShareError(err, 'Conflict') || (isShareError(err, 'NoPermissions') && !overwrite && (await this.typeOf(dst)))) {
-        throw new ShareError('Exists', `${dst}: already exists`, { cause: err });
-      }
-      if (isShareError(err, 'NotFound') && !(await this.typeOf(src))) throw err;
-      throw await this.explainParentFailure(dst, err);
-    }
+    return this.change(
+      async () => {
+        try {
+          await this.fs[kind](src, dst, { overwrite });
+        } catch (err) {
+          if (isShareError(err, 'Conflict') || (isShareError(err, 'NoPermissions') && !overwrite && (await this.typeOf(dst)))) {
+            throw new ShareError('Exists', `${dst}: already exists`, { cause: err });
+          }
+          if (isShareError(err, 'NotFound') && !(await this.typeOf(src))) throw err;
+          throw await this.explainParentFailure(dst, err);
+        }
+      },
+      async ops => {
+        const type = await this.typeOf(src);
+        if (!type) throw new ShareError('NotFound', `${src}: not found`);
+        const target = await this.typeOf(dst);
+        if (target && !overwrite) throw new ShareError('Exists', `${dst}: already exists`);
+        await this.requireParentFolder(dst);
+        await ops[kind](src, dst, type, overwrite);
+      },
+    );
+  }
+
+  // --- pending changes and recovered files
+
+  /** The changes recorded offline and not yet on the server, in replay order. */
+  async pendingChanges(): Promise<readonly JournalItem[]> {
+    await this.ready;
+    return this.offline?.pending ?? [];
+  }
+
+  /** Discards one pending change; a discarded local version goes to the recovery area. */
+  async discardChange(id: number): Promise<void> {
+    await this.ready;
+    if (!this.offline) throw liveMode(this.key, 'discarding changes');
+    await this.offline.discard(id);
+  }
+
+  async recoveredFiles(): Promise<readonly RecoveredFile[]> {
+    await this.ready;
+    return this.offline?.recovery.all ?? [];
+  }
+
+  /** Content of a blob the cache holds (a base version, a recovered file), or undefined. */
+  async blob(hash: string): Promise<Uint8Array | undefined> {
+    await this.ready;
+    return this.cache?.remote.index.store.getBlob(hash);
+  }
+
+  /** Whether `path` was made or changed here and is not on the server yet. */
+  isProvisional(path: string): boolean {
+    const e = this.cache?.remote.index.get(path);
+    return !!e && (e.state ?? 'clean') !== 'clean';
   }
 
   // --- cache
@@ -251,13 +343,16 @@ export class Share {
 
   private async requireCache(what: string): Promise<ShareCache> {
     await this.ready;
-    if (!this.cache) throw new ShareError('NoPermissions', `${this.key}: ${what} needs the cache, which is off for this share (live mode)`);
+    if (!this.cache) throw liveMode(this.key, what);
     return this.cache;
   }
 
   /** "Keep Available Offline": pins `path` and downloads everything below it. */
   async pin(path: string, onProgress?: (p: PinProgress) => void, signal?: AbortSignal): Promise<PinResult> {
     const cache = await this.requireCache('keeping files available offline');
+    if (this.connection && !this.connection.isOnline) {
+      throw new ShareError('Unavailable', `${this.key} is offline: keeping files available offline needs the server. Go online first.`, { reason: 'offline' });
+    }
     return this.call(() => cache.pinner.pin(path, onProgress, signal));
   }
 
@@ -293,10 +388,13 @@ export class Share {
 
   async dispose(): Promise<void> {
     await this.ready;
+    this.connection?.dispose();
     this.disposables.forEach(d => d.dispose());
     this._onDidChangeRemote.dispose();
     this._onDidChangeCacheState.dispose();
     this._onDidBecomeFull.dispose();
+    this._onDidChangeConnection.dispose();
+    this._onDidChangePending.dispose();
     await this.cache?.dispose();
   }
 
@@ -312,6 +410,13 @@ export class Share {
       if (isShareError(err, 'Rejected') && path !== '/') throw await this.explainParentFailure(path, err);
       throw err;
     }
+  }
+
+  private async requireParentFolder(path: string): Promise<void> {
+    const parent = dirname(path);
+    const type = await this.typeOf(parent);
+    if (type === 'file') throw new ShareError('NotADirectory', `${parent}: is a file, not a folder`);
+    if (!type) throw new ShareError('NotFound', `${parent}: the parent folder does not exist`);
   }
 
   /** After a failed create at `path`, says precisely what is wrong with its parent, if anything. */
@@ -334,4 +439,8 @@ export class Share {
 
 function isADirectory(path: string): ShareError {
   return new ShareError('IsADirectory', `${path}: is a folder, not a file`);
+}
+
+function liveMode(key: string, what: string): ShareError {
+  return new ShareError('NoPermissions', `${key}: ${what} needs the cache, which is off for this share (live mode)`);
 }

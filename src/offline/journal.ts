@@ -1,0 +1,189 @@
+// The durable journal of changes made while offline (Coda's client modification log). Every change is
+// recorded as an INTENT, durably, before the cache is touched; the cache change and the record's
+// "applied" state are then committed together in one atomic batch. On start-up, an intent that never
+// got applied is applied again (its content was stored before the intent) or, if that is impossible,
+// rolled back: the cache and the journal always agree. A change is acknowledged only once applied.
+import type { Logger } from '../core/log';
+import { appendItem, type JournalItem, type JournalOp } from './journalOps';
+
+export interface JournalRecord {
+  readonly id: number;
+  readonly op: JournalOp;
+  readonly state: 'intent' | 'applied';
+  /** When the change was made, ms since the epoch. */
+  readonly time: number;
+}
+
+/** What the journal needs from storage (the share's cache index implements it). */
+export interface JournalStore {
+  loadTable(table: string): Promise<readonly { id: number }[]>;
+  putRecord(table: string, record: JournalRecord): void;
+  deleteRecord(table: string, id: number): void;
+  /** Commits everything queued so far (records and cache entries) in one atomic batch. */
+  flush(): Promise<void>;
+}
+
+/**
+ * Applies an operation to the cache: queues entry changes in memory, which the journal then commits
+ * with the record. Synchronous on purpose: nothing can commit in between, so entries and record land
+ * together. It must also be idempotent (recovery may apply an intent whose batch was lost).
+ */
+export type ApplyOp = (op: JournalOp) => void;
+
+export const JOURNAL_TABLE = 'journal';
+
+export class Journal {
+  private items: JournalItem[] = [];
+  private times = new Map<number, number>();
+  private nextId = 1;
+  /** Changes are recorded one at a time, in order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<() => void>();
+
+  private constructor(
+    private readonly store: JournalStore,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  /**
+   * Loads the journal and recovers from a crash: intents that were never applied are applied now with
+   * `apply` (or rolled back when `canRedo` says their content is gone).
+   */
+  static async open(
+    store: JournalStore,
+    apply: ApplyOp,
+    canRedo: (op: JournalOp) => Promise<boolean>,
+    log: Logger,
+    now: () => number = Date.now,
+  ): Promise<Journal> {
+    const journal = new Journal(store, log, now);
+    const records = (await store.loadTable(JOURNAL_TABLE)) as JournalRecord[];
+    for (const r of records) {
+      journal.nextId = Math.max(journal.nextId, r.id + 1);
+      if (r.state === 'applied') {
+        journal.items.push({ id: r.id, op: r.op });
+        journal.times.set(r.id, r.time);
+      }
+    }
+    for (const r of records.filter(x => x.state === 'intent')) {
+      if (await canRedo(r.op)) {
+        log.info(`[journal] recovery: applying the interrupted ${describeOp(r.op)}`);
+        await journal.commitApplied(r, apply);
+      } else {
+        log.warn(`[journal] recovery: rolling back the interrupted ${describeOp(r.op)} (its content is gone)`);
+        store.deleteRecord(JOURNAL_TABLE, r.id);
+        await store.flush();
+      }
+    }
+    return journal;
+  }
+
+  /** The pending operations, collapsed, in replay order. */
+  get pending(): readonly JournalItem[] {
+    return this.items;
+  }
+
+  timeOf(id: number): number | undefined {
+    return this.times.get(id);
+  }
+
+  /** Records `op` (intent first, durably), applies it to the cache, commits both; resolves when durable. */
+  record(op: JournalOp, apply: ApplyOp): Promise<void> {
+    const run = this.queue.then(async () => {
+      const intent: JournalRecord = { id: this.nextId++, op, state: 'intent', time: this.now() };
+      this.store.putRecord(JOURNAL_TABLE, intent);
+      await this.store.flush();
+      await this.commitApplied(intent, apply);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commitApplied(intent: JournalRecord, apply: ApplyOp): Promise<void> {
+    apply(intent.op);
+    const before = new Map(this.items.map(i => [i.id, i.op]));
+    const next = appendItem(this.items, { id: intent.id, op: intent.op });
+    const kept = new Set(next.map(i => i.id));
+    for (const id of before.keys()) {
+      if (!kept.has(id)) {
+        this.store.deleteRecord(JOURNAL_TABLE, id);
+        this.times.delete(id);
+      }
+    }
+    for (const item of next) {
+      if (before.get(item.id) !== item.op) {
+        const time = item.id === intent.id ? intent.time : (this.times.get(item.id) ?? intent.time);
+        this.store.putRecord(JOURNAL_TABLE, { id: item.id, op: item.op, state: 'applied', time });
+        this.times.set(item.id, time);
+      }
+    }
+    if (!kept.has(intent.id)) this.store.deleteRecord(JOURNAL_TABLE, intent.id); // cancelled or merged
+    this.items = next;
+    await this.store.flush();
+    this.log.debug(`[journal] recorded ${describeOp(intent.op)} (${this.items.length} pending)`);
+    this.fireChanged();
+  }
+
+  /** Removes pending operations (replayed, or discarded by the user) and commits. */
+  async remove(ids: readonly number[], alsoCommit?: () => void): Promise<void> {
+    const run = this.queue.then(async () => {
+      const gone = new Set(ids);
+      for (const id of gone) {
+        this.store.deleteRecord(JOURNAL_TABLE, id);
+        this.times.delete(id);
+      }
+      this.items = this.items.filter(i => !gone.has(i.id));
+      alsoCommit?.();
+      await this.store.flush();
+      this.fireChanged();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Replaces a pending operation (e.g. replay progress) and commits. */
+  async replace(id: number, op: JournalOp): Promise<void> {
+    const run = this.queue.then(async () => {
+      const time = this.times.get(id) ?? this.now();
+      this.items = this.items.map(i => (i.id === id ? { id, op } : i));
+      this.store.putRecord(JOURNAL_TABLE, { id, op, state: 'applied', time });
+      await this.store.flush();
+      this.fireChanged();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Blobs the pending operations need (local content and the base versions they started from). */
+  *blobs(): Iterable<string> {
+    for (const { op } of this.items) {
+      if (op.kind === 'write') yield op.blob;
+      if ('base' in op && op.base?.blob) yield op.base.blob;
+    }
+  }
+
+  onDidChange(listener: () => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  private fireChanged(): void {
+    for (const l of [...this.listeners]) l();
+  }
+}
+
+export function describeOp(op: JournalOp): string {
+  switch (op.kind) {
+    case 'write':
+      return `${op.base ? 'change of' : 'creation of'} ${op.path}`;
+    case 'mkdir':
+      return `new folder ${op.path}`;
+    case 'delete':
+      return `deletion of ${op.path}`;
+    case 'move':
+      return `move of ${op.from} to ${op.to}`;
+    case 'copy':
+      return `copy of ${op.from} to ${op.to}`;
+  }
+}

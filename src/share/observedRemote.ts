@@ -1,0 +1,56 @@
+// Tells the share's connection how each request to the server went, so network failures switch it
+// offline by themselves (wherever the request came from: an operation, a revalidation, a poll).
+import type { Connection } from '../offline/connection';
+import type { Credentials, Preconditions, RemoteFs } from '../remote/remoteFs';
+
+export class ObservedRemote implements RemoteFs {
+  constructor(
+    private readonly inner: RemoteFs,
+    private readonly connection: Connection,
+  ) {}
+
+  private async observe<T>(request: Promise<T>): Promise<T> {
+    try {
+      const result = await request;
+      this.connection.reportSuccess();
+      return result;
+    } catch (err) {
+      this.connection.reportFailure(err);
+      throw err;
+    }
+  }
+
+  setCredentials(credentials: Credentials | undefined): void {
+    this.inner.setCredentials(credentials);
+  }
+  stat(path: string) {
+    return this.observe(this.inner.stat(path));
+  }
+  list(path: string) {
+    return this.observe(this.inner.list(path));
+  }
+  get(path: string, options?: { ifNoneMatch?: string }) {
+    return this.observe(this.inner.get(path, options));
+  }
+  put(path: string, data: Uint8Array, preconditions?: Preconditions) {
+    return this.observe(this.inner.put(path, data, preconditions));
+  }
+  mkcol(path: string) {
+    return this.observe(this.inner.mkcol(path));
+  }
+  delete(path: string, preconditions?: Preconditions) {
+    return this.observe(this.inner.delete(path, preconditions));
+  }
+  move(from: string, to: string, options: { overwrite: boolean }) {
+    return this.observe(this.inner.move(from, to, options));
+  }
+  copy(from: string, to: string, options: { overwrite: boolean }) {
+    return this.observe(this.inner.copy(from, to, options));
+  }
+  lock(path: string, options?: { timeoutSeconds?: number }) {
+    return this.observe(this.inner.lock(path, options));
+  }
+  unlock(path: string, token: string) {
+    return this.observe(this.inner.unlock(path, token));
+  }
+}

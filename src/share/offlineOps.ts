@@ -1,0 +1,166 @@
+// Changes made while offline: each is recorded in the journal (intent first, durably) and applied to the
+// cached tree. Also: discarding a pending change (its local version goes to the recovery area), and the
+// recovery after a crash. Connects offline/ (journal, recovery area) with cache/ (the cached tree).
+import type { CacheEntry } from '../cache/cacheEntry';
+import { hasValidContent, isLocal, type CachingRemote } from '../cache/cachingRemote';
+import { ShareError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { dirname } from '../core/remotePath';
+import { Journal, type ApplyOp } from '../offline/journal';
+import type { BaseVersion, JournalItem, JournalOp } from '../offline/journalOps';
+import { RecoveryArea } from '../offline/recoveryArea';
+import type { EntryType } from '../remote/remoteFs';
+
+export class OfflineOps {
+  private constructor(
+    private readonly cache: CachingRemote,
+    readonly journal: Journal,
+    readonly recovery: RecoveryArea,
+    private readonly log: Logger,
+  ) {}
+
+  static async open(cache: CachingRemote, log: Logger): Promise<OfflineOps> {
+    const index = cache.index;
+    const journal = await Journal.open(index, applyTo(cache), async op => op.kind !== 'write' || !!(await index.store.getBlob(op.blob)), log);
+    const recovery = await RecoveryArea.open(index, log);
+    index.addBlobHolder(() => journal.blobs());
+    index.addBlobHolder(() => recovery.blobs());
+    return new OfflineOps(cache, journal, recovery, log);
+  }
+
+  get pending(): readonly JournalItem[] {
+    return this.journal.pending;
+  }
+
+  // --- recording changes
+
+  async write(path: string, data: Uint8Array): Promise<'created' | 'changed'> {
+    const prev = this.cache.index.get(path);
+    await this.cache.holdingBlobs(async () => {
+      let blob: string;
+      try {
+        blob = await this.cache.storeLocalContent(data);
+      } catch (err) {
+        throw cacheFull(path, err);
+      }
+      await this.record({ kind: 'write', path, blob, size: data.byteLength, base: baseOf(prev) });
+    });
+    return prev ? 'changed' : 'created';
+  }
+
+  mkdir(path: string): Promise<void> {
+    return this.record({ kind: 'mkdir', path });
+  }
+
+  delete(path: string, type: EntryType): Promise<void> {
+    return this.record({ kind: 'delete', path, type, base: baseOf(this.cache.index.get(path)) });
+  }
+
+  move(from: string, to: string, type: EntryType, overwrite: boolean): Promise<void> {
+    return this.record({ kind: 'move', from, to, type, overwrite, base: baseOf(this.cache.index.get(from)) });
+  }
+
+  copy(from: string, to: string, type: EntryType, overwrite: boolean): Promise<void> {
+    return this.record({ kind: 'copy', from, to, type, overwrite });
+  }
+
+  private async record(op: JournalOp): Promise<void> {
+    try {
+      await this.journal.record(op, applyTo(this.cache));
+    } catch (err) {
+      throw cacheFull(op.kind === 'move' || op.kind === 'copy' ? op.to : op.path, err);
+    }
+  }
+
+  // --- discarding
+
+  /**
+   * Discards a pending change: the cached tree goes back to the server version where it is known, and
+   * the local version of a file is kept in the recovery area.
+   */
+  async discard(id: number): Promise<void> {
+    const item = this.journal.pending.find(i => i.id === id);
+    if (!item) throw new ShareError('NotFound', `There is no pending change ${id} (it was uploaded or discarded already)`);
+    const { op } = item;
+    await this.journal.remove([id], () => {
+      switch (op.kind) {
+        case 'write': {
+          this.recovery.keep(op.path, op.blob, op.size, 'discarded');
+          this.restore(op.path, op.base);
+          break;
+        }
+        case 'mkdir':
+          this.cache.localDelete(op.path);
+          break;
+        case 'delete':
+        case 'copy':
+          // what was deleted, or replaced by the copy, is not cached any more: the server tells again
+          this.cache.localDelete(op.kind === 'copy' ? op.to : op.path);
+          this.cache.invalidate(dirname(op.kind === 'copy' ? op.to : op.path));
+          break;
+        case 'move':
+          this.cache.localMove(op.to, op.from);
+          for (const e of this.cache.index.subtree(op.from)) this.cache.markSynced(e.path, undefined);
+          break;
+      }
+    });
+    this.log.info(`[journal] discarded ${op.kind} ${'path' in op ? op.path : op.from}`);
+  }
+
+  /** Puts the server version a change started from back into the cache (or forgets the item). */
+  private restore(path: string, base: BaseVersion | undefined): void {
+    const e = this.cache.index.get(path);
+    if (!base) return this.cache.localDelete(path);
+    if (!e) return;
+    this.cache.index.set({
+      ...e,
+      size: base.size,
+      mtime: base.mtime,
+      etag: base.etag,
+      state: undefined,
+      blob: base.blob,
+      blobEtag: base.blob ? base.etag : undefined,
+      blobMtime: base.blob ? base.mtime : undefined,
+      blobSize: base.blob ? base.size : undefined,
+    });
+    this.cache.invalidate(path);
+  }
+}
+
+/** The cache operation of each journal operation (used to record, and again by crash recovery). */
+export function applyTo(cache: CachingRemote): ApplyOp {
+  return op => {
+    switch (op.kind) {
+      case 'write':
+        return cache.localWrite(op.path, op.blob, op.size);
+      case 'mkdir':
+        return cache.localMkdir(op.path);
+      case 'delete':
+        return cache.localDelete(op.path);
+      case 'move':
+        return cache.localMove(op.from, op.to);
+      case 'copy':
+        return cache.localCopy(op.from, op.to);
+    }
+  };
+}
+
+/** The server version a change to `e` starts from: none for an item made here. */
+function baseOf(e: CacheEntry | undefined): BaseVersion | undefined {
+  if (!e || isLocal(e)) return undefined;
+  return {
+    etag: e.etag,
+    mtime: e.mtime,
+    size: e.size,
+    blob: hasValidContent(e) ? e.blob : undefined,
+  };
+}
+
+function cacheFull(path: string, err: unknown): unknown {
+  if ((err as { code?: string })?.code !== 'ENOSPC') return err;
+  return new ShareError(
+    'InsufficientStorage',
+    `${path}: the local cache is full, so this change cannot be kept offline. Free up space ("WebDAV: Free Up Space") or go online.`,
+    { cause: err },
+  );
+}
