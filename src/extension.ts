@@ -12,9 +12,12 @@ import { WebdavRemote, type HttpPlatform } from './remote/webdavRemote';
 import { Share } from './share/share';
 import { openShareCache } from './share/shareCache';
 import { ShareRegistry } from './share/shareRegistry';
+import { VariantFileSystemProvider } from './provider/variantFileSystemProvider';
 import { CacheCommands } from './ui/cacheCommands';
 import { CacheDecorations } from './ui/cacheDecorations';
 import { registerCommands } from './ui/commands';
+import { ConnectionStatusBar } from './ui/connectionStatusBar';
+import { PendingChangesScm } from './ui/pendingChangesScm';
 import { CredentialStore } from './ui/credentialStore';
 import { OpenFolderCommand } from './ui/openFolderCommand';
 import { SettingsReader } from './ui/settingsReader';
@@ -76,8 +79,12 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
   addWorkspaceFolders(vscode.workspace.workspaceFolders ?? []);
 
   const provider = new WebdavFileSystemProvider(registry, log);
+  const variants = new VariantFileSystemProvider(registry, log);
   const decorations = new CacheDecorations(registry);
   const cacheCommands = new CacheCommands(registry);
+  const statusBar = new ConnectionStatusBar(registry);
+  const pendingView = new PendingChangesScm(registry);
+  const shareByKey = async (key?: string) => (key ? registry.all().find(s => s.key === key) : statusBar.current()) ?? (await pickShare('Which WebDAV share?'));
   const openFolder = new OpenFolderCommand(registry, log);
   const pickShare = async (title: string) => {
     const shares = registry.all();
@@ -93,8 +100,11 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
     output,
     settings,
     provider,
+    variants,
     decorations,
     cacheCommands,
+    statusBar,
+    pendingView,
     output.onDidChangeLogLevel(logLevel),
     vscode.workspace.onDidChangeWorkspaceFolders(e => addWorkspaceFolders(e.added)),
     registerCommands(
@@ -119,6 +129,40 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
         'webdavOffline.pin': (uri?: vscode.Uri, selection?: vscode.Uri[]) => cacheCommands.pin(uri, selection),
         'webdavOffline.freeUpSpace': (uri?: vscode.Uri, selection?: vscode.Uri[]) => cacheCommands.freeUpSpace(uri, selection),
         'webdavOffline.showCacheUsage': () => cacheCommands.showUsage(),
+        'webdavOffline.goOffline': async (key?: string) => {
+          const share = await shareByKey(key);
+          if (share) await share.goOffline();
+        },
+        'webdavOffline.goOnline': async (key?: string) => {
+          const share = await shareByKey(key);
+          if (share && !(await share.goOnline())) {
+            const s = share.connectionState;
+            void vscode.window.showWarningMessage(`${share.key} is still offline${s?.kind === 'offline' && !s.manual ? `: ${s.reason}` : ''}. Retrying by itself.`);
+          }
+          return share?.connectionState?.kind === 'online';
+        },
+        'webdavOffline.toggleOnline': async (key?: string) => {
+          const share = await shareByKey(key);
+          if (!share) return;
+          if (share.connectionState?.kind === 'online') await share.goOffline();
+          else await vscode.commands.executeCommand('webdavOffline.goOnline', share.key);
+        },
+        'webdavOffline.openChange': async (arg?: unknown) => {
+          const t = PendingChangesScm.target(arg);
+          if (t) await PendingChangesScm.open(t.share, t.item);
+        },
+        'webdavOffline.discardChange': async (...args: unknown[]) => {
+          const targets = args.flat().map(a => PendingChangesScm.target(a)).filter(t => !!t);
+          if (!targets.length) return;
+          const what = targets.length === 1 ? 'this change' : `these ${targets.length} changes`;
+          const ok = await vscode.window.showWarningMessage(
+            `Discard ${what}? The local version of a file is kept in the recovered files.`,
+            { modal: true },
+            'Discard',
+          );
+          if (ok !== 'Discard') return;
+          for (const t of targets) await t.share.discardChange(t.item.id);
+        },
       },
       log,
       () => output.show(),

@@ -1,4 +1,5 @@
-// Explorer badges for the cache: pinned ("kept available offline") and cached (available offline).
+// Explorer badges: provisional (changed offline, not uploaded), pinned ("kept available offline") and
+// cached (available offline).
 import * as vscode from 'vscode';
 import { isShareScheme } from '../core/shareLocation';
 import { uriOf } from '../provider/webdavFileSystemProvider';
@@ -11,6 +12,11 @@ const PINNED: vscode.FileDecoration = {
   color: new vscode.ThemeColor('charts.green'),
 };
 const CACHED: vscode.FileDecoration = { badge: '○', tooltip: 'Available offline (cached)' };
+const PROVISIONAL: vscode.FileDecoration = {
+  badge: '✎',
+  tooltip: 'Changed offline, not uploaded yet (provisional)',
+  color: new vscode.ThemeColor('gitDecoration.modifiedResourceForeground'),
+};
 
 export class CacheDecorations implements vscode.FileDecorationProvider, vscode.Disposable {
   private readonly _onDidChangeFileDecorations = new vscode.EventEmitter<vscode.Uri[]>();
@@ -32,6 +38,7 @@ export class CacheDecorations implements vscode.FileDecorationProvider, vscode.D
   provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
     if (!isShareScheme(uri.scheme)) return undefined;
     const { share, path } = this.registry.resolve(uri.scheme, uri.authority, uri.path);
+    if (share.isProvisional(path)) return PROVISIONAL;
     const state = share.cacheState(path);
     if (state?.pinned) return PINNED;
     if (state?.cached) return CACHED;

@@ -1,0 +1,109 @@
+// The status-bar item: the connection state of the share in use (the active editor's, else the first
+// one), its pending changes; one click toggles online/offline. Also the offline / back-online notices.
+import * as vscode from 'vscode';
+import { isShareScheme } from '../core/shareLocation';
+import type { ConnectionState, Share } from '../share/share';
+import type { ShareRegistry } from '../share/shareRegistry';
+
+interface View {
+  readonly share?: Share;
+  readonly state?: ConnectionState;
+  readonly pending: number;
+}
+
+export class ConnectionStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('webdavOffline.connection', vscode.StatusBarAlignment.Left, 10);
+  private disposables: vscode.Disposable[] = [this.item];
+  private view: View = { pending: 0 };
+  /** Shares whose going offline was announced and not yet followed by "back online". */
+  private readonly announced = new Set<string>();
+
+  constructor(private readonly registry: ShareRegistry) {
+    this.item.name = 'WebDAV Connection';
+    const follow = (share: Share) => {
+      share.onDidChangeConnection(change => {
+        this.notify(share, change.previous, change.current);
+        void this.refresh();
+      }, undefined, this.disposables);
+      share.onDidChangePending(() => void this.refresh(), undefined, this.disposables);
+      void this.refresh();
+    };
+    registry.all().forEach(follow);
+    registry.onDidAddShare(follow, undefined, this.disposables);
+    this.disposables.push(vscode.window.onDidChangeActiveTextEditor(() => void this.refresh()));
+    void this.refresh();
+  }
+
+  /** The share the user is working in. */
+  current(): Share | undefined {
+    const active = vscode.window.activeTextEditor?.document.uri;
+    if (active && isShareScheme(active.scheme)) return this.registry.resolve(active.scheme, active.authority, active.path).share;
+    const folder = vscode.workspace.workspaceFolders?.find(f => isShareScheme(f.uri.scheme));
+    if (folder) return this.registry.resolve(folder.uri.scheme as 'dav', folder.uri.authority, folder.uri.path).share;
+    return this.registry.all()[0];
+  }
+
+  private async refresh(): Promise<void> {
+    const share = this.current();
+    const pending = share ? (await share.pendingChanges()).length : 0;
+    this.view = { share, state: share?.connectionState, pending };
+    this.render();
+  }
+
+  private render(): void {
+    const { share, state, pending } = this.view;
+    if (!share) return this.item.hide();
+    const more = pending ? ` · ${pending} pending` : '';
+    let text: string;
+    let tooltip: string;
+    let warning = false;
+    switch (state?.kind) {
+      case undefined:
+        text = '$(cloud) WebDAV (live)';
+        tooltip = `${share.key}: live mode, no cache; every read goes to the server`;
+        break;
+      case 'online':
+        text = `$(cloud) WebDAV${pending ? ` · $(cloud-upload) ${pending}` : ''}`;
+        tooltip = `${share.key}: online. Click to work offline.`;
+        break;
+      case 'reconnecting':
+        text = `$(sync~spin) WebDAV: Reconnecting${more}`;
+        tooltip = `${share.key}: reconnecting…`;
+        break;
+      case 'offline':
+        warning = true;
+        text = state.manual ? `$(debug-disconnect) WebDAV: Offline${more}` : `$(warning) WebDAV: Offline (unreachable)${more}`;
+        tooltip = state.manual
+          ? `${share.key}: offline (by hand). Click to go online.`
+          : `${share.key}: offline, the server cannot be reached (${state.reason}). Retrying by itself; click to retry now.`;
+        break;
+    }
+    if (pending) tooltip += `\n${pending} change${pending === 1 ? '' : 's'} waiting to be uploaded.`;
+    this.item.text = text;
+    this.item.tooltip = tooltip;
+    this.item.backgroundColor = warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.item.command = state ? { title: 'Toggle Online/Offline', command: 'webdavOffline.toggleOnline', arguments: [share.key] } : undefined;
+    this.item.accessibilityInformation = { label: tooltip };
+    this.item.show();
+  }
+
+  private notify(share: Share, previous: ConnectionState, current: ConnectionState): void {
+    if (current.kind === 'offline' && !current.manual && !this.announced.has(share.key)) {
+      this.announced.add(share.key);
+      void vscode.window.showWarningMessage(
+        `${share.key} is offline: ${current.reason}. Cached files stay available and your changes are kept; they are uploaded when the server is back.`,
+        'Retry Now',
+      ).then(choice => choice && share.goOnline());
+    }
+    if (current.kind === 'online' && previous.kind !== 'online') {
+      if (this.announced.delete(share.key) || previous.kind === 'reconnecting') {
+        void vscode.window.showInformationMessage(`${share.key} is back online.`);
+      }
+    }
+  }
+
+  dispose(): void {
+    this.disposables.forEach(d => d.dispose());
+    this.disposables = [];
+  }
+}

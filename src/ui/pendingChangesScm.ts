@@ -1,0 +1,99 @@
+// The pending-changes view: a Source Control provider per share listing the changes recorded offline.
+// Clicking one opens a diff of the cached server version with the local one; a change can be discarded.
+import * as vscode from 'vscode';
+import { basename } from '../core/remotePath';
+import { uriOf } from '../provider/webdavFileSystemProvider';
+import { variantUri } from '../provider/variantFileSystemProvider';
+import type { JournalItem, Share } from '../share/share';
+import type { ShareRegistry } from '../share/shareRegistry';
+
+/** One pending change in the Source Control view. */
+export interface PendingResource extends vscode.SourceControlResourceState {
+  readonly share: Share;
+  readonly item: JournalItem;
+}
+
+export class PendingChangesScm implements vscode.Disposable {
+  private disposables: vscode.Disposable[] = [];
+  private readonly views = new Map<Share, { scm: vscode.SourceControl; group: vscode.SourceControlResourceGroup }>();
+
+  constructor(registry: ShareRegistry) {
+    const follow = (share: Share) => {
+      void share.hasCache().then(cached => {
+        if (!cached || this.views.has(share)) return;
+        const scm = vscode.scm.createSourceControl('webdavOffline', `WebDAV ${share.key}`, uriOf(share, '/'));
+        const group = scm.createResourceGroup('pending', 'Pending Changes (not uploaded yet)');
+        group.hideWhenEmpty = false;
+        this.views.set(share, { scm, group });
+        this.disposables.push(scm, group);
+        share.onDidChangePending(() => void this.update(share), undefined, this.disposables);
+        void this.update(share);
+      });
+    };
+    registry.all().forEach(follow);
+    registry.onDidAddShare(follow, undefined, this.disposables);
+  }
+
+  private async update(share: Share): Promise<void> {
+    const view = this.views.get(share);
+    if (!view) return;
+    const items = await share.pendingChanges();
+    view.group.resourceStates = items.map(item => this.resource(share, item));
+    view.scm.count = items.length;
+  }
+
+  private resource(share: Share, item: JournalItem): PendingResource {
+    const op = item.op;
+    const path = op.kind === 'move' || op.kind === 'copy' ? op.to : op.path;
+    const uri = uriOf(share, path);
+    const what =
+      op.kind === 'write'
+        ? op.base ? 'changed offline' : 'created offline'
+        : op.kind === 'mkdir'
+          ? 'folder created offline'
+          : op.kind === 'delete'
+            ? 'deleted offline'
+            : `${op.kind === 'move' ? 'moved' : 'copied'} offline from ${op.from}`;
+    return {
+      share,
+      item,
+      resourceUri: uri,
+      contextValue: 'pendingChange',
+      decorations: {
+        strikeThrough: op.kind === 'delete',
+        tooltip: `${path}: ${what}, not uploaded yet`,
+        faded: op.kind === 'delete',
+      },
+      command: { title: 'Open Change', command: 'webdavOffline.openChange', arguments: [{ share, item }] },
+    };
+  }
+
+  /** Opens what a pending change does: a diff of the cached server version with the local one. */
+  static async open(share: Share, item: JournalItem): Promise<void> {
+    const op = item.op;
+    const path = op.kind === 'move' || op.kind === 'copy' ? op.to : op.path;
+    const local = uriOf(share, path);
+    if (op.kind === 'write') {
+      const title = `${basename(path)} (server ↔ local)`;
+      if (op.base?.blob) return void (await vscode.commands.executeCommand('vscode.diff', variantUri(share, path, op.base.blob, 'server version'), local, title));
+      if (!op.base) return void (await vscode.commands.executeCommand('vscode.open', local));
+      void vscode.window.showInformationMessage(`The server version of ${path} was not cached, so there is nothing to compare with; opening the local version.`);
+      return void (await vscode.commands.executeCommand('vscode.open', local));
+    }
+    if (op.kind === 'delete') return void vscode.window.showInformationMessage(`${op.path} was deleted offline; it is deleted on the server when the share is online.`);
+    if (op.kind === 'mkdir') return void (await vscode.commands.executeCommand('revealInExplorer', local));
+    await vscode.commands.executeCommand('vscode.open', local);
+  }
+
+  /** Resolves the (share, item) a command was invoked with, from the view or from a test. */
+  static target(arg: unknown): { share: Share; item: JournalItem } | undefined {
+    const a = arg as Partial<PendingResource> | undefined;
+    return a?.share && a.item ? { share: a.share, item: a.item } : undefined;
+  }
+
+  dispose(): void {
+    this.disposables.forEach(d => d.dispose());
+    this.disposables = [];
+    this.views.clear();
+  }
+}
