@@ -124,7 +124,7 @@ async function npmInstall(
 
 function lastLine(file: string): string {
   try {
-    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    const lines = readFileSync(file, 'utf8').trim().split('\n').filter(l => l.trim() && !/^npm warn/.test(l));
     return (lines[lines.length - 1] ?? '').slice(0, 160);
   } catch {
     return '';
