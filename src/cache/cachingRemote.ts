@@ -59,6 +59,8 @@ export function hasValidContent(e: CacheEntry | undefined): boolean {
 export class CachingRemote implements RemoteFs, IDisposable {
   /** When each path was last validated against the server (live state, not persisted). */
   private readonly checked = new Map<string, number>();
+  /** When each folder's listing was last taken from the server (a stat does not refresh a listing). */
+  private readonly listed = new Map<string, number>();
   private cullTimer?: ReturnType<typeof setTimeout>;
   private wasFull = false;
   /** Offline: no request reaches the server; everything is answered from the cache. */
@@ -96,14 +98,15 @@ export class CachingRemote implements RemoteFs, IDisposable {
 
   // --- freshness
 
-  private isFresh(path: string): boolean {
-    const t = this.checked.get(path);
+  private isFresh(path: string, times = this.checked): boolean {
+    const t = times.get(path);
     return t !== undefined && this.now() - t < this.settings().freshnessMs;
   }
 
   /** Forgets that `path` was validated, so the next access asks the server. */
   invalidate(path: string): void {
     this.checked.delete(path);
+    this.listed.delete(path);
   }
 
   // --- reading
@@ -138,7 +141,7 @@ export class CachingRemote implements RemoteFs, IDisposable {
 
   async list(path: string): Promise<RemoteListing> {
     const cached = this.index.get(path);
-    if (cached?.children && (this.isFresh(path) || isLocal(cached))) return this.cachedListing(cached);
+    if (cached?.children && (this.isFresh(path, this.listed) || isLocal(cached))) return this.cachedListing(cached);
     if (this.offline) return this.listFromCache(path);
     try {
       return await this.refreshListing(path);
@@ -551,6 +554,7 @@ export class CachingRemote implements RemoteFs, IDisposable {
     }
     this.index.update(dir, { children: names });
     this.checked.set(dir, now);
+    this.listed.set(dir, now);
     if (this.isPinned(dir)) {
       const need = listing.children.filter(c => c.type === 'file' && !hasValidContent(this.index.get(c.path))).map(c => c.path);
       if (need.length) this._onDidNeedPinnedContent.fire(need);
@@ -632,7 +636,7 @@ export class CachingRemote implements RemoteFs, IDisposable {
   private listedAbsent(path: string, freshOnly: boolean): boolean {
     if (path === '/') return false;
     const parent = this.index.get(dirname(path));
-    if (!parent?.children || (freshOnly && !this.isFresh(parent.path))) return false;
+    if (!parent?.children || (freshOnly && !this.isFresh(parent.path, this.listed))) return false;
     return !parent.children.includes(basename(path));
   }
 
@@ -659,7 +663,7 @@ export class CachingRemote implements RemoteFs, IDisposable {
     const gone = this.index.subtree(path);
     for (const e of gone) {
       this.index.delete(e.path);
-      this.checked.delete(e.path);
+      this.invalidate(e.path);
     }
     this.removeFromParent(path);
     if (gone.length) {

@@ -19,6 +19,8 @@ export interface Settings {
   readonly parallelDownloads: number;
   /** Interval of the remote-change poll of watched folders, ms (0: no polling). */
   readonly pollIntervalMs: number;
+  /** A reconnect that would delete more pinned or cached files than this asks first. */
+  readonly massDeleteThreshold: number;
 }
 
 export const DEFAULTS: Settings = Object.freeze({
@@ -31,4 +33,5 @@ export const DEFAULTS: Settings = Object.freeze({
   cullingEnabled: true,
   parallelDownloads: 4,
   pollIntervalMs: 15_000,
+  massDeleteThreshold: 20,
 });

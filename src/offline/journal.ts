@@ -12,6 +12,8 @@ export interface JournalRecord {
   readonly state: 'intent' | 'applied';
   /** When the change was made, ms since the epoch. */
   readonly time: number;
+  /** A replay sent it to the server at least once (it may have landed before a drop). */
+  readonly attempted?: boolean;
 }
 
 /** What the journal needs from storage (the share's cache index implements it). */
@@ -35,6 +37,7 @@ export const JOURNAL_TABLE = 'journal';
 export class Journal {
   private items: JournalItem[] = [];
   private times = new Map<number, number>();
+  private readonly attempted = new Set<number>();
   private nextId = 1;
   /** Changes are recorded one at a time, in order. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -64,6 +67,7 @@ export class Journal {
       if (r.state === 'applied') {
         journal.items.push({ id: r.id, op: r.op });
         journal.times.set(r.id, r.time);
+        if (r.attempted) journal.attempted.add(r.id);
       }
     }
     for (const r of records.filter(x => x.state === 'intent')) {
@@ -86,6 +90,25 @@ export class Journal {
 
   timeOf(id: number): number | undefined {
     return this.times.get(id);
+  }
+
+  /** Whether a replay already sent this operation (so an answer like 404 may mean it landed). */
+  wasAttempted(id: number): boolean {
+    return this.attempted.has(id);
+  }
+
+  /** Persists that a replay is about to send this operation. */
+  async markAttempted(id: number): Promise<void> {
+    if (this.attempted.has(id)) return;
+    const run = this.queue.then(async () => {
+      const item = this.items.find(i => i.id === id);
+      if (!item) return;
+      this.attempted.add(id);
+      this.store.putRecord(JOURNAL_TABLE, { id, op: item.op, state: 'applied', time: this.times.get(id) ?? this.now(), attempted: true });
+      await this.store.flush();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** Records `op` (intent first, durably), applies it to the cache, commits both; resolves when durable. */
@@ -113,6 +136,7 @@ export class Journal {
     }
     for (const item of next) {
       if (before.get(item.id) !== item.op) {
+        this.attempted.delete(item.id);
         const time = item.id === intent.id ? intent.time : (this.times.get(item.id) ?? intent.time);
         this.store.putRecord(JOURNAL_TABLE, { id: item.id, op: item.op, state: 'applied', time });
         this.times.set(item.id, time);
@@ -132,6 +156,7 @@ export class Journal {
       for (const id of gone) {
         this.store.deleteRecord(JOURNAL_TABLE, id);
         this.times.delete(id);
+        this.attempted.delete(id);
       }
       this.items = this.items.filter(i => !gone.has(i.id));
       alsoCommit?.();

@@ -15,11 +15,20 @@ export interface BaseVersion {
   readonly blob?: string;
 }
 
+/** A server file as the cache knew it. */
+export interface KnownFile {
+  readonly path: string;
+  readonly etag?: string;
+  readonly size: number;
+  readonly mtime: number;
+}
+
 export type JournalOp =
   /** New content for a file; without `base` the file did not exist (a create). */
   | { readonly kind: 'write'; readonly path: string; readonly blob: string; readonly size: number; readonly base?: BaseVersion }
   | { readonly kind: 'mkdir'; readonly path: string }
-  | { readonly kind: 'delete'; readonly path: string; readonly type: EntryType; readonly base?: BaseVersion }
+  /** For a folder, `files` are the server files known below it then: the replay deletes nothing else. */
+  | { readonly kind: 'delete'; readonly path: string; readonly type: EntryType; readonly base?: BaseVersion; readonly files?: readonly KnownFile[] }
   | { readonly kind: 'move'; readonly from: string; readonly to: string; readonly type: EntryType; readonly overwrite: boolean; readonly base?: BaseVersion }
   | { readonly kind: 'copy'; readonly from: string; readonly to: string; readonly type: EntryType; readonly overwrite: boolean };
 

@@ -56,6 +56,8 @@ export interface RemoteFs {
   delete(path: string, preconditions?: Preconditions): Promise<void>;
   move(from: string, to: string, options: { overwrite: boolean }): Promise<void>;
   copy(from: string, to: string, options: { overwrite: boolean }): Promise<void>;
+  /** Whether PROPFIND with `Depth: infinity` is answered (optional: the raw server remote has it). */
+  depthInfinity?(path: string): Promise<boolean>;
   /** LOCK (exclusive write lock); returns the lock token. */
   lock(path: string, options?: { timeoutSeconds?: number }): Promise<string>;
   unlock(path: string, token: string): Promise<void>;

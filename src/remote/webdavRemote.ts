@@ -110,6 +110,21 @@ export class WebdavRemote implements RemoteFs {
     return entries;
   }
 
+  /** Whether the server answers PROPFIND with `Depth: infinity` (most refuse it with 403). */
+  async depthInfinity(path: string): Promise<boolean> {
+    try {
+      const res = await this.request('PROPFIND', path, {
+        headers: { Depth: 'infinity', 'Content-Type': 'application/xml; charset=utf-8' },
+        data: PROPFIND_BODY,
+      });
+      await this.readText(res, 'PROPFIND', path);
+      return res.status === 207;
+    } catch (err) {
+      if (err instanceof ShareError && (err.code === 'NoPermissions' || err.code === 'Rejected' || err.status === 412)) return false;
+      throw err;
+    }
+  }
+
   // --- content
 
   async get(path: string, options: { ifNoneMatch?: string } = {}): Promise<RemoteContent | 'not-modified'> {

@@ -53,7 +53,13 @@ export class OfflineOps {
   }
 
   delete(path: string, type: EntryType): Promise<void> {
-    return this.record({ kind: 'delete', path, type, base: baseOf(this.cache.index.get(path)) });
+    if (type === 'file') return this.record({ kind: 'delete', path, type, base: baseOf(this.cache.index.get(path)) });
+    // the server files known below the folder: the replay refuses to delete anything else
+    const files = this.cache.index
+      .subtree(path)
+      .filter(e => e.type === 'file' && !isLocal(e))
+      .map(e => ({ path: e.path, etag: e.etag, size: e.size, mtime: e.mtime }));
+    return this.record({ kind: 'delete', path, type, files });
   }
 
   move(from: string, to: string, type: EntryType, overwrite: boolean): Promise<void> {

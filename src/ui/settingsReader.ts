@@ -41,5 +41,6 @@ function read(): Settings {
     cullingEnabled: c.get<boolean>('cache.culling', DEFAULTS.cullingEnabled),
     parallelDownloads: Math.round(num('cache.parallelDownloads', DEFAULTS.parallelDownloads, 1)),
     pollIntervalMs: num('watch.pollInterval', DEFAULTS.pollIntervalMs / 1000, 0) * 1000,
+    massDeleteThreshold: Math.round(num('sync.massDeleteThreshold', DEFAULTS.massDeleteThreshold, 0)),
   });
 }

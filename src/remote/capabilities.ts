@@ -1,0 +1,66 @@
+// What a server really does, probed once per share in a scratch folder it then removes: whether it
+// honours If-Match / If-None-Match (only Apache, lighttpd and nephele do; webdav-server, nginx and
+// rclone overwrite silently), gives etags in listings and on PUT, has directory etags, answers
+// Depth infinity. The replay strategy follows it.
+import { isShareError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { joinPath } from '../core/remotePath';
+import type { RemoteFs } from './remoteFs';
+
+export interface Capabilities {
+  /** PUT/DELETE with a stale If-Match fail with 412. */
+  readonly ifMatch: boolean;
+  /** PUT with If-None-Match: * on an existing file fails with 412. */
+  readonly ifNoneMatch: boolean;
+  readonly etagInListing: boolean;
+  readonly etagOnPut: boolean;
+  readonly directoryEtags: boolean;
+  readonly depthInfinity: boolean;
+  /** When probed, ms since the epoch. */
+  readonly probedAt: number;
+}
+
+/** What we assume when probing is impossible (a read-only share): nothing. */
+export const UNKNOWN_CAPABILITIES: Omit<Capabilities, 'probedAt'> = {
+  ifMatch: false,
+  ifNoneMatch: false,
+  etagInListing: false,
+  etagOnPut: false,
+  directoryEtags: false,
+  depthInfinity: false,
+};
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+export async function probeCapabilities(remote: RemoteFs, log: Logger, now = Date.now()): Promise<Capabilities> {
+  const dir = `/.webdav-offline-probe-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const file = joinPath(dir, 'probe.txt');
+  await remote.mkcol(dir);
+  try {
+    const put = await remote.put(file, bytes('one'), { ifNoneMatch: '*' });
+    const ifNoneMatch = await remote.put(file, bytes('two'), { ifNoneMatch: '*' }).then(
+      () => false,
+      err => (isShareError(err, 'Conflict') ? true : Promise.reject(err)),
+    );
+    const stat = await remote.stat(file);
+    const ifMatch = await remote.put(file, bytes('three'), { ifMatch: '"webdav-offline-stale-etag"' }).then(
+      () => false,
+      err => (isShareError(err, 'Conflict') ? true : Promise.reject(err)),
+    );
+    const listing = await remote.list(dir);
+    const depthInfinity = remote.depthInfinity ? await remote.depthInfinity(dir) : false;
+    const caps: Capabilities = {
+      ifMatch,
+      ifNoneMatch,
+      etagInListing: !!stat.etag,
+      etagOnPut: !!put.etag,
+      directoryEtags: !!listing.self.etag,
+      depthInfinity,
+      probedAt: now,
+    };
+    log.info(`[capabilities] ${Object.entries(caps).filter(([k]) => k !== 'probedAt').map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    return caps;
+  } finally {
+    await remote.delete(dir).catch(err => log.warn(`[capabilities] could not remove ${dir} (${(err as Error).message})`));
+  }
+}
