@@ -13,8 +13,11 @@ import type { JournalItem } from '../offline/journalOps';
 import type { RecoveredFile } from '../offline/recoveryArea';
 import type { Credentials, EntryType, RemoteEntry, RemoteFs } from '../remote/remoteFs';
 import type { AuthHandler } from './auth';
+import { ConflictList, type Conflict } from '../offline/conflicts';
+import { ConflictResolver, type Resolution } from './conflictResolver';
 import { ObservedRemote } from './observedRemote';
 import { OfflineOps } from './offlineOps';
+import { Replayer, type ReplayHooks, type ReplayReport } from './replayer';
 import { ShareAuth } from './shareAuth';
 import type { OpenShareCache, ShareCache } from './shareCache';
 
@@ -23,6 +26,16 @@ export type { PinProgress, PinResult } from '../cache/pinner';
 export type { ConnectionState } from '../offline/connection';
 export type { JournalItem, JournalOp } from '../offline/journalOps';
 export type { RecoveredFile } from '../offline/recoveryArea';
+export type { Conflict, ConflictKind } from '../offline/conflicts';
+export type { ReplayHooks, ReplayReport } from './replayer';
+export type { Resolution } from './conflictResolver';
+
+/** Hooks for a share without a UI (tests, and before the UI attaches): never ask, never tell. */
+export const SILENT_HOOKS: ReplayHooks = {
+  confirmMassDelete: async () => true,
+  warnNoPreconditions: () => undefined,
+  progress: () => undefined,
+};
 
 /** Per-share value remembering that the user chose to work offline (survives reloads). */
 const OFFLINE_BY_HAND = 'offlineByHand';
@@ -35,6 +48,9 @@ export class Share {
   private fs: RemoteFs;
   private cache?: ShareCache;
   private offline?: OfflineOps;
+  private conflictList?: ConflictList;
+  private replayer?: Replayer;
+  private resolver?: ConflictResolver;
   /** Online / offline; only shares with a cache can work offline. */
   readonly connection?: Connection;
   private readonly disposables: IDisposable[] = [];
@@ -50,8 +66,13 @@ export class Share {
   private readonly _onDidChangeConnection = new Emitter<ConnectionChange>();
   readonly onDidChangeConnection = this._onDidChangeConnection.event;
   private readonly _onDidChangePending = new Emitter<void>();
-  /** The pending changes or the recovered files changed. */
+  /** The pending changes, the conflicts or the recovered files changed. */
   readonly onDidChangePending = this._onDidChangePending.event;
+  private readonly _onDidReplay = new Emitter<ReplayReport>();
+  /** A reconnect replayed the journal (what was uploaded, merged, and the conflicts found). */
+  readonly onDidReplay = this._onDidReplay.event;
+  private readonly _onDidReplayProgress = new Emitter<{ done: number; total: number }>();
+  readonly onDidReplayProgress = this._onDidReplayProgress.event;
 
   constructor(
     readonly location: ShareLocation,
@@ -59,6 +80,7 @@ export class Share {
     authHandler: AuthHandler,
     private readonly log: Logger,
     openCache?: OpenShareCache,
+    private readonly hooks: ReplayHooks = SILENT_HOOKS,
   ) {
     this.key = shareKey(location);
     this.fs = remote;
@@ -78,8 +100,22 @@ export class Share {
     try {
       const cache = await open(new ObservedRemote(this.remote, this.connection!));
       if (!cache) return;
-      this.offline = await OfflineOps.open(cache.remote, this.log);
+      const offline = await OfflineOps.open(cache.remote, this.log);
+      const conflicts = await ConflictList.open(cache.remote.index, this.log);
+      cache.remote.index.addBlobHolder(() => conflicts.blobs());
+      const hooks: ReplayHooks = {
+        ...this.hooks,
+        progress: (done, total) => {
+          this._onDidReplayProgress.fire({ done, total });
+          this.hooks.progress(done, total);
+        },
+      };
+      this.replayer = new Replayer(this.remote, cache.remote, offline, conflicts, cache.settings, hooks, this.log);
+      this.resolver = new ConflictResolver(this.remote, cache.remote, offline, conflicts, this.log);
+      this.conflictList = conflicts;
+      this.offline = offline;
       this.cache = cache;
+      this.disposables.push(conflicts.onDidChange(() => this._onDidChangePending.fire()));
       this.fs = cache.remote;
       cache.remote.onDidChangeRemote(e => this._onDidChangeRemote.fire(e), undefined, this.disposables);
       cache.remote.onDidChangeCacheState(e => this._onDidChangeCacheState.fire(e), undefined, this.disposables);
@@ -139,7 +175,43 @@ export class Share {
 
   /** Runs after a successful probe, before the share counts as online: the journal replay. */
   private async beforeOnline(): Promise<void> {
-    // the replay of the journal (see replayer.ts) comes with the reconnect milestone
+    if (!this.replayer) return;
+    const report = await this.auth.call(() => this.replayer!.replay());
+    this._onDidReplay.fire(report);
+  }
+
+  /** The server's probed capabilities (probing them once if needed); undefined in live mode. */
+  async capabilities() {
+    await this.ready;
+    return this.replayer?.serverCapabilities();
+  }
+
+  // --- conflicts
+
+  async conflicts(): Promise<readonly Conflict[]> {
+    await this.ready;
+    return this.conflictList?.all ?? [];
+  }
+
+  /** Resolves a conflict (needs the server); resolves with a note for the user (e.g. the copy's name). */
+  async resolveConflict(id: number, resolution: Resolution): Promise<string | undefined> {
+    await this.ready;
+    if (!this.resolver) throw liveMode(this.key, 'resolving conflicts');
+    if (this.connection && !this.connection.isOnline) {
+      throw new ShareError('Unavailable', `${this.key} is offline: resolving a conflict needs the server. Go online first.`, { reason: 'offline' });
+    }
+    return this.call(() => this.resolver!.resolve(id, resolution));
+  }
+
+  /** Whether `path` is in conflict. */
+  isConflicted(path: string): boolean {
+    return this.cache?.remote.index.get(path)?.state === 'conflict' || !!this.conflictList?.all.some(c => c.path === path);
+  }
+
+  /** Deletes a recovered file for good. */
+  async deleteRecovered(id: number): Promise<void> {
+    await this.ready;
+    await this.offline?.recovery.delete(id);
   }
 
   private connectionChanged(change: ConnectionChange): void {
@@ -395,6 +467,8 @@ export class Share {
     this._onDidBecomeFull.dispose();
     this._onDidChangeConnection.dispose();
     this._onDidChangePending.dispose();
+    this._onDidReplay.dispose();
+    this._onDidReplayProgress.dispose();
     await this.cache?.dispose();
   }
 

@@ -9,6 +9,7 @@ import type { Settings } from '../core/settings';
 import type { RemoteFs } from '../remote/remoteFs';
 
 export interface ShareCache {
+  readonly settings: () => Settings;
   readonly remote: CachingRemote;
   readonly pinner: Pinner;
   readonly poller: ChangePoller;
@@ -36,6 +37,7 @@ export async function openShareCache(
     err => log.warn(`[cache] garbage collection failed (${(err as Error).message})`),
   );
   return {
+    settings,
     remote: caching,
     pinner,
     poller,

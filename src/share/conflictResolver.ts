@@ -1,0 +1,154 @@
+// Resolving a conflict the replay found: Keep Local, Keep Server, Keep Both (the local version saved as
+// a conflict copy next to it on the server), or Mark Resolved after editing the file. Every local
+// version a resolution replaces goes to the recovery area first: nothing the user wrote is lost.
+import { hasValidContent, type CachingRemote } from '../cache/cachingRemote';
+import { isShareError, ShareError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { basename, dirname, joinPath } from '../core/remotePath';
+import { describeConflict, type Conflict, type ConflictList } from '../offline/conflicts';
+import type { RemoteEntry, RemoteFs } from '../remote/remoteFs';
+import type { OfflineOps } from './offlineOps';
+
+export type Resolution = 'keepLocal' | 'keepServer' | 'keepBoth' | 'markResolved';
+
+export class ConflictResolver {
+  constructor(
+    private readonly server: RemoteFs,
+    private readonly cache: CachingRemote,
+    private readonly ops: OfflineOps,
+    private readonly conflicts: ConflictList,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async resolve(conflictId: number, resolution: Resolution): Promise<string | undefined> {
+    const c = this.conflicts.all.find(x => x.id === conflictId);
+    if (!c) throw new ShareError('NotFound', `There is no open conflict ${conflictId} (resolved already?)`);
+    let note: string | undefined;
+    switch (resolution) {
+      case 'keepLocal':
+        await this.keepLocal(c);
+        break;
+      case 'keepServer':
+        await this.keepServer(c);
+        break;
+      case 'keepBoth':
+        note = await this.keepBoth(c);
+        break;
+      case 'markResolved':
+        await this.markResolved(c);
+        break;
+    }
+    this.log.info(`[conflict] ${c.path}: resolved (${resolution})`);
+    return note;
+  }
+
+  /** The local version as the cache holds it now (the user may have edited it since the conflict). */
+  private async localContent(c: Conflict): Promise<Uint8Array | undefined> {
+    const e = this.cache.index.get(c.path);
+    const hash = e?.blob && hasValidContent(e) ? e.blob : c.local?.blob;
+    return hash ? this.cache.index.store.getBlob(hash) : undefined;
+  }
+
+  private async current(path: string): Promise<RemoteEntry | undefined> {
+    try {
+      return await this.server.stat(path);
+    } catch (err) {
+      if (isShareError(err, 'NotFound')) return undefined;
+      throw err;
+    }
+  }
+
+  /** The local side wins on the server; the server's version is kept in the recovery area. */
+  private async keepLocal(c: Conflict): Promise<void> {
+    const server = await this.current(c.path);
+    const op = this.ops.journal.pending.find(i => i.id === c.opId)?.op;
+    if (op?.kind === 'delete' || c.kind === 'deleted-changed') {
+      if (server) await this.server.delete(c.path, server.etag && !/^W\//.test(server.etag) ? { ifMatch: server.etag } : {});
+      return this.finish(c, () => this.cache.localDelete(c.path), server);
+    }
+    const data = await this.localContent(c);
+    if (!data) throw new ShareError('Other', `${c.path}: there is no local version to keep`);
+    if (server && server.type === 'directory') throw new ShareError('Exists', `${c.path} is a folder on the server; use Keep Both`);
+    if (!server) await this.ensureParents(c.path);
+    await this.server.put(c.path, data, server?.etag && !/^W\//.test(server.etag) ? { ifMatch: server.etag } : server ? {} : { ifNoneMatch: '*' });
+    const after = await this.current(c.path);
+    await this.finish(c, () => this.cache.markSynced(c.path, after), server);
+  }
+
+  /** The server side wins; the local version goes to the recovery area. */
+  private async keepServer(c: Conflict): Promise<void> {
+    const local = this.cache.index.get(c.path);
+    const server = await this.current(c.path);
+    await this.finish(c, () => {
+      if (local?.blob) this.ops.recovery.keep(c.path, local.blob, local.blobSize ?? local.size, 'replaced by the server version');
+      this.cache.localDelete(c.path);
+      this.cache.invalidate(dirname(c.path));
+    });
+    if (server) await this.cache.refreshListing(dirname(c.path)).catch(() => undefined);
+  }
+
+  /** Both stay: the local version is uploaded as a conflict copy next to the server's. */
+  private async keepBoth(c: Conflict): Promise<string> {
+    const data = await this.localContent(c);
+    if (!data) throw new ShareError('Other', `${c.path}: there is no local version to keep`);
+    await this.ensureParents(c.path);
+    let copy = conflictCopyName(c.path, this.now());
+    for (let i = 2; await this.current(copy); i++) copy = conflictCopyName(c.path, this.now(), i);
+    await this.server.put(copy, data, { ifNoneMatch: '*' });
+    const local = this.cache.index.get(c.path);
+    await this.finish(c, () => {
+      if (local?.blob) this.ops.recovery.keep(c.path, local.blob, local.blobSize ?? local.size, `uploaded as ${basename(copy)}`);
+      this.cache.localDelete(c.path);
+      this.cache.invalidate(dirname(c.path));
+    });
+    await this.cache.refreshListing(dirname(c.path)).catch(() => undefined);
+    return copy;
+  }
+
+  /** The user merged by hand in the local file: upload it over the server version they compared with. */
+  private async markResolved(c: Conflict): Promise<void> {
+    const data = await this.localContent(c);
+    if (!data) throw new ShareError('Other', `${c.path}: there is no local version to upload`);
+    const expected = c.server?.etag;
+    try {
+      await this.server.put(c.path, data, expected ? { ifMatch: expected } : { ifNoneMatch: '*' });
+    } catch (err) {
+      if (isShareError(err, 'Conflict')) {
+        throw new ShareError('Conflict', `${c.path} changed on the server again since you compared it; compare again before marking it resolved`, { cause: err });
+      }
+      throw err;
+    }
+    const after = await this.current(c.path);
+    await this.finish(c, () => this.cache.markSynced(c.path, after));
+  }
+
+  /** Drops the conflict and its journal operation, applies the cache change, keeps the replaced server version. */
+  private async finish(c: Conflict, applyToCache: () => void, replacedServer?: RemoteEntry): Promise<void> {
+    const serverBlob = c.server?.blob;
+    await this.ops.journal.remove([c.opId], () => {
+      this.conflicts.remove(c.id);
+      if (replacedServer && serverBlob) this.ops.recovery.keep(c.path, serverBlob, c.server?.size ?? 0, 'the server version replaced by yours');
+      applyToCache();
+    });
+  }
+
+  private async ensureParents(path: string): Promise<void> {
+    const missing: string[] = [];
+    for (let p = dirname(path); p !== '/' && !(await this.current(p)); p = dirname(p)) missing.unshift(p);
+    for (const p of missing) await this.server.mkcol(p);
+  }
+}
+
+/** `notes (conflicted copy 2026-11-22 101530).md`, as Nextcloud names them. */
+export function conflictCopyName(path: string, time: number, n?: number): string {
+  const name = basename(path);
+  const dot = name.lastIndexOf('.');
+  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+  const d = new Date(time);
+  const pad = (x: number) => String(x).padStart(2, '0');
+  const stamp = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
+  return joinPath(dirname(path), `${stem} (conflicted copy ${stamp}${n ? ` ${n}` : ''})${ext}`);
+}
+
+export { describeConflict };
