@@ -1,24 +1,33 @@
 // The share store on disk, for the Node extension host. One folder per share under the root (the
 // extension's global storage):
-//   <shareId>/index.snapshot  every entry, as one JSON document; only ever replaced whole (temp file,
-//                             fsync, rename, fsync of the folder)
+//   <shareId>/index.snapshot  every entry, table record and meta value, as one JSON document
+//                             `{"format":"webdav-offline-index","version":2,"entries":[…],
+//                               "tables":{"<name>":[records by ascending id]},"meta":{…}}`
+//                             (version 1, still read, has only `entries`); only ever replaced whole (temp
+//                             file, fsync, rename, fsync of the folder)
 //   <shareId>/index.log       the batches committed since the snapshot, one line each:
-//                             `{"d":[paths],"p":[entries]}\t<crc32 of the JSON, 8 hex>\n`, fsynced before
-//                             commit() resolves; a torn or damaged tail is cut off when the store opens
+//                             `{"d":[paths],"p":[entries],"t":{"<name>":{"d":[ids],"p":[records]}},"m":{…}}`
+//                             `\t<crc32 of the JSON, 8 hex>\n` (`t` and `m` only when the batch has them),
+//                             fsynced before commit() resolves; a torn or damaged tail is cut off when the
+//                             store opens
 //   <shareId>/blobs/ab/ab…    content, named by its SHA-256; written to tmp/, fsynced, renamed into place
 //   <shareId>/tmp/            temp files; emptied when the store opens
 //   <shareId>/lock            {pid, boot} of the process that has the store open
 // A crash at any moment reloads correctly: a log line counts only when whole and its checksum matches,
 // and replaying batches over a snapshot that already holds them changes nothing (batches carry whole
-// entries and deletions, never increments), so compaction may die between its rename and its truncation.
+// entries, records and values and deletions, never increments), so compaction may die between its rename
+// and its truncation. A batch's tables and meta are in the same line as its entries: one commit.
+// The tables and meta (small: the journal, the recovery area) stay in memory once loaded, so loadTable()
+// and loadMeta() after loadIndex() read nothing from disk; the entries are never kept.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import type { CacheEntry } from '../cache/cacheEntry';
 import { isSha256Hex, sha256Hex } from '../cache/contentHash';
-import type { CacheStorage, IndexBatch, ShareStore } from '../cache/shareStore';
+import type { CacheStorage, IndexBatch, ShareStore, StoredRecord } from '../cache/shareStore';
 import { nullLogger, type Logger } from '../core/log';
+import { byId, checkTableName, normalizeExtras, type NormalizedExtras } from './storeBatch';
 
 export interface DiskStoreOptions {
   /** Compact once the log holds more batches than this. */
@@ -33,7 +42,9 @@ export interface DiskStoreOptions {
 const DEFAULT_COMPACT_AFTER_BATCHES = 2000;
 const DEFAULT_COMPACT_MIN_BYTES = 1 << 20;
 const SNAPSHOT_FORMAT = 'webdav-offline-index';
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 2;
+/** Snapshot versions this code reads: 1 has entries only. */
+const READABLE_SNAPSHOT_VERSIONS: readonly unknown[] = [1, 2];
 
 /** An I/O failure of the store. `code` is the system's (ENOSPC for a full disk or an exhausted quota). */
 export class DiskStoreError extends Error {
@@ -107,10 +118,17 @@ export function crc32(buf: Uint8Array, start = 0, end = buf.length): number {
 interface LogBatch {
   readonly d: readonly string[];
   readonly p: readonly CacheEntry[];
+  readonly t?: Readonly<Record<string, { readonly d?: readonly number[]; readonly p?: readonly StoredRecord[] }>>;
+  readonly m?: Readonly<Record<string, unknown>>;
 }
 
-function encodeLogLine(batch: IndexBatch): Buffer {
-  const json = Buffer.from(JSON.stringify({ d: batch.delete, p: batch.put } satisfies LogBatch), 'utf8');
+function encodeLogLine(batch: IndexBatch, extras: NormalizedExtras): Buffer {
+  const line: { -readonly [K in keyof LogBatch]: LogBatch[K] } = { d: batch.delete, p: batch.put };
+  if (Object.keys(extras.tables).length > 0) {
+    line.t = Object.fromEntries(Object.entries(extras.tables).map(([name, change]) => [name, { d: change.delete, p: change.put }]));
+  }
+  if (Object.keys(extras.meta).length > 0) line.m = extras.meta;
+  const json = Buffer.from(JSON.stringify(line), 'utf8');
   const tail = Buffer.from(`\t${crc32(json).toString(16).padStart(8, '0')}\n`, 'latin1');
   return Buffer.concat([json, tail]);
 }
@@ -194,6 +212,30 @@ async function fsyncDir(dir: string): Promise<void> {
 
 // --- the store
 
+/** The tables and meta values as committed; records and values are the store's own (never handed out). */
+interface Extras {
+  readonly tables: Map<string, Map<number, StoredRecord>>;
+  readonly meta: Map<string, unknown>;
+}
+
+interface State extends Extras {
+  readonly entries: Map<string, CacheEntry>;
+}
+
+function applyExtras(extras: Extras, tables: LogBatch['t'], meta: LogBatch['m']): void {
+  for (const [name, change] of Object.entries(tables ?? {})) {
+    let table = extras.tables.get(name);
+    if (!table) extras.tables.set(name, (table = new Map()));
+    for (const id of change.d ?? []) table.delete(id);
+    for (const record of change.p ?? []) table.set(record.id, record);
+    if (table.size === 0) extras.tables.delete(name);
+  }
+  for (const [key, value] of Object.entries(meta ?? {})) {
+    if (value === null) extras.meta.delete(key);
+    else extras.meta.set(key, value);
+  }
+}
+
 class DiskShareStore implements ShareStore {
   private readonly logger: Logger;
   private readonly compactAfterBatches: number;
@@ -207,6 +249,7 @@ class DiskShareStore implements ShareStore {
   private broken: Error | undefined; // the log could not be put back after a failed append
   private closed = false;
   private tempCounter = 0;
+  private extras: Extras | undefined; // the tables and meta, once read (kept up to date by commits)
 
   private constructor(
     private readonly dir: string,
@@ -283,12 +326,33 @@ class DiskShareStore implements ShareStore {
 
   async loadIndex(): Promise<CacheEntry[]> {
     this.assertOpen();
-    return this.serial(async () => [...(await this.readState()).values()]);
+    return this.serial(async () => [...(await this.readState()).entries.values()]);
   }
 
-  /** The snapshot with the log replayed over it. Call inside serial(). */
-  private async readState(): Promise<Map<string, CacheEntry>> {
-    const state = new Map<string, CacheEntry>();
+  async loadTable(table: string): Promise<StoredRecord[]> {
+    this.assertOpen();
+    try {
+      checkTableName(table);
+    } catch (err) {
+      throw new DiskStoreError((err as Error).message, 'EINVAL');
+    }
+    return this.serial(async () => {
+      const extras = this.extras ?? (await this.readState());
+      return structuredClone([...(extras.tables.get(table)?.values() ?? [])].sort(byId));
+    });
+  }
+
+  async loadMeta(): Promise<Record<string, unknown>> {
+    this.assertOpen();
+    return this.serial(async () => {
+      const extras = this.extras ?? (await this.readState());
+      return structuredClone(Object.fromEntries(extras.meta));
+    });
+  }
+
+  /** The snapshot with the log replayed over it; refreshes the tables and meta kept in memory. Call inside serial(). */
+  private async readState(): Promise<State> {
+    const state: State = { entries: new Map(), tables: new Map(), meta: new Map() };
     let text = '';
     try {
       text = await fs.readFile(this.snapshotPath, 'utf8');
@@ -296,16 +360,27 @@ class DiskShareStore implements ShareStore {
       if (errno(err) !== 'ENOENT') throw diskError(err, `reading ${this.snapshotPath}`);
     }
     if (text) {
-      let snapshot: { format?: unknown; version?: unknown; entries?: unknown };
+      let snapshot: { format?: unknown; version?: unknown; entries?: unknown; tables?: unknown; meta?: unknown };
       try {
         snapshot = JSON.parse(text);
       } catch (err) {
         throw new DiskStoreError(`cache store: ${this.snapshotPath} is damaged (${(err as Error).message})`, 'EBADINDEX', err);
       }
-      if (snapshot.format !== SNAPSHOT_FORMAT || snapshot.version !== SNAPSHOT_VERSION || !Array.isArray(snapshot.entries)) {
-        throw new DiskStoreError(`cache store: ${this.snapshotPath} has an unknown format`, 'EBADINDEX');
+      const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+      if (
+        snapshot.format !== SNAPSHOT_FORMAT ||
+        !READABLE_SNAPSHOT_VERSIONS.includes(snapshot.version) ||
+        !Array.isArray(snapshot.entries) ||
+        (snapshot.version !== 1 && !(isObject(snapshot.tables) && Object.values(snapshot.tables).every(Array.isArray) && isObject(snapshot.meta)))
+      ) {
+        throw new DiskStoreError(`cache store: ${this.snapshotPath} has an unknown format (version ${JSON.stringify(snapshot.version)})`, 'EBADINDEX');
       }
-      for (const entry of snapshot.entries as CacheEntry[]) state.set(entry.path, entry);
+      for (const entry of snapshot.entries as CacheEntry[]) state.entries.set(entry.path, entry);
+      // Version 1 has no tables and no meta.
+      for (const [name, records] of Object.entries((snapshot.tables ?? {}) as Record<string, StoredRecord[]>)) {
+        state.tables.set(name, new Map(records.map(r => [r.id, r])));
+      }
+      for (const [key, value] of Object.entries((snapshot.meta ?? {}) as Record<string, unknown>)) state.meta.set(key, value);
     }
     const log = Buffer.alloc(this.logBytes);
     try {
@@ -319,18 +394,22 @@ class DiskShareStore implements ShareStore {
     }
     scanLog(log, json => {
       const batch = JSON.parse(json) as LogBatch;
-      for (const path of batch.d) state.delete(path);
-      for (const entry of batch.p) state.set(entry.path, entry);
+      for (const path of batch.d) state.entries.delete(path);
+      for (const entry of batch.p) state.entries.set(entry.path, entry);
+      if (batch.t || batch.m) applyExtras(state, batch.t, batch.m);
     });
+    this.extras = { tables: state.tables, meta: state.meta };
     return state;
   }
 
   async commit(batch: IndexBatch): Promise<void> {
     this.assertOpen();
-    if (batch.put.length === 0 && batch.delete.length === 0) return;
     let line: Buffer;
+    let extras: NormalizedExtras;
     try {
-      line = encodeLogLine(batch);
+      extras = normalizeExtras(batch);
+      if (batch.put.length === 0 && batch.delete.length === 0 && extras.changes === 0) return;
+      line = encodeLogLine(batch, extras);
     } catch (err) {
       throw new DiskStoreError(`cache store: the batch cannot be stored (${(err as Error).message})`, 'EINVAL', err);
     }
@@ -352,6 +431,13 @@ class DiskShareStore implements ShareStore {
       }
       this.logBytes += line.length;
       this.logBatches++;
+      if (this.extras && extras.changes > 0) {
+        applyExtras(
+          this.extras,
+          Object.fromEntries(Object.entries(extras.tables).map(([name, change]) => [name, { d: change.delete, p: change.put }])),
+          extras.meta,
+        );
+      }
       this.maybeCompact();
     });
   }
@@ -377,7 +463,8 @@ class DiskShareStore implements ShareStore {
     this.options.onCompaction?.('start');
     const started = Date.now();
     const state = await this.readState();
-    const json = JSON.stringify({ format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION, entries: [...state.values()] });
+    const tables = Object.fromEntries([...state.tables].map(([name, records]) => [name, [...records.values()].sort(byId)]));
+    const json = JSON.stringify({ format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION, entries: [...state.entries.values()], tables, meta: Object.fromEntries(state.meta) });
     const temp = `${this.snapshotPath}.tmp`;
     try {
       const fh = await fs.open(temp, 'w');
@@ -400,7 +487,7 @@ class DiskShareStore implements ShareStore {
     } catch (err) {
       throw diskError(err, `truncating ${this.logPath}`);
     }
-    this.logger.debug(`[cache] ${this.dir}: compacted ${this.logBatches} batches into ${state.size} entries (${Date.now() - started} ms)`);
+    this.logger.debug(`[cache] ${this.dir}: compacted ${this.logBatches} batches into ${state.entries.size} entries, ${state.tables.size} tables (${Date.now() - started} ms)`);
     this.snapshotBytes = Buffer.byteLength(json);
     this.logBytes = 0;
     this.logBatches = 0;
@@ -500,6 +587,7 @@ class DiskShareStore implements ShareStore {
   async clear(): Promise<void> {
     this.assertOpen();
     return this.serial(async () => {
+      this.extras = undefined; // read again from disk if the clearing fails half-way
       try {
         await this.log!.truncate(0);
         await this.log!.datasync();
@@ -508,6 +596,7 @@ class DiskShareStore implements ShareStore {
         this.broken = undefined;
         await fs.rm(this.snapshotPath, { force: true });
         this.snapshotBytes = 0;
+        this.extras = { tables: new Map(), meta: new Map() };
         await fs.rm(join(this.dir, 'blobs'), { recursive: true, force: true });
         await fs.rm(this.tmpDir, { recursive: true, force: true });
         await fs.mkdir(join(this.dir, 'blobs'), { recursive: true });

@@ -1,13 +1,25 @@
 // The share store in IndexedDB, for the browser's web-worker extension host. Two databases per share,
 // each with one object store (idb-keyval's createStore makes exactly one):
-//   webdav-offline-<shareId>-index / entries   CacheEntry values keyed by path
+//   webdav-offline-<shareId>-index / entries   CacheEntry values keyed by path (a string),
+//                                              table records keyed by ['t', table, id] (arrays sort after
+//                                              every string, and by id as a number within a table),
+//                                              meta values keyed by ['m', key]
 //   webdav-offline-<shareId>-blobs / blobs     Uint8Array values keyed by their SHA-256 (hex)
-// A batch is ONE readwrite transaction, so IndexedDB makes it all-or-nothing.
+// A batch, entries, records and meta together, is ONE readwrite transaction on the one object store, so
+// IndexedDB makes it all-or-nothing. Records and meta values are stored as JSON copies (as on disk).
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 import type { CacheEntry } from '../cache/cacheEntry';
 import { isSha256Hex, sha256Hex } from '../cache/contentHash';
-import type { CacheStorage, IndexBatch, ShareStore } from '../cache/shareStore';
+import type { CacheStorage, IndexBatch, ShareStore, StoredRecord } from '../cache/shareStore';
 import { nullLogger, type Logger } from '../core/log';
+import { checkTableName, normalizeExtras, type NormalizedExtras } from './storeBatch';
+
+const TABLE_KEY = 't';
+const META_KEY = 'm';
+/** Every string key (the entries) and nothing else: arrays sort after all strings. */
+const ENTRY_KEYS = () => IDBKeyRange.upperBound([], true);
+const tableKeys = (table: string) => IDBKeyRange.bound([TABLE_KEY, table], [TABLE_KEY, table, []]);
+const META_KEYS = () => IDBKeyRange.bound([META_KEY], [META_KEY, []]);
 
 export interface IdbStoreOptions {
   readonly logger?: Logger;
@@ -74,17 +86,43 @@ class IdbShareStore implements ShareStore {
   }
 
   loadIndex(): Promise<CacheEntry[]> {
-    return this.run('reading the index', () => this.index('readonly', s => promisifyRequest(s.getAll() as IDBRequest<CacheEntry[]>)));
+    return this.run('reading the index', () => this.index('readonly', s => promisifyRequest(s.getAll(ENTRY_KEYS()) as IDBRequest<CacheEntry[]>)));
   }
 
-  commit(batch: IndexBatch): Promise<void> {
-    if (batch.put.length === 0 && batch.delete.length === 0) return this.run('committing', async () => undefined);
-    return this.run(`committing ${batch.put.length + batch.delete.length} index changes`, () =>
+  async loadTable(table: string): Promise<StoredRecord[]> {
+    this.assertOpen();
+    checkTableName(table);
+    return this.run(`reading table ${table}`, () => this.index('readonly', s => promisifyRequest(s.getAll(tableKeys(table)) as IDBRequest<StoredRecord[]>)));
+  }
+
+  loadMeta(): Promise<Record<string, unknown>> {
+    return this.run('reading the meta values', () =>
+      this.index('readonly', async s => {
+        const [keys, values] = await Promise.all([promisifyRequest(s.getAllKeys(META_KEYS())), promisifyRequest(s.getAll(META_KEYS()))]);
+        return Object.fromEntries(keys.map((key, i) => [(key as [string, string])[1], values[i] as unknown]));
+      }),
+    );
+  }
+
+  async commit(batch: IndexBatch): Promise<void> {
+    this.assertOpen();
+    const extras: NormalizedExtras = normalizeExtras(batch); // throws before the transaction: nothing applied
+    const changes = batch.put.length + batch.delete.length + extras.changes;
+    if (changes === 0) return;
+    return this.run(`committing ${changes} index changes`, () =>
       this.index('readwrite', s => {
         try {
           // Same order as the disk log: deletions first, then puts.
           for (const path of batch.delete) s.delete(path);
           for (const entry of batch.put) s.put(entry, entry.path);
+          for (const [table, change] of Object.entries(extras.tables)) {
+            for (const id of change.delete) s.delete([TABLE_KEY, table, id]);
+            for (const record of change.put) s.put(record, [TABLE_KEY, table, record.id]);
+          }
+          for (const [key, value] of Object.entries(extras.meta)) {
+            if (value === null) s.delete([META_KEY, key]);
+            else s.put(value, [META_KEY, key]);
+          }
         } catch (err) {
           // e.g. DataCloneError: without the abort, the requests already made would still commit.
           s.transaction.abort();

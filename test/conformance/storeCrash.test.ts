@@ -1,8 +1,13 @@
 // Crash trials of the disk share store: a child process (test/support/storeCrashChild.ts) stores blobs,
-// commits batches, collects garbage and compacts, and is killed with SIGKILL at a random moment; then
-// the store is opened here, as the next session would, and checked:
-//   - the index loads; it is exactly the acknowledged batches, or those plus the one in flight (atomic
-//     batches, nothing acknowledged lost, nothing older than acknowledged);
+// commits batches (entries with journal-like table records and meta values in the same batch), collects
+// garbage and compacts, and is killed with SIGKILL at a random moment; then the store is opened here, as
+// the next session would, and checked:
+//   - the index, the journal table and the meta values load; together they are exactly the acknowledged
+//     batches, or those plus the one in flight (atomic batches, nothing acknowledged lost, nothing older
+//     than acknowledged);
+//   - the journal and the entries agree: every record's entry is there at the record's version, every
+//     entry has exactly one record, of its version; the journal loads in ascending id order; meta `seq` is
+//     the last batch in the store and `records` the journal's size;
 //   - every entry's blob is there, verifies, and is that entry's path at that entry's version;
 //   - no temp file remains.
 // SIGKILL tests atomicity against a process crash; the page cache survives it, so power loss is covered
@@ -16,7 +21,7 @@ import { join } from 'node:path';
 import type { CacheEntry } from '../../src/cache/cacheEntry';
 import type { IndexBatch } from '../../src/cache/shareStore';
 import { DiskCacheStorage } from '../../src/platform/diskShareStore';
-import { crashBlobHeader, CRASH_SHARE_ID } from '../support/storeCrashChild';
+import { crashBlobHeader, CRASH_SHARE_ID, CRASH_TABLE, type CrashRecord } from '../support/storeCrashChild';
 import { seededRandom, sorted } from '../unit/shareStore.suite';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -30,13 +35,35 @@ interface TrialOutcome {
   readonly phase: Phase;
   readonly compacting: boolean;
   readonly acknowledged: number;
+  /** Journal records in the store after the kill. */
+  readonly records?: number;
+  /** The batch in flight at the kill changed the journal. */
+  readonly journalInFlight?: boolean;
+}
+
+/** Everything the store holds but blobs: entries, the journal (id → record), the meta values. */
+interface Model {
+  readonly entries: Map<string, CacheEntry>;
+  readonly journal: Map<number, CrashRecord>;
+  readonly meta: Map<string, unknown>;
+}
+
+/** A model as the store loads it, for comparison. */
+interface Loaded {
+  readonly entries: CacheEntry[];
+  readonly journal: CrashRecord[];
+  readonly meta: Record<string, unknown>;
+}
+
+function asLoaded(model: Model): Loaded {
+  return { entries: sorted(model.entries.values()), journal: [...model.journal.values()].sort((a, b) => a.id - b.id), meta: Object.fromEntries(model.meta) };
 }
 
 /** What the child said, up to the kill: the acknowledged state, the batch in flight, the phase. */
-function readChildLog(stdout: string): { acked: Map<string, CacheEntry>; inFlight?: IndexBatch; outcome: TrialOutcome } {
+function readChildLog(stdout: string): { acked: Model; inFlight?: IndexBatch; outcome: TrialOutcome } {
   const lines = stdout.split('\n');
   lines.pop(); // a line without its newline was cut by the kill
-  const acked = new Map<string, CacheEntry>();
+  let acked: Model = { entries: new Map(), journal: new Map(), meta: new Map() };
   let inFlight: IndexBatch | undefined;
   let phase: Phase = 'before the first batch';
   let compacting = false;
@@ -48,8 +75,7 @@ function readChildLog(stdout: string): { acked: Map<string, CacheEntry>; inFligh
       inFlight = JSON.parse(line.slice(line.indexOf('{'))) as IndexBatch;
       phase = 'committing';
     } else if (word === 'ack') {
-      for (const path of inFlight!.delete) acked.delete(path);
-      for (const entry of inFlight!.put) acked.set(entry.path, entry);
+      acked = applied(acked, inFlight!);
       inFlight = undefined;
       acknowledged++;
       phase = 'between batches';
@@ -61,10 +87,17 @@ function readChildLog(stdout: string): { acked: Map<string, CacheEntry>; inFligh
   return { acked, inFlight, outcome: { phase, compacting, acknowledged } };
 }
 
-function applied(state: Map<string, CacheEntry>, batch: IndexBatch): Map<string, CacheEntry> {
-  const next = new Map(state);
-  for (const path of batch.delete) next.delete(path);
-  for (const entry of batch.put) next.set(entry.path, entry);
+function applied(state: Model, batch: IndexBatch): Model {
+  const next: Model = { entries: new Map(state.entries), journal: new Map(state.journal), meta: new Map(state.meta) };
+  for (const path of batch.delete) next.entries.delete(path);
+  for (const entry of batch.put) next.entries.set(entry.path, entry);
+  const journal = batch.tables?.[CRASH_TABLE];
+  for (const id of journal?.delete ?? []) next.journal.delete(id);
+  for (const record of journal?.put ?? []) next.journal.set(record.id, record as CrashRecord);
+  for (const [key, value] of Object.entries(batch.meta ?? {})) {
+    if (value === null) next.meta.delete(key);
+    else next.meta.set(key, value);
+  }
   return next;
 }
 
@@ -95,22 +128,38 @@ async function runTrial(childJs: string, trial: number, delayMs: number): Promis
       const dir = join(root, CRASH_SHARE_ID);
       assert.deepEqual(readdirSync(join(dir, 'tmp')), [], `trial ${trial}: temp blobs were removed`);
       assert.equal(existsSync(join(dir, 'index.snapshot.tmp')), false, `trial ${trial}: the temp snapshot was removed`);
-      const loaded = sorted(await store.loadIndex());
-      const before = sorted(acked.values());
-      const after = inFlight ? sorted(applied(acked, inFlight).values()) : before;
+      const journal = (await store.loadTable(CRASH_TABLE)) as CrashRecord[];
+      const loaded: Loaded = { entries: sorted(await store.loadIndex()), journal, meta: await store.loadMeta() };
+      const before = asLoaded(acked);
+      const after = inFlight ? asLoaded(applied(acked, inFlight)) : before;
       const context = `trial ${trial} (killed after ${delayMs} ms, ${outcome.acknowledged} batches acknowledged, ${outcome.phase}${outcome.compacting ? ', compacting' : ''})`;
       if (!(isDeepStrictEqual(loaded, before) || isDeepStrictEqual(loaded, after))) {
-        assert.deepEqual(loaded, after, `${context}: the index is neither the acknowledged state nor that plus the batch in flight`);
+        assert.deepEqual(loaded, after, `${context}: the index, journal and meta are neither the acknowledged state nor that plus the batch in flight`);
       }
-      for (const entry of loaded) {
+      // The journal and the entries agree with each other, whatever the model says.
+      assert.deepEqual(journal.map(r => r.id), [...journal.map(r => r.id)].sort((a, b) => a - b), `${context}: the journal loads in ascending id order`);
+      const versionOf = (entry: CacheEntry) => Number(/^"v(\d+)"$/.exec(entry.etag!)![1]);
+      const byPath = new Map(loaded.entries.map(e => [e.path, e]));
+      for (const record of journal) {
+        const entry = byPath.get(record.path);
+        assert.ok(entry, `${context}: journal record ${record.id} (${record.path}) has its entry`);
+        assert.equal(versionOf(entry), record.version, `${context}: journal record ${record.id} has its entry's version`);
+      }
+      const recordPaths = journal.map(r => r.path);
+      assert.equal(new Set(recordPaths).size, recordPaths.length, `${context}: one record per path`);
+      assert.deepEqual([...recordPaths].sort(), loaded.entries.map(e => e.path), `${context}: every entry has its journal record`);
+      const inStore = inFlight && isDeepStrictEqual(loaded, after) ? outcome.acknowledged + 1 : outcome.acknowledged;
+      assert.equal(loaded.meta.seq, inStore === 0 ? undefined : inStore, `${context}: meta 'seq' is the last batch in the store`);
+      assert.equal(loaded.meta.records ?? 0, journal.length, `${context}: meta 'records' is the journal's size`);
+      for (const entry of loaded.entries) {
         const data = await store.getBlob(entry.blob!);
         assert.ok(data, `${context}: the blob of ${entry.path} is there and verifies`);
-        const version = Number(/^"v(\d+)"$/.exec(entry.etag!)![1]);
+        const version = versionOf(entry);
         const header = crashBlobHeader(entry.path, version);
         assert.equal(new TextDecoder().decode(data.subarray(0, header.length)), header, `${context}: the blob of ${entry.path} is its own`);
         assert.equal(data.byteLength, entry.size, `${context}: ${entry.path} has its size`);
       }
-      return outcome;
+      return { ...outcome, records: journal.length, journalInFlight: inFlight?.tables?.[CRASH_TABLE] !== undefined };
     } finally {
       await store.close();
     }
@@ -169,10 +218,14 @@ suite('disk share store: crash trials (SIGKILL at a random moment)', function ()
     console.log(
       `      [figures] ${outcomes.length} trials in ${((Date.now() - started) / 1000).toFixed(1)} s; killed: ` +
         `${[...byPhase].map(([p, n]) => `${p} ${n}`).join(', ')}; during a compaction ${count(o => o.compacting)}; ` +
-        `batches acknowledged per trial ${Math.min(...outcomes.map(o => o.acknowledged))}–${Math.max(...outcomes.map(o => o.acknowledged))}`,
+        `batches acknowledged per trial ${Math.min(...outcomes.map(o => o.acknowledged))}–${Math.max(...outcomes.map(o => o.acknowledged))}; ` +
+        `journal records after the kill ${Math.min(...outcomes.map(o => o.records!))}–${Math.max(...outcomes.map(o => o.records!))}; ` +
+        `killed committing a batch with journal changes ${count(o => o.phase === 'committing' && o.journalInFlight!)}`,
     );
     assert.equal(outcomes.length, TRIALS);
     assert.ok(count(o => o.phase === 'committing') > 0, 'some kills came with a batch in flight');
     assert.ok(count(o => o.phase === 'writing a blob') > 0, 'some kills came while a blob was written');
+    assert.ok(count(o => o.records! > 0) > TRIALS / 2, 'most trials had journal records to check');
+    assert.ok(count(o => o.phase === 'committing' && o.journalInFlight!) > 0, 'some kills came with journal changes in flight');
   });
 });

@@ -12,7 +12,7 @@ import type { CacheEntry } from '../../src/cache/cacheEntry';
 import type { ShareStore } from '../../src/cache/shareStore';
 import { crc32, DiskCacheStorage, diskError, type DiskStoreOptions } from '../../src/platform/diskShareStore';
 import { IdbCacheStorage } from '../../src/platform/idbShareStore';
-import { fileEntry, runShareStoreSuite, seededRandom, sorted, type StorageFixture } from './shareStore.suite';
+import { fileEntry, runShareStoreSuite, seededRandom, sorted, tbl, type StorageFixture } from './shareStore.suite';
 
 async function tempRoot(): Promise<string> {
   return fs.mkdtemp(join(tmpdir(), 'wdo-store-'));
@@ -81,6 +81,65 @@ suite('DiskCacheStorage', function () {
     assert.equal(crc32(Buffer.from('123456789')), 0xcbf43926, 'the standard CRC-32 check value');
   });
 
+  test('a batch\'s table changes and meta values are in the same log line as its entries', async () => {
+    const store = await open();
+    await store.commit({ put: [fileEntry('/a', 1)], delete: ['/b'], tables: tbl({ journal: { delete: [7], put: [{ id: 8, path: '/a' }] }, recovery: {} }), meta: { seq: 3, gone: null } });
+    const lines = logLines();
+    assert.equal(lines.length, 1);
+    const [json, sum] = lines[0].split('\t');
+    assert.deepEqual(JSON.parse(json), { d: ['/b'], p: [fileEntry('/a', 1)], t: { journal: { d: [7], p: [{ id: 8, path: '/a' }] } }, m: { seq: 3, gone: null } });
+    assert.equal(sum, crc32(Buffer.from(json)).toString(16).padStart(8, '0'));
+  });
+
+  test('compaction writes the tables and meta into a version 2 snapshot, and they reload from it alone', async () => {
+    let compactions = 0;
+    const options: DiskStoreOptions = { compactAfterBatches: 4, onCompaction: phase => phase === 'end' && compactions++ };
+    let store = await open(options);
+    for (let i = 1; i <= 5; i++) {
+      await store.commit({ put: [fileEntry(`/f${i}`, i)], delete: [], tables: tbl({ journal: { put: [{ id: 10 - i, path: `/f${i}` }], delete: i === 5 ? [9] : [] }, recovery: { put: i === 2 ? [{ id: 1, r: true }] : [] } }), meta: { seq: i, [`k${i}`]: i, ...(i === 3 ? { k1: null } : {}) } });
+    }
+    assert.deepEqual(await store.loadMeta(), { seq: 5, k2: 2, k3: 3, k4: 4, k5: 5 });
+    assert.equal(compactions, 1);
+    assert.equal(logLines().length, 0, 'everything is in the snapshot');
+    const snapshot = JSON.parse(readFileSync(join(root, 's', 'index.snapshot'), 'utf8'));
+    assert.equal(snapshot.version, 2);
+    assert.deepEqual(snapshot.tables, { journal: [5, 6, 7, 8].map(id => ({ id, path: `/f${10 - id}` })), recovery: [{ id: 1, r: true }] });
+    assert.deepEqual(snapshot.meta, { seq: 5, k2: 2, k3: 3, k4: 4, k5: 5 });
+    await store.close();
+    store = await open(options);
+    assert.deepEqual(await store.loadTable('journal'), [5, 6, 7, 8].map(id => ({ id, path: `/f${10 - id}` })));
+    assert.deepEqual(await store.loadTable('recovery'), [{ id: 1, r: true }]);
+    assert.deepEqual(await store.loadMeta(), { seq: 5, k2: 2, k3: 3, k4: 4, k5: 5 });
+    assert.equal((await store.loadIndex()).length, 5);
+  });
+
+  test('a version 1 snapshot (entries only) still loads: no tables, no meta; the next compaction writes version 2', async () => {
+    await fs.mkdir(join(root, 's'), { recursive: true });
+    writeFileSync(join(root, 's', 'index.snapshot'), JSON.stringify({ format: 'webdav-offline-index', version: 1, entries: [fileEntry('/old', 1)] }));
+    const options: DiskStoreOptions = { compactAfterBatches: 1 };
+    let store = await open(options);
+    assert.deepEqual(await store.loadIndex(), [fileEntry('/old', 1)]);
+    assert.deepEqual(await store.loadTable('journal'), []);
+    assert.deepEqual(await store.loadMeta(), {});
+    await store.commit({ put: [fileEntry('/new', 1)], delete: [], tables: tbl({ journal: { put: [{ id: 1 }] } }), meta: { a: 1 } });
+    await store.commit({ put: [], delete: [], meta: { b: 2 } });
+    await store.loadIndex(); // behind the compaction
+    assert.equal(JSON.parse(readFileSync(join(root, 's', 'index.snapshot'), 'utf8')).version, 2);
+    await store.close();
+    store = await open(options);
+    assert.deepEqual(sorted(await store.loadIndex()), [fileEntry('/new', 1), fileEntry('/old', 1)]);
+    assert.deepEqual(await store.loadTable('journal'), [{ id: 1 }]);
+    assert.deepEqual(await store.loadMeta(), { a: 1, b: 2 });
+  });
+
+  test('a snapshot of an unknown version is refused, not misread', async () => {
+    await fs.mkdir(join(root, 's'), { recursive: true });
+    writeFileSync(join(root, 's', 'index.snapshot'), JSON.stringify({ format: 'webdav-offline-index', version: 3, entries: [], tables: {}, meta: {} }));
+    const store = await open();
+    await assert.rejects(store.loadIndex(), (err: NodeJS.ErrnoException) => err.code === 'EBADINDEX' && /unknown format \(version 3\)/.test(err.message));
+    await assert.rejects(store.loadMeta(), (err: NodeJS.ErrnoException) => err.code === 'EBADINDEX');
+  });
+
   test('compaction folds the log into the snapshot, and the result reloads', async () => {
     let compactions = 0;
     const options: DiskStoreOptions = { compactAfterBatches: 10, onCompaction: phase => phase === 'end' && compactions++ };
@@ -121,6 +180,20 @@ suite('DiskCacheStorage', function () {
     writeFileSync(logFile(), log);
     store = await open();
     assert.deepEqual(await store.loadIndex(), [fileEntry('/a', 2)]);
+    // The same with table records and meta values, over a version 2 snapshot.
+    await store.commit({ put: [], delete: [], tables: tbl({ journal: { put: [{ id: 1, v: 1 }, { id: 2, v: 1 }] } }), meta: { a: 1, b: 1 } });
+    await store.commit({ put: [], delete: [], tables: tbl({ journal: { put: [{ id: 1, v: 2 }], delete: [2] } }), meta: { a: 2, b: null } });
+    await store.close();
+    const log2 = readFileSync(logFile());
+    writeFileSync(
+      join(root, 's', 'index.snapshot'),
+      JSON.stringify({ format: 'webdav-offline-index', version: 2, entries: [fileEntry('/a', 2)], tables: { journal: [{ id: 1, v: 2 }] }, meta: { a: 2 } }),
+    );
+    writeFileSync(logFile(), log2);
+    store = await open();
+    assert.deepEqual(await store.loadIndex(), [fileEntry('/a', 2)]);
+    assert.deepEqual(await store.loadTable('journal'), [{ id: 1, v: 2 }]);
+    assert.deepEqual(await store.loadMeta(), { a: 2 });
   });
 
   test('a torn last log line is ignored and cut off; later commits are kept', async () => {
@@ -217,7 +290,9 @@ suite('DiskCacheStorage', function () {
     const paths: string[] = [];
     for (let i = 0; i < 100_000; i++) paths.push(`/project/src/module${i % 300}/sub${i % 17}/file-${i}-${Math.floor(random() * 1e6)}.ts`);
     for (let i = 0; i < paths.length; i += 1000) {
-      await store.commit({ put: paths.slice(i, i + 1000).map((p, j) => fileEntry(p, i + j, { blob: 'a1'.repeat(32) })), delete: [] });
+      // A journal record per 100 entries and a meta value, as the offline journal will add them.
+      const records = Array.from({ length: 10 }, (_, j) => ({ id: i / 100 + j, op: 'write', path: paths[i + j * 100], base: '"v1"' }));
+      await store.commit({ put: paths.slice(i, i + 1000).map((p, j) => fileEntry(p, i + j, { blob: 'a1'.repeat(32) })), delete: [], tables: tbl({ journal: { put: records } }), meta: { seq: i } });
     }
     await store.close();
     const snapshotBytes = statSync(join(root, 's', 'index.snapshot')).size;
@@ -229,6 +304,12 @@ suite('DiskCacheStorage', function () {
     const entries = await store.loadIndex();
     const loadMs = performance.now() - t0;
     const heapPeak = process.memoryUsage().heapUsed;
+    const t1 = performance.now();
+    const journal = await store.loadTable('journal');
+    const meta = await store.loadMeta();
+    const extrasMs = performance.now() - t1;
+    assert.equal(journal.length, 1000);
+    assert.deepEqual(meta, { seq: 99_000 });
     global.gc?.();
     const heapAfter = process.memoryUsage().heapUsed;
     assert.equal(entries.length, 100_000);
@@ -236,7 +317,7 @@ suite('DiskCacheStorage', function () {
     console.log(
       `      [figures] 100k entries: open+loadIndex ${loadMs.toFixed(0)} ms, heap +${((heapPeak - heapBefore) / mb).toFixed(0)} MB at the end of the load, ` +
         `+${((heapAfter - heapBefore) / mb).toFixed(0)} MB held by the entries${global.gc ? '' : ' (no --expose-gc: garbage included)'} ` +
-        `(snapshot ${(snapshotBytes / mb).toFixed(1)} MB, log ${(logBytes / mb).toFixed(1)} MB)`,
+        `(snapshot ${(snapshotBytes / mb).toFixed(1)} MB, log ${(logBytes / mb).toFixed(1)} MB); then loadTable (1,000 records)+loadMeta ${extrasMs.toFixed(1)} ms`,
     );
     assert.ok(loadMs < 5000, `loading took ${loadMs} ms`);
     await store.close();
