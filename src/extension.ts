@@ -16,6 +16,7 @@ import { VariantFileSystemProvider } from './provider/variantFileSystemProvider'
 import { CacheCommands } from './ui/cacheCommands';
 import { CacheDecorations } from './ui/cacheDecorations';
 import { registerCommands } from './ui/commands';
+import { ConflictCommands } from './ui/conflictCommands';
 import { ConnectionStatusBar } from './ui/connectionStatusBar';
 import { PendingChangesScm } from './ui/pendingChangesScm';
 import { CredentialStore } from './ui/credentialStore';
@@ -67,7 +68,8 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
     const remote = new WebdavRemote(location, current, log, platform);
     const live = isLive(current(), location);
     log.info(`[main] ${shareKey(location)}: ${live ? 'live mode (no cache)' : 'cached'}`);
-    return new Share(location, remote, credentials, log, live ? undefined : async r => openShareCache(await storage.open(await shareId(location)), r, current, log));
+    const openCache = live ? undefined : async (r: Parameters<typeof openShareCache>[1]) => openShareCache(await storage.open(await shareId(location)), r, current, log);
+    return new Share(location, remote, credentials, log, openCache, ConflictCommands.hooks());
   });
   const addWorkspaceFolders = (folders: readonly vscode.WorkspaceFolder[]) => {
     for (const f of folders) {
@@ -84,6 +86,7 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
   const cacheCommands = new CacheCommands(registry);
   const statusBar = new ConnectionStatusBar(registry);
   const pendingView = new PendingChangesScm(registry);
+  const conflictCommands = new ConflictCommands(registry);
   const shareByKey = async (key?: string) => (key ? registry.all().find(s => s.key === key) : statusBar.current()) ?? (await pickShare('Which WebDAV share?'));
   const openFolder = new OpenFolderCommand(registry, log);
   const pickShare = async (title: string) => {
@@ -105,6 +108,7 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
     cacheCommands,
     statusBar,
     pendingView,
+    conflictCommands,
     output.onDidChangeLogLevel(logLevel),
     vscode.workspace.onDidChangeWorkspaceFolders(e => addWorkspaceFolders(e.added)),
     registerCommands(
@@ -147,6 +151,20 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
           if (share.connectionState?.kind === 'online') await share.goOffline();
           else await vscode.commands.executeCommand('webdavOffline.goOnline', share.key);
         },
+        'webdavOffline.showConflicts': (key?: string) => conflictCommands.showConflicts(key),
+        'webdavOffline.compareConflict': async (arg?: unknown) => {
+          const t = await conflictCommands.target(arg);
+          if (t) await conflictCommands.compare(t);
+        },
+        'webdavOffline.mergeConflict': async (arg?: unknown) => {
+          const t = await conflictCommands.target(arg);
+          if (t) await conflictCommands.merge(t);
+        },
+        'webdavOffline.keepLocal': async (arg?: unknown) => conflictCommands.resolve(await conflictCommands.target(arg), 'keepLocal'),
+        'webdavOffline.keepServer': async (arg?: unknown) => conflictCommands.resolve(await conflictCommands.target(arg), 'keepServer'),
+        'webdavOffline.keepBoth': async (arg?: unknown) => conflictCommands.resolve(await conflictCommands.target(arg), 'keepBoth'),
+        'webdavOffline.markResolved': async (arg?: unknown) => conflictCommands.resolve(await conflictCommands.target(arg), 'markResolved'),
+        'webdavOffline.showRecoveredFiles': () => conflictCommands.showRecovered(),
         'webdavOffline.openChange': async (arg?: unknown) => {
           const t = PendingChangesScm.target(arg);
           if (t) await PendingChangesScm.open(t.share, t.item);

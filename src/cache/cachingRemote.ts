@@ -632,12 +632,17 @@ export class CachingRemote implements RemoteFs, IDisposable {
     return { self: toRemoteEntry(dir), children };
   }
 
-  /** Whether the parent's cached listing says `path` does not exist (`freshOnly`: only a fresh listing counts). */
+  /**
+   * Whether a cached listing says `path` does not exist: its parent's, or (when the cache is all we
+   * may ask, `freshOnly` false) any ancestor's that lacks the next step towards it.
+   */
   private listedAbsent(path: string, freshOnly: boolean): boolean {
-    if (path === '/') return false;
-    const parent = this.index.get(dirname(path));
-    if (!parent?.children || (freshOnly && !this.isFresh(parent.path, this.listed))) return false;
-    return !parent.children.includes(basename(path));
+    for (let child = path, dir = dirname(path); child !== '/'; child = dir, dir = dirname(dir)) {
+      const listing = this.index.get(dir);
+      if (listing?.children && (!freshOnly || this.isFresh(dir, this.listed))) return !listing.children.includes(basename(child));
+      if (freshOnly) return false; // only the parent's fresh listing is proof online
+    }
+    return false;
   }
 
   private addToParent(path: string): void {

@@ -227,11 +227,12 @@ export class Share {
    * Runs a change online, or records it offline. An online change that fails because the server cannot
    * be reached (the connection is then offline) is recorded offline instead of failing.
    */
-  private async change<T>(online: () => Promise<T>, offline: (ops: OfflineOps) => Promise<T>): Promise<T> {
+  private async change<T>(online: () => Promise<T>, offline: (ops: OfflineOps) => Promise<T>, path?: string): Promise<T> {
     await this.ready;
     const ops = this.offline;
     if (!ops || !this.connection) return this.call(online);
-    if (!this.connection.isOnline) return offline(ops);
+    // while offline, and for an item in conflict (its edits are the local side until it is resolved)
+    if (!this.connection.isOnline || (path !== undefined && this.isConflicted(path))) return offline(ops);
     try {
       return await this.call(online);
     } catch (err) {
@@ -290,6 +291,7 @@ export class Share {
         await this.requireParentFolder(path);
         return ops.write(path, data);
       },
+      path,
     );
   }
 

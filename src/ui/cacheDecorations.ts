@@ -12,6 +12,11 @@ const PINNED: vscode.FileDecoration = {
   color: new vscode.ThemeColor('charts.green'),
 };
 const CACHED: vscode.FileDecoration = { badge: '○', tooltip: 'Available offline (cached)' };
+const CONFLICT: vscode.FileDecoration = {
+  badge: '!',
+  tooltip: 'In conflict: changed here and on the server. Resolve it in the Source Control view.',
+  color: new vscode.ThemeColor('gitDecoration.conflictingResourceForeground'),
+};
 const PROVISIONAL: vscode.FileDecoration = {
   badge: '✎',
   tooltip: 'Changed offline, not uploaded yet (provisional)',
@@ -38,6 +43,7 @@ export class CacheDecorations implements vscode.FileDecorationProvider, vscode.D
   provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
     if (!isShareScheme(uri.scheme)) return undefined;
     const { share, path } = this.registry.resolve(uri.scheme, uri.authority, uri.path);
+    if (share.isConflicted(path)) return CONFLICT;
     if (share.isProvisional(path)) return PROVISIONAL;
     const state = share.cacheState(path);
     if (state?.pinned) return PINNED;

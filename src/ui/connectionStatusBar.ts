@@ -9,12 +9,15 @@ interface View {
   readonly share?: Share;
   readonly state?: ConnectionState;
   readonly pending: number;
+  readonly conflicts: number;
+  /** Replay progress while reconnecting. */
+  readonly syncing?: { done: number; total: number };
 }
 
 export class ConnectionStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('webdavOffline.connection', vscode.StatusBarAlignment.Left, 10);
   private disposables: vscode.Disposable[] = [this.item];
-  private view: View = { pending: 0 };
+  private view: View = { pending: 0, conflicts: 0 };
   /** Shares whose going offline was announced and not yet followed by "back online". */
   private readonly announced = new Set<string>();
 
@@ -26,6 +29,12 @@ export class ConnectionStatusBar implements vscode.Disposable {
         void this.refresh();
       }, undefined, this.disposables);
       share.onDidChangePending(() => void this.refresh(), undefined, this.disposables);
+      share.onDidReplayProgress(p => {
+        if (share === this.view.share) {
+          this.view = { ...this.view, syncing: p.done < p.total ? p : undefined };
+          this.render();
+        }
+      }, undefined, this.disposables);
       void this.refresh();
     };
     registry.all().forEach(follow);
@@ -45,15 +54,16 @@ export class ConnectionStatusBar implements vscode.Disposable {
 
   private async refresh(): Promise<void> {
     const share = this.current();
-    const pending = share ? (await share.pendingChanges()).length : 0;
-    this.view = { share, state: share?.connectionState, pending };
+    const conflicts = share ? (await share.conflicts()).length : 0;
+    const pending = share ? (await share.pendingChanges()).length - conflicts : 0;
+    this.view = { share, state: share?.connectionState, pending, conflicts, syncing: share?.connectionState?.kind === 'reconnecting' ? this.view.syncing : undefined };
     this.render();
   }
 
   private render(): void {
-    const { share, state, pending } = this.view;
+    const { share, state, pending, conflicts, syncing } = this.view;
     if (!share) return this.item.hide();
-    const more = pending ? ` · ${pending} pending` : '';
+    const more = (pending ? ` · ${pending} pending` : '') + (conflicts ? ` · $(warning) ${conflicts} conflict${conflicts === 1 ? '' : 's'}` : '');
     let text: string;
     let tooltip: string;
     let warning = false;
@@ -63,12 +73,13 @@ export class ConnectionStatusBar implements vscode.Disposable {
         tooltip = `${share.key}: live mode, no cache; every read goes to the server`;
         break;
       case 'online':
-        text = `$(cloud) WebDAV${pending ? ` · $(cloud-upload) ${pending}` : ''}`;
+        text = `$(cloud) WebDAV${more}`;
         tooltip = `${share.key}: online. Click to work offline.`;
+        warning = conflicts > 0;
         break;
       case 'reconnecting':
-        text = `$(sync~spin) WebDAV: Reconnecting${more}`;
-        tooltip = `${share.key}: reconnecting…`;
+        text = syncing ? `$(sync~spin) WebDAV: Syncing ${syncing.done}/${syncing.total}` : `$(sync~spin) WebDAV: Reconnecting${more}`;
+        tooltip = syncing ? `${share.key}: uploading the changes made offline…` : `${share.key}: reconnecting…`;
         break;
       case 'offline':
         warning = true;
@@ -79,6 +90,7 @@ export class ConnectionStatusBar implements vscode.Disposable {
         break;
     }
     if (pending) tooltip += `\n${pending} change${pending === 1 ? '' : 's'} waiting to be uploaded.`;
+    if (conflicts) tooltip += `\n${conflicts} conflict${conflicts === 1 ? '' : 's'}: resolution required (Source Control view).`;
     this.item.text = text;
     this.item.tooltip = tooltip;
     this.item.backgroundColor = warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

@@ -4,7 +4,8 @@ import * as vscode from 'vscode';
 import { basename } from '../core/remotePath';
 import { uriOf } from '../provider/webdavFileSystemProvider';
 import { variantUri } from '../provider/variantFileSystemProvider';
-import type { JournalItem, Share } from '../share/share';
+import type { Conflict, JournalItem, Share } from '../share/share';
+import { describeKind } from './conflictCommands';
 import type { ShareRegistry } from '../share/shareRegistry';
 
 /** One pending change in the Source Control view. */
@@ -15,17 +16,22 @@ export interface PendingResource extends vscode.SourceControlResourceState {
 
 export class PendingChangesScm implements vscode.Disposable {
   private disposables: vscode.Disposable[] = [];
-  private readonly views = new Map<Share, { scm: vscode.SourceControl; group: vscode.SourceControlResourceGroup }>();
+  private readonly views = new Map<
+    Share,
+    { scm: vscode.SourceControl; group: vscode.SourceControlResourceGroup; conflicts: vscode.SourceControlResourceGroup }
+  >();
 
   constructor(registry: ShareRegistry) {
     const follow = (share: Share) => {
       void share.hasCache().then(cached => {
         if (!cached || this.views.has(share)) return;
         const scm = vscode.scm.createSourceControl('webdavOffline', `WebDAV ${share.key}`, uriOf(share, '/'));
+        const conflicts = scm.createResourceGroup('conflicts', 'Conflicts (resolution required)');
+        conflicts.hideWhenEmpty = true;
         const group = scm.createResourceGroup('pending', 'Pending Changes (not uploaded yet)');
         group.hideWhenEmpty = false;
-        this.views.set(share, { scm, group });
-        this.disposables.push(scm, group);
+        this.views.set(share, { scm, group, conflicts });
+        this.disposables.push(scm, group, conflicts);
         share.onDidChangePending(() => void this.update(share), undefined, this.disposables);
         void this.update(share);
       });
@@ -37,9 +43,23 @@ export class PendingChangesScm implements vscode.Disposable {
   private async update(share: Share): Promise<void> {
     const view = this.views.get(share);
     if (!view) return;
-    const items = await share.pendingChanges();
+    const conflicts = await share.conflicts();
+    const blocked = new Set(conflicts.map(c => c.opId));
+    const items = (await share.pendingChanges()).filter(i => !blocked.has(i.id));
+    view.conflicts.resourceStates = conflicts.map(c => this.conflictResource(share, c));
     view.group.resourceStates = items.map(item => this.resource(share, item));
-    view.scm.count = items.length;
+    view.scm.count = items.length + conflicts.length;
+  }
+
+  private conflictResource(share: Share, conflict: Conflict): vscode.SourceControlResourceState & { share: Share; conflict: Conflict } {
+    return {
+      share,
+      conflict,
+      resourceUri: uriOf(share, conflict.path),
+      contextValue: 'conflict',
+      decorations: { tooltip: `${conflict.path}: ${describeKind(conflict)}. Compare, merge, or keep one side or both.` },
+      command: { title: 'Compare', command: 'webdavOffline.compareConflict', arguments: [{ share, conflict }] },
+    };
   }
 
   private resource(share: Share, item: JournalItem): PendingResource {

@@ -124,7 +124,7 @@ for (const kind of SERVER_KINDS) {
       const pending = (await share.pendingChanges()).map(i => i.op);
       assert.deepEqual(
         pending.map(o => `${o.kind} ${'path' in o ? o.path : `${o.from}→${o.to}`}`),
-        [`write ${p('a.txt')}`, `write ${p('docs/renamed.md')}`, `mkdir ${p('folder')}`, `delete ${p('docs/one.md')}`],
+        [`write ${p('a.txt')}`, `mkdir ${p('folder')}`, `delete ${p('docs/one.md')}`, `write ${p('docs/renamed.md')}`],
         'two saves collapsed; create + rename became one create',
       );
       const write = pending[0] as Extract<typeof pending[number], { kind: 'write' }>;
