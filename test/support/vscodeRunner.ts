@@ -10,7 +10,7 @@ import type { Browser } from 'playwright-core';
 import { repoRoot } from '../../scripts/lib/repoRoot';
 import { ensureRuntime, startCodeServer, type CodeServer } from '../../scripts/lib/runtime';
 import { launchChromium } from './chromium';
-import { startShare, type ShareFixture } from './shareFixture';
+import { SERVER_CONTROL_ENV, startShare, type ShareFixture } from './shareFixture';
 import { parseSummaries, SUMMARY_PREFIX } from './summaryReporter';
 
 // Workbench chatter forwarded with the test output (still written to the full log in artifacts/).
@@ -58,13 +58,13 @@ export async function runIntegrationInCodeServer(o: VscodeRunOptions = {}): Prom
   const fullLog = join(root, 'artifacts', 'integration-console.log');
   writeFileSync(fullLog, '');
   try {
-    share = await startShare();
-    log(`[test] nephele serves ${share.root} as ${share.httpUrl}`);
+    share = await startShare({ control: true });
+    log(`[test] nephele serves ${share.root} as ${share.httpUrl} (server control: ${share.controlUrl})`);
     cs = await startCodeServer({
       extensionDevelopmentPath,
       extensionTestsPath: testsPath,
       folderUri: share.folderUri,
-      env: { WEBDAV_TEST_FOLDER_URI: share.folderUri, WEBDAV_TEST_DISK_ROOT: share.root },
+      env: { WEBDAV_TEST_FOLDER_URI: share.folderUri, WEBDAV_TEST_DISK_ROOT: share.root, [SERVER_CONTROL_ENV]: share.controlUrl! },
     });
     log(`[test] code-server on ${cs.origin} (log ${cs.logFile}; whole workbench console: ${fullLog})`);
     browser = await launchChromium();
