@@ -12,7 +12,7 @@
 import { isShareError, ShareError } from '../core/errors';
 import { Emitter, type IDisposable } from '../core/events';
 import type { Logger } from '../core/log';
-import { basename, dirname, joinPath, relativeTo } from '../core/remotePath';
+import { basename, dirname, isEqualOrParent, joinPath, relativeTo } from '../core/remotePath';
 import type { Settings } from '../core/settings';
 import type {
   Credentials,
@@ -361,13 +361,13 @@ export class CachingRemote implements RemoteFs, IDisposable {
   }
 
   localDelete(path: string): void {
-    this.forget(path, 'deleted here');
+    this.forget(path, 'deleted here', false);
   }
 
   localMove(from: string, to: string): void {
     const moved = this.index.subtree(from);
     if (moved.length === 0) return;
-    this.forget(to, 'replaced by a move here');
+    this.forget(to, 'replaced by a move here', false);
     for (const e of moved) {
       const path = joinPath(to, relativeTo(e.path, from)!);
       this.index.delete(e.path);
@@ -381,7 +381,7 @@ export class CachingRemote implements RemoteFs, IDisposable {
   localCopy(from: string, to: string): void {
     const copied = this.index.subtree(from);
     if (copied.length === 0) return;
-    this.forget(to, 'replaced by a copy here');
+    this.forget(to, 'replaced by a copy here', false);
     for (const e of copied) {
       const path = joinPath(to, relativeTo(e.path, from)!);
       const { pinned: _p, ...rest } = e;
@@ -663,16 +663,21 @@ export class CachingRemote implements RemoteFs, IDisposable {
     }
   }
 
-  /** Removes `path` and everything below it from the cache. */
-  private forget(path: string, reason: string): void {
-    const gone = this.index.subtree(path);
+  /**
+   * Removes `path` and everything below it from the cache, except what was made or changed here and
+   * not uploaded yet (and the folders above it): that is the replay's to decide, never lost here.
+   */
+  private forget(path: string, reason: string, keepLocal = true): void {
+    const subtree = this.index.subtree(path);
+    const local = keepLocal ? subtree.filter(isLocal) : [];
+    const gone = subtree.filter(e => !local.some(l => isEqualOrParent(l.path, e.path)));
     for (const e of gone) {
       this.index.delete(e.path);
       this.invalidate(e.path);
     }
-    this.removeFromParent(path);
+    if (local.length === 0) this.removeFromParent(path);
     if (gone.length) {
-      this.log.debug(`[cache] ${path}: forgotten (${reason})`);
+      this.log.debug(`[cache] ${path}: forgotten (${reason})${local.length ? `, keeping ${local.length} items changed here` : ''}`);
       this._onDidChangeCacheState.fire(gone.map(e => e.path));
     }
   }

@@ -1,7 +1,8 @@
 // Resolving a conflict the replay found: Keep Local, Keep Server, Keep Both (the local version saved as
 // a conflict copy next to it on the server), or Mark Resolved after editing the file. Every local
 // version a resolution replaces goes to the recovery area first: nothing the user wrote is lost.
-import { hasValidContent, type CachingRemote } from '../cache/cachingRemote';
+import { hasValidContent, weakEtagEquals, type CachingRemote } from '../cache/cachingRemote';
+import { isWeak, settledStat } from '../remote/settle';
 import { isShareError, ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { basename, dirname, joinPath } from '../core/remotePath';
@@ -71,7 +72,8 @@ export class ConflictResolver {
     if (!data) throw new ShareError('Other', `${c.path}: there is no local version to keep`);
     if (server && server.type === 'directory') throw new ShareError('Exists', `${c.path} is a folder on the server; use Keep Both`);
     if (!server) await this.ensureParents(c.path);
-    await this.server.put(c.path, data, server?.etag && !/^W\//.test(server.etag) ? { ifMatch: server.etag } : server ? {} : { ifNoneMatch: '*' });
+    const settled = server && isWeak(server.etag) ? await settledStat(this.server, c.path) : server;
+    await this.server.put(c.path, data, settled?.etag && !isWeak(settled.etag) ? { ifMatch: settled.etag } : settled ? {} : { ifNoneMatch: '*' });
     const after = await this.current(c.path);
     await this.finish(c, () => this.cache.markSynced(c.path, after), server);
   }
@@ -110,7 +112,12 @@ export class ConflictResolver {
   private async markResolved(c: Conflict): Promise<void> {
     const data = await this.localContent(c);
     if (!data) throw new ShareError('Other', `${c.path}: there is no local version to upload`);
-    const expected = c.server?.etag;
+    let expected = c.server?.etag;
+    if (expected) {
+      // the version compared with may still carry Apache's weak etag: settle it when it is the same version
+      const now = await this.current(c.path);
+      if (now?.etag && weakEtagEquals(now.etag, expected) && (isWeak(now.etag) || isWeak(expected))) expected = (await settledStat(this.server, c.path)).etag;
+    }
     try {
       await this.server.put(c.path, data, expected ? { ifMatch: expected } : { ifNoneMatch: '*' });
     } catch (err) {

@@ -20,6 +20,7 @@ import { mergeContent } from '../offline/merge';
 import { probeCapabilities, UNKNOWN_CAPABILITIES, type Capabilities } from '../remote/capabilities';
 import { weakEtagEquals } from '../cache/cachingRemote';
 import type { RemoteEntry, RemoteFs } from '../remote/remoteFs';
+import { isWeak, settledStat } from '../remote/settle';
 import type { OfflineOps } from './offlineOps';
 
 const CAPABILITIES_KEY = 'capabilities';
@@ -266,12 +267,9 @@ export class Replayer {
       return { kind: 'conflict', conflict: { path: op.path, kind: dirname(op.path) !== '/' && !(await this.statOrGone(dirname(op.path))) ? 'folder-deleted' : 'changed-deleted', local: { blob: op.blob, size: op.size }, base: op.base } };
     }
     // Apache: the etag we hold may be the weak one given within a second of a write; the version is the same
-    if (expected && weakEtagEquals(current.etag, expected) && current.etag !== expected) {
-      for (let i = 0; i < 3 && current && /^W\//.test(current.etag ?? ''); i++) {
-        await new Promise(r => setTimeout(r, WEAK_ETAG_WAIT_MS));
-        current = await this.statOrGone(op.path);
-      }
-      if (current?.etag && weakEtagEquals(current.etag, expected)) {
+    if (expected && weakEtagEquals(current.etag, expected) && (isWeak(current.etag) || isWeak(expected))) {
+      current = await settledStat(this.server, op.path).catch(err => (isShareError(err, 'NotFound') ? undefined : Promise.reject(err)));
+      if (current?.etag && !isWeak(current.etag) && weakEtagEquals(current.etag, expected)) {
         try {
           await this.server.put(op.path, data, { ifMatch: current.etag });
           return { kind: 'done' };
@@ -282,11 +280,12 @@ export class Replayer {
       }
     }
     if (!current) return this.writeConflict(op, data, expected);
+    if (isWeak(current.etag)) current = await settledStat(this.server, op.path); // a usable If-Match below
     const server = await this.server.get(op.path);
     if (server === 'not-modified') throw new ShareError('Other', `GET ${op.path}: unexpected 304`);
     if (equalBytes(server.data, data)) return { kind: 'done', identical: true }; // also: our PUT had landed before a drop
     const serverBlob = await this.cache.index.store.putBlob(server.data);
-    const serverVersion: Version = { blob: serverBlob, etag: server.etag ?? current.etag, size: server.data.byteLength, mtime: current.mtime };
+    const serverVersion: Version = { blob: serverBlob, etag: isWeak(server.etag) ? current.etag : (server.etag ?? current.etag), size: server.data.byteLength, mtime: current.mtime };
     const baseData = op.base?.blob ? await this.cache.index.store.getBlob(op.base.blob) : undefined;
     if (baseData) {
       const merged = mergeContent(baseData, server.data, data);
@@ -334,7 +333,8 @@ export class Replayer {
         if (!isShareError(err, 'Conflict')) throw err;
       }
     }
-    const current = await this.statOrGone(op.path);
+    let current = await this.statOrGone(op.path);
+    if (current && isWeak(current.etag)) current = await settledStat(this.server, op.path).catch(() => current);
     const remote: RemoteSide = !current ? 'gone' : sameVersion(current, base?.etag, base) ? 'same' : 'changed';
     const decision = decide('deleted', remote);
     if (decision === 'done') return { kind: 'done', identical: true };

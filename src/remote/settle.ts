@@ -1,0 +1,19 @@
+// Apache gives a weak etag (`W/"…"`) for about a second after each change, and compares If-Match
+// strongly: a weak etag can never match. Before a conditional request, wait until the etag settles.
+import type { RemoteEntry, RemoteFs } from './remoteFs';
+
+const SETTLE_WAIT_MS = 1100;
+
+export function isWeak(etag: string | undefined): boolean {
+  return !!etag && /^W\//i.test(etag);
+}
+
+/** Stats `path` and, while its etag is weak, waits and stats again (a few times at most). */
+export async function settledStat(remote: RemoteFs, path: string, attempts = 3): Promise<RemoteEntry> {
+  let entry = await remote.stat(path);
+  for (let i = 0; i < attempts && isWeak(entry.etag); i++) {
+    await new Promise(r => setTimeout(r, SETTLE_WAIT_MS));
+    entry = await remote.stat(path);
+  }
+  return entry;
+}
