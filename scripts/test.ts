@@ -1,5 +1,5 @@
 // `npm test`: runs the suites, each as a child process, and sums their `[suite-summary]` lines.
-//   npm test [-- --suite=unit|conformance|integration|ui ...]     (repeatable; default: all)
+//   npm test [-- --suite=unit|conformance|integration|ui|web ...]     (repeatable; default: all)
 // A suite that crashes, times out or prints no summary counts as 1 failed. The very last line of
 // output is `N passed, N failed`; the exit code is non-zero when anything failed.
 import { spawn } from 'node:child_process';
@@ -11,7 +11,7 @@ import { ensureAptPackages } from './lib/apt';
 import { repoRoot } from './lib/repoRoot';
 import { ensureRuntime } from './lib/runtime';
 
-const SUITES = ['unit', 'conformance', 'integration', 'ui'] as const;
+const SUITES = ['unit', 'conformance', 'integration', 'ui', 'web'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 interface Row {
@@ -57,7 +57,7 @@ function testFiles(suite: SuiteName): string[] {
   return found.sort();
 }
 
-const TIMEOUT_MIN: Record<SuiteName, number> = { unit: 10, conformance: 15, integration: 20, ui: 20 };
+const TIMEOUT_MIN: Record<SuiteName, number> = { unit: 10, conformance: 15, integration: 20, ui: 25, web: 15 };
 
 /** Runs one suite child; its output is passed through and scanned for the summary line. */
 function runChild(suite: SuiteName, args: string[]): Promise<Omit<Row, 'seconds'>> {
@@ -124,6 +124,8 @@ async function runSuite(suite: SuiteName): Promise<Row | undefined> {
       return row(await runChild(suite, [join(root, 'out', 'scripts', 'testIntegration.js')]));
     case 'ui':
       return row(await runChild(suite, mocha(180_000)));
+    case 'web':
+      return row(await runChild(suite, [join(root, 'out', 'scripts', 'testIntegration.js'), '--host=web', '--timeout=600']));
   }
 }
 
