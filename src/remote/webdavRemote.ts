@@ -222,6 +222,7 @@ export class WebdavRemote implements RemoteFs {
     path: string,
     options: { headers?: Record<string, string>; data?: string | ArrayBuffer },
     transfer = false,
+    retried = false,
   ): Promise<FetchResponse> {
     const s = this.settings();
     const signal = AbortSignal.timeout(transfer ? s.transferTimeoutMs : s.requestTimeoutMs);
@@ -239,6 +240,12 @@ export class WebdavRemote implements RemoteFs {
       return res;
     } catch (err) {
       const e = classifyError(err, method, path);
+      // A kept-alive connection the server has closed meanwhile fails at once with a reset; a request
+      // that changes nothing is sent once more on a new connection.
+      if (e.reason === 'reset' && !retried && (method === 'PROPFIND' || method === 'GET')) {
+        this.log.debug(`[remote] ${method} ${path}: connection reset, retrying once`);
+        return this.request(method, path, options, transfer, true);
+      }
       (e.code === 'NotFound' ? this.log.trace : this.log.debug).call(this.log, `[remote] ${e.message}`);
       throw e;
     }

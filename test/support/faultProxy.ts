@@ -10,7 +10,9 @@ export type FaultMode =
   /** forward a request whose first line starts with `method` only up to `afterBytes`, then reset both sides */
   | { kind: 'dropRequest'; method: string; afterBytes: number }
   /** forward the request, then drop the connection before the answer reaches the client */
-  | { kind: 'dropAnswer'; method: string };
+  | { kind: 'dropAnswer'; method: string }
+  /** the n-th request from now (1-based): reset mid-request (it does not land) or after it (it lands, the answer is lost) */
+  | { kind: 'dropNth'; n: number; phase: 'request' | 'answer' };
 
 export class FaultProxy {
   private server!: Server;
@@ -18,6 +20,10 @@ export class FaultProxy {
   mode: FaultMode = { kind: 'pass' };
   port = 0;
   connections = 0;
+  /** Requests seen (by their request line). */
+  requests = 0;
+  /** Whether a dropNth fault has fired. */
+  fired = false;
 
   constructor(private readonly targetPort: number) {}
 
@@ -46,12 +52,16 @@ export class FaultProxy {
       const mode = this.mode;
       if (requestBytes === 0 || /^[A-Z]+ \//.test(chunk.subarray(0, 12).toString('latin1'))) {
         const method = chunk.subarray(0, 12).toString('latin1').split(' ')[0];
-        dropping = mode.kind === 'dropRequest' && method === mode.method;
-        answerDropping = mode.kind === 'dropAnswer' && method === mode.method;
+        this.requests++;
+        const nth = mode.kind === 'dropNth' && !this.fired && --mode.n === 0;
+        if (nth) this.fired = true;
+        dropping = (mode.kind === 'dropRequest' && method === mode.method) || (nth && mode.kind === 'dropNth' && mode.phase === 'request');
+        answerDropping = (mode.kind === 'dropAnswer' && method === mode.method) || (nth && mode.kind === 'dropNth' && mode.phase === 'answer');
         requestBytes = 0;
       }
-      if (dropping && mode.kind === 'dropRequest' && requestBytes + chunk.length > mode.afterBytes) {
-        upstream.write(chunk.subarray(0, Math.max(0, mode.afterBytes - requestBytes)));
+      const cut = mode.kind === 'dropRequest' ? mode.afterBytes : Math.floor(chunk.length / 2);
+      if (dropping && requestBytes + chunk.length > cut) {
+        upstream.write(chunk.subarray(0, Math.max(0, cut - requestBytes)));
         client.resetAndDestroy();
         upstream.resetAndDestroy();
         return;
