@@ -165,6 +165,7 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
         'webdavOffline.keepBoth': async (arg?: unknown) => conflictCommands.resolve(await conflictCommands.target(arg), 'keepBoth'),
         'webdavOffline.markResolved': async (arg?: unknown) => conflictCommands.resolve(await conflictCommands.target(arg), 'markResolved'),
         'webdavOffline.showRecoveredFiles': () => conflictCommands.showRecovered(),
+        'webdavOffline.previewReconnect': async (key?: string) => conflictCommands.previewReconnect(await shareByKey(key)),
         'webdavOffline.openChange': async (arg?: unknown) => {
           const t = PendingChangesScm.target(arg);
           if (t) await PendingChangesScm.open(t.share, t.item);

@@ -48,6 +48,13 @@ export interface ReplayHooks {
   progress(done: number, total: number): void;
 }
 
+export interface PreviewItem {
+  readonly id: number;
+  readonly op: JournalOp;
+  readonly action: 'upload' | 'create' | 'delete' | 'move' | 'copy' | 'nothing' | 'conflict';
+  readonly detail?: string;
+}
+
 type Outcome = { kind: 'done'; identical?: boolean; merged?: boolean } | { kind: 'conflict'; conflict: Omit<Conflict, 'id' | 'opId' | 'time'> };
 
 export class Replayer {
@@ -117,6 +124,48 @@ export class Replayer {
       `[replay] ${report.applied} changes uploaded (${report.identical.length} identical, ${report.merged.length} merged), ${report.conflicts.length} conflicts`,
     );
     return report;
+  }
+
+  /**
+   * A dry run (F6.5): what a reconnect would do with each pending change, judged from the server's
+   * current state; nothing is written.
+   */
+  async preview(): Promise<PreviewItem[]> {
+    const out: PreviewItem[] = [];
+    for (const item of this.ops.journal.pending) {
+      const { op } = item;
+      if (this.conflicts.forOp(item.id)) {
+        out.push({ id: item.id, op, action: 'conflict', detail: 'already in conflict' });
+        continue;
+      }
+      const target = await this.statOrGone(pathOf(op));
+      switch (op.kind) {
+        case 'write': {
+          const isCreate = !op.base;
+          const remote: RemoteSide = !target ? 'gone' : isCreate ? 'exists' : sameVersion(target, op.base?.etag, op.base) ? 'same' : 'changed';
+          const d = decide(isCreate ? 'created' : 'changed', remote);
+          out.push({ id: item.id, op, action: d === 'apply' ? 'upload' : 'conflict', detail: d === 'apply' ? undefined : `${d}${d === 'both-changed' ? ' (may merge)' : ''}` });
+          break;
+        }
+        case 'mkdir':
+          out.push({ id: item.id, op, action: !target ? 'create' : target.type === 'directory' ? 'nothing' : 'conflict', detail: target?.type === 'file' ? 'a file has that name' : undefined });
+          break;
+        case 'delete': {
+          const remote: RemoteSide = !target ? 'gone' : op.type === 'directory' || sameVersion(target, op.base?.etag, op.base) ? 'same' : 'changed';
+          const d = decide('deleted', remote);
+          out.push({ id: item.id, op, action: d === 'apply' ? 'delete' : d === 'done' ? 'nothing' : 'conflict', detail: d === 'deleted-changed' ? 'changed on the server' : undefined });
+          break;
+        }
+        case 'move':
+        case 'copy': {
+          const source = await this.statOrGone(op.from);
+          const action = !source ? 'conflict' : target && !op.overwrite ? 'conflict' : op.kind;
+          out.push({ id: item.id, op, action, detail: !source ? 'the source is gone on the server' : target && !op.overwrite ? 'the target exists on the server' : undefined });
+          break;
+        }
+      }
+    }
+    return out;
   }
 
   /** The next pending operation that is not blocked by a conflict. */

@@ -17,7 +17,7 @@ import { ConflictList, type Conflict } from '../offline/conflicts';
 import { ConflictResolver, type Resolution } from './conflictResolver';
 import { ObservedRemote } from './observedRemote';
 import { OfflineOps } from './offlineOps';
-import { Replayer, type ReplayHooks, type ReplayReport } from './replayer';
+import { Replayer, type PreviewItem, type ReplayHooks, type ReplayReport } from './replayer';
 import { ShareAuth } from './shareAuth';
 import type { OpenShareCache, ShareCache } from './shareCache';
 
@@ -27,7 +27,7 @@ export type { ConnectionState } from '../offline/connection';
 export type { JournalItem, JournalOp } from '../offline/journalOps';
 export type { RecoveredFile } from '../offline/recoveryArea';
 export type { Conflict, ConflictKind } from '../offline/conflicts';
-export type { ReplayHooks, ReplayReport } from './replayer';
+export type { PreviewItem, ReplayHooks, ReplayReport } from './replayer';
 export type { Resolution } from './conflictResolver';
 
 /** Hooks for a share without a UI (tests, and before the UI attaches): never ask, never tell. */
@@ -178,6 +178,13 @@ export class Share {
     if (!this.replayer) return;
     const report = await this.auth.call(() => this.replayer!.replay());
     this._onDidReplay.fire(report);
+  }
+
+  /** A dry run of the reconnect: what each pending change would do on the server now (nothing is written). */
+  async previewReconnect(): Promise<readonly PreviewItem[]> {
+    await this.ready;
+    if (!this.replayer) return [];
+    return this.call(() => this.replayer!.preview());
   }
 
   /** The server's probed capabilities (probing them once if needed); undefined in live mode. */

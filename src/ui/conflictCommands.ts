@@ -161,6 +161,25 @@ export class ConflictCommands implements vscode.Disposable {
     return note;
   }
 
+  /** "WebDAV: Preview Reconnect": what going online would upload, delete, and where it would conflict. */
+  async previewReconnect(share: Share | undefined): Promise<void> {
+    if (!share) return;
+    const items = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Checking ${share.key} (nothing is written)…` },
+      () => share.previewReconnect(),
+    );
+    if (!items.length) return void vscode.window.showInformationMessage(`${share.key}: nothing is waiting to be uploaded.`);
+    const icon = { upload: '$(cloud-upload)', create: '$(new-folder)', delete: '$(trash)', move: '$(arrow-right)', copy: '$(copy)', nothing: '$(check)', conflict: '$(warning)' };
+    await vscode.window.showQuickPick(
+      items.map(i => {
+        const op = i.op;
+        const what = op.kind === 'move' || op.kind === 'copy' ? `${op.from} → ${op.to}` : op.path;
+        return { label: `${icon[i.action]} ${i.action}`, description: what, detail: i.detail };
+      }),
+      { title: `Preview of the reconnect of ${share.key}: ${items.filter(i => i.action === 'conflict').length} conflicts` },
+    );
+  }
+
   // --- recovered files
 
   async showRecovered(): Promise<void> {

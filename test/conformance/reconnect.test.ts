@@ -309,6 +309,24 @@ for (const kind of KINDS) {
       assert.deepEqual((await share.readDirectory(p('docs'))).map(([x]) => x).sort(), ['b.md', 'c.md']);
     });
 
+    test('a dry run lists what a reconnect would upload, delete and where it would conflict, and writes nothing', async () => {
+      const share = await offlineShare();
+      await share.writeFile(p('a.md'), Buffer.from('local\n'), { create: false, overwrite: true });
+      await share.writeFile(p('docs/b.md'), Buffer.from('local bee\n'), { create: false, overwrite: true });
+      await share.delete(p('docs/old.md'), { recursive: false });
+      await share.createDirectory(p('made'));
+      serverWrite('docs/b.md', 'server bee\n');
+      const preview = await share.previewReconnect();
+      assert.deepEqual(
+        preview.map(i => `${i.action} ${'path' in i.op ? i.op.path : i.op.to}`),
+        [`upload ${p('a.md')}`, `conflict ${p('docs/b.md')}`, `delete ${p('docs/old.md')}`, `create ${p('made')}`],
+      );
+      assert.equal(readFileSync(onDisk('a.md'), 'utf8').startsWith('line 1'), true);
+      assert.ok(existsSync(onDisk('docs/old.md')));
+      assert.equal(existsSync(onDisk('made')), false);
+      assert.equal((await share.pendingChanges()).length, 4);
+    });
+
     test('the mass-delete guard asks before many cached files disappear; no keeps them', async () => {
       settings = { ...settings, massDeleteThreshold: 2 };
       const share = await offlineShare();
