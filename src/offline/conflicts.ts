@@ -1,6 +1,7 @@
 // Conflicts found when the journal replays: what each case is, the pure decision of what to do, and
 // the durable list of open conflicts (with the versions needed to resolve them).
 import type { Logger } from '../core/log';
+import { RecordTable, type RecordStore } from './recordTable';
 
 export type ConflictKind =
   /** changed here and on the server */
@@ -74,67 +75,44 @@ export function describeConflict(c: Pick<Conflict, 'kind' | 'path' | 'detail'>):
   }
 }
 
-export interface ConflictStore {
-  loadTable(table: string): Promise<readonly { id: number }[]>;
-  putRecord(table: string, record: Conflict): void;
-  deleteRecord(table: string, id: number): void;
-  flush(): Promise<void>;
-}
-
 export const CONFLICT_TABLE = 'conflicts';
 
+/** The open conflicts of a share, durable. */
 export class ConflictList {
-  private items: Conflict[] = [];
-  private nextId = 1;
-  private readonly listeners = new Set<() => void>();
-
   private constructor(
-    private readonly store: ConflictStore,
+    private readonly table: RecordTable<Conflict>,
     private readonly log: Logger,
   ) {}
 
-  static async open(store: ConflictStore, log: Logger): Promise<ConflictList> {
-    const list = new ConflictList(store, log);
-    list.items = (await store.loadTable(CONFLICT_TABLE)) as Conflict[];
-    list.nextId = list.items.reduce((n, c) => Math.max(n, c.id + 1), 1);
-    return list;
+  static async open(store: RecordStore, log: Logger): Promise<ConflictList> {
+    return new ConflictList(await RecordTable.open<Conflict>(store, CONFLICT_TABLE), log);
   }
 
   get all(): readonly Conflict[] {
-    return this.items;
+    return this.table.all;
   }
 
   forOp(opId: number): Conflict | undefined {
-    return this.items.find(c => c.opId === opId);
+    return this.table.all.find(c => c.opId === opId);
   }
 
   /** Queues a new conflict (committed with the caller's next flush). */
   add(conflict: Omit<Conflict, 'id'>): Conflict {
-    const c: Conflict = { ...conflict, id: this.nextId++ };
-    this.items.push(c);
-    this.store.putRecord(CONFLICT_TABLE, c);
+    const c = this.table.add(conflict);
     this.log.warn(`[conflict] ${describeConflict(c)}`);
-    this.fire();
     return c;
   }
 
   /** Queues the removal of a resolved conflict. */
   remove(id: number): void {
-    this.items = this.items.filter(c => c.id !== id);
-    this.store.deleteRecord(CONFLICT_TABLE, id);
-    this.fire();
+    this.table.remove(id);
   }
 
   *blobs(): Iterable<string> {
-    for (const c of this.items) for (const v of [c.local, c.server, c.base]) if (v?.blob) yield v.blob;
+    for (const c of this.table.all) for (const v of [c.local, c.server, c.base]) if (v?.blob) yield v.blob;
   }
 
   onDidChange(listener: () => void): { dispose(): void } {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
-  }
-
-  private fire(): void {
-    for (const l of [...this.listeners]) l();
+    return this.table.onDidChange(listener);
   }
 }

@@ -1,5 +1,6 @@
-// Apache gives a weak etag (`W/"…"`) for about a second after each change, and compares If-Match
+// Stat helpers for writes that must not lose an update. Apache gives a weak etag (`W/"…"`) for about a second after each change, and compares If-Match
 // strongly: a weak etag can never match. Before a conditional request, wait until the etag settles.
+import { isShareError } from '../core/errors';
 import type { RemoteEntry, RemoteFs } from './remoteFs';
 
 const SETTLE_WAIT_MS = 1100;
@@ -16,4 +17,14 @@ export async function settledStat(remote: RemoteFs, path: string, attempts = 3):
     entry = await remote.stat(path);
   }
   return entry;
+}
+
+/** Stats `path`; undefined when there is nothing there (any other failure is thrown). */
+export async function statOrGone(remote: RemoteFs, path: string): Promise<RemoteEntry | undefined> {
+  try {
+    return await remote.stat(path);
+  } catch (err) {
+    if (isShareError(err, 'NotFound')) return undefined;
+    throw err;
+  }
 }

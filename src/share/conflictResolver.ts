@@ -2,7 +2,7 @@
 // a conflict copy next to it on the server), or Mark Resolved after editing the file. Every local
 // version a resolution replaces goes to the recovery area first: nothing the user wrote is lost.
 import { hasValidContent, weakEtagEquals, type CachingRemote } from '../cache/cachingRemote';
-import { isWeak, settledStat } from '../remote/settle';
+import { isWeak, settledStat, statOrGone } from '../remote/settle';
 import { isShareError, ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { basename, dirname, joinPath } from '../core/remotePath';
@@ -51,14 +51,10 @@ export class ConflictResolver {
     return hash ? this.cache.index.store.getBlob(hash) : undefined;
   }
 
-  private async current(path: string): Promise<RemoteEntry | undefined> {
-    try {
-      return await this.server.stat(path);
-    } catch (err) {
-      if (isShareError(err, 'NotFound')) return undefined;
-      throw err;
-    }
+  private current(path: string): Promise<RemoteEntry | undefined> {
+    return statOrGone(this.server, path);
   }
+
 
   /** The local side wins on the server; the server's version is kept in the recovery area. */
   private async keepLocal(c: Conflict): Promise<void> {

@@ -20,7 +20,7 @@ import { mergeContent } from '../offline/merge';
 import { probeCapabilities, UNKNOWN_CAPABILITIES, type Capabilities } from '../remote/capabilities';
 import { weakEtagEquals } from '../cache/cachingRemote';
 import type { RemoteEntry, RemoteFs } from '../remote/remoteFs';
-import { isWeak, settledStat } from '../remote/settle';
+import { isWeak, settledStat, statOrGone } from '../remote/settle';
 import type { OfflineOps } from './offlineOps';
 
 const CAPABILITIES_KEY = 'capabilities';
@@ -460,14 +460,10 @@ export class Replayer {
     return base && op.type === 'file' ? target.size === base.size : true;
   }
 
-  private async statOrGone(path: string): Promise<RemoteEntry | undefined> {
-    try {
-      return await this.server.stat(path);
-    } catch (err) {
-      if (isShareError(err, 'NotFound')) return undefined;
-      throw err;
-    }
+  private statOrGone(path: string): Promise<RemoteEntry | undefined> {
+    return statOrGone(this.server, path);
   }
+
 }
 
 function pathOf(op: JournalOp): string {
