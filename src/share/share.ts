@@ -177,6 +177,8 @@ export class Share {
   private async beforeOnline(): Promise<void> {
     if (!this.replayer) return;
     const report = await this.auth.call(() => this.replayer!.replay());
+    // a merge changed the local content: open editors must show the merged text
+    if (report.merged.length) this._onDidChangeRemote.fire(report.merged.map(path => ({ type: 'changed' as const, path })));
     this._onDidReplay.fire(report);
   }
 
@@ -207,7 +209,11 @@ export class Share {
     if (this.connection && !this.connection.isOnline) {
       throw new ShareError('Unavailable', `${this.key} is offline: resolving a conflict needs the server. Go online first.`, { reason: 'offline' });
     }
-    return this.call(() => this.resolver!.resolve(id, resolution));
+    const path = this.conflictList?.all.find(c => c.id === id)?.path;
+    const note = await this.call(() => this.resolver!.resolve(id, resolution));
+    // the file's content or version changed under open editors
+    if (path) this._onDidChangeRemote.fire([{ type: 'changed', path }]);
+    return note;
   }
 
   /** Whether `path` is in conflict. */
