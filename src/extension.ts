@@ -17,6 +17,7 @@ import { CacheCommands } from './ui/cacheCommands';
 import { CacheDecorations } from './ui/cacheDecorations';
 import { registerCommands } from './ui/commands';
 import { ConflictCommands } from './ui/conflictCommands';
+import { FindCommands } from './ui/findCommands';
 import { ConnectionStatusBar } from './ui/connectionStatusBar';
 import { PendingChangesScm } from './ui/pendingChangesScm';
 import { CredentialStore } from './ui/credentialStore';
@@ -87,6 +88,7 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
   const statusBar = new ConnectionStatusBar(registry);
   const pendingView = new PendingChangesScm(registry);
   const conflictCommands = new ConflictCommands(registry);
+  const find = new FindCommands(registry);
   const shareByKey = async (key?: string) => (key ? registry.all().find(s => s.key === key) : statusBar.current()) ?? (await pickShare('Which WebDAV share?'));
   const openFolder = new OpenFolderCommand(registry, log);
   const pickShare = async (title: string) => {
@@ -165,6 +167,8 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
         'webdavOffline.keepBoth': async (arg?: unknown) => conflictCommands.resolve(await conflictCommands.target(arg), 'keepBoth'),
         'webdavOffline.markResolved': async (arg?: unknown) => conflictCommands.resolve(await conflictCommands.target(arg), 'markResolved'),
         'webdavOffline.showRecoveredFiles': () => conflictCommands.showRecovered(),
+        'webdavOffline.goToFile': () => find.goToFile(),
+        'webdavOffline.findInFiles': (query?: string) => find.findInFiles(query),
         'webdavOffline.previewReconnect': async (key?: string) => conflictCommands.previewReconnect(await shareByKey(key)),
         'webdavOffline.openChange': async (arg?: unknown) => {
           const t = PendingChangesScm.target(arg);

@@ -3,6 +3,7 @@
 // through the cache to the server, offline on the cached tree with every change journaled.
 import type { CacheFull, CacheUsage, RemoteChange } from '../cache/cachingRemote';
 import type { PinProgress, PinResult } from '../cache/pinner';
+import { findFiles, findInCachedFiles, type FileHit, type TextHit } from '../cache/cacheSearch';
 import { isShareError, ShareError } from '../core/errors';
 import { Emitter, toDisposable, type IDisposable } from '../core/events';
 import type { Logger } from '../core/log';
@@ -23,6 +24,7 @@ import type { OpenShareCache, ShareCache } from './shareCache';
 
 export type { CacheFull, CacheUsage, RemoteChange, RemoteChangeType } from '../cache/cachingRemote';
 export type { PinProgress, PinResult } from '../cache/pinner';
+export type { FileHit, TextHit } from '../cache/cacheSearch';
 export type { ConnectionState } from '../offline/connection';
 export type { JournalItem, JournalOp } from '../offline/journalOps';
 export type { RecoveredFile } from '../offline/recoveryArea';
@@ -458,6 +460,18 @@ export class Share {
     const c = this.cache?.remote;
     if (!c || !c.index.get(path)) return undefined;
     return { pinned: c.isPinned(path), cached: c.hasContent(path) };
+  }
+
+  /** Files the cache knows whose name or path contains `query` (works offline, no request). */
+  async findFiles(query: string): Promise<readonly FileHit[]> {
+    await this.ready;
+    return this.cache ? findFiles(this.cache.remote.index, query) : [];
+  }
+
+  /** Lines of cached text files containing `query` (works offline, no request). */
+  async findInFiles(query: string): Promise<readonly TextHit[]> {
+    await this.ready;
+    return this.cache ? findInCachedFiles(this.cache.remote.index, query) : [];
   }
 
   /** Polls `path` for changes made by others (FileSystemProvider.watch). */

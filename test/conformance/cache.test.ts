@@ -310,6 +310,20 @@ for (const kind of SERVER_KINDS) {
       assert.equal(usage.pinnedFiles, 0);
     });
 
+    test('Go to File and Find in Files answer from the index and cached contents, with the server stopped', async () => {
+      const { share } = await open();
+      await share.readDirectory(`/${dir}`);
+      await share.readDirectory(p('docs'));
+      await share.readFile(p('docs/one.md'));
+      await server!.close();
+      server = undefined;
+      const files = await share.findFiles('two');
+      assert.deepEqual(files.map(f => [f.path, f.cached]), [[p('docs/two.md'), false]], 'listed but never read');
+      assert.deepEqual((await share.findFiles('one')).map(f => [f.path, f.cached]), [[p('docs/one.md'), true]]);
+      const hits = await share.findInFiles('ON');
+      assert.deepEqual(hits.map(h => [h.path, h.line, h.column]), [[p('docs/one.md'), 0, 0]]);
+    });
+
     test('polling a watched folder reports files created, changed and deleted by others', async () => {
       const { share, parts } = await open();
       const changes: RemoteChange[] = [];
