@@ -32,6 +32,12 @@ export interface JournalStore {
  */
 export type ApplyOp = (op: JournalOp) => void;
 
+/**
+ * Runs after collapsing, before the commit, with the new pending list: marks what no pending operation
+ * covers any more as clean (a rename undone by renaming back, …). Synchronous, like ApplyOp.
+ */
+export type SettleOps = (pending: readonly JournalItem[], op: JournalOp) => void;
+
 export const JOURNAL_TABLE = 'journal';
 
 export class Journal {
@@ -59,6 +65,7 @@ export class Journal {
     canRedo: (op: JournalOp) => Promise<boolean>,
     log: Logger,
     now: () => number = Date.now,
+    settle?: SettleOps,
   ): Promise<Journal> {
     const journal = new Journal(store, log, now);
     const records = (await store.loadTable(JOURNAL_TABLE)) as JournalRecord[];
@@ -73,7 +80,7 @@ export class Journal {
     for (const r of records.filter(x => x.state === 'intent')) {
       if (await canRedo(r.op)) {
         log.info(`[journal] recovery: applying the interrupted ${describeOp(r.op)}`);
-        await journal.commitApplied(r, apply);
+        await journal.commitApplied(r, apply, settle);
       } else {
         log.warn(`[journal] recovery: rolling back the interrupted ${describeOp(r.op)} (its content is gone)`);
         store.deleteRecord(JOURNAL_TABLE, r.id);
@@ -112,18 +119,18 @@ export class Journal {
   }
 
   /** Records `op` (intent first, durably), applies it to the cache, commits both; resolves when durable. */
-  record(op: JournalOp, apply: ApplyOp): Promise<void> {
+  record(op: JournalOp, apply: ApplyOp, settle?: SettleOps): Promise<void> {
     const run = this.queue.then(async () => {
       const intent: JournalRecord = { id: this.nextId++, op, state: 'intent', time: this.now() };
       this.store.putRecord(JOURNAL_TABLE, intent);
       await this.store.flush();
-      await this.commitApplied(intent, apply);
+      await this.commitApplied(intent, apply, settle);
     });
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async commitApplied(intent: JournalRecord, apply: ApplyOp): Promise<void> {
+  private async commitApplied(intent: JournalRecord, apply: ApplyOp, settle?: SettleOps): Promise<void> {
     apply(intent.op);
     const before = new Map(this.items.map(i => [i.id, i.op]));
     const next = appendItem(this.items, { id: intent.id, op: intent.op });
@@ -144,6 +151,7 @@ export class Journal {
     }
     if (!kept.has(intent.id)) this.store.deleteRecord(JOURNAL_TABLE, intent.id); // cancelled or merged
     this.items = next;
+    settle?.(next, intent.op);
     await this.store.flush();
     this.log.debug(`[journal] recorded ${describeOp(intent.op)} (${this.items.length} pending)`);
     this.fireChanged();

@@ -24,8 +24,12 @@ export interface KnownFile {
 }
 
 export type JournalOp =
-  /** New content for a file; without `base` the file did not exist (a create). */
-  | { readonly kind: 'write'; readonly path: string; readonly blob: string; readonly size: number; readonly base?: BaseVersion }
+  /**
+   * New content for a file. Without `base` the file did not exist (a create) — unless `follows`: then
+   * the file exists through earlier local changes (a move, a copy), and the server version it starts
+   * from is whatever those produce when they replay.
+   */
+  | { readonly kind: 'write'; readonly path: string; readonly blob: string; readonly size: number; readonly base?: BaseVersion; readonly follows?: boolean }
   | { readonly kind: 'mkdir'; readonly path: string }
   /** For a folder, `files` are the server files known below it then: the replay deletes nothing else. */
   | { readonly kind: 'delete'; readonly path: string; readonly type: EntryType; readonly base?: BaseVersion; readonly files?: readonly KnownFile[] }
@@ -35,6 +39,20 @@ export type JournalOp =
 /** Every path an operation reads or changes. */
 export function opPaths(op: JournalOp): string[] {
   return op.kind === 'move' || op.kind === 'copy' ? [op.from, op.to] : [op.path];
+}
+
+/** Whether `op` makes what is at `path` (or above it) exist locally: a write or new folder there, a move or copy onto it. */
+export function produces(op: JournalOp, path: string): boolean {
+  switch (op.kind) {
+    case 'write':
+    case 'mkdir':
+      return isEqualOrParent(path, op.path);
+    case 'move':
+    case 'copy':
+      return isEqualOrParent(path, op.to);
+    case 'delete':
+      return false;
+  }
 }
 
 const related = (a: string, b: string) => isEqualOrParent(a, b) || isEqualOrParent(b, a);
@@ -59,7 +77,8 @@ function lastOpOn(ops: readonly JournalOp[], match: (op: JournalOp) => boolean, 
   return -1;
 }
 
-const isCreateOf = (path: string) => (op: JournalOp) => (op.kind === 'write' && op.path === path && !op.base) || (op.kind === 'mkdir' && op.path === path);
+const isCreate = (op: JournalOp) => (op.kind === 'write' && !op.base && !op.follows) || op.kind === 'mkdir';
+const isCreateOf = (path: string) => (op: JournalOp) => isCreate(op) && opPaths(op)[0] === path;
 
 /**
  * Appends `item` to a collapsed journal and collapses; returns the new list (the input is not changed).
@@ -132,7 +151,7 @@ export function appendOp(journal: readonly JournalOp[], op: JournalOp): JournalO
       }
       // a file created here, then renamed → created under the new name
       if (op.type === 'file' && !op.overwrite) {
-        const c = lastOpOn(ops, o => o.kind === 'write' && o.path === op.from && !o.base, [op.from, op.to]);
+        const c = lastOpOn(ops, o => o.kind === 'write' && o.path === op.from && isCreate(o), [op.from, op.to]);
         if (c >= 0) {
           const prev = ops[c] as Extract<JournalOp, { kind: 'write' }>;
           return [...ops.filter((_, k) => k !== c), { ...prev, path: op.to }];

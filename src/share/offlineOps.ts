@@ -6,8 +6,8 @@ import { hasValidContent, isLocal, type CachingRemote } from '../cache/cachingRe
 import { ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { dirname } from '../core/remotePath';
-import { Journal, type ApplyOp } from '../offline/journal';
-import type { BaseVersion, JournalItem, JournalOp } from '../offline/journalOps';
+import { Journal, type ApplyOp, type SettleOps } from '../offline/journal';
+import { produces, type BaseVersion, type JournalItem, type JournalOp } from '../offline/journalOps';
 import { RecoveryArea } from '../offline/recoveryArea';
 import type { EntryType } from '../remote/remoteFs';
 
@@ -21,10 +21,18 @@ export class OfflineOps {
 
   static async open(cache: CachingRemote, log: Logger): Promise<OfflineOps> {
     const index = cache.index;
-    const journal = await Journal.open(index, applyTo(cache), async op => op.kind !== 'write' || !!(await index.store.getBlob(op.blob)), log);
+    const canRedo = async (op: JournalOp) => op.kind !== 'write' || !!(await index.store.getBlob(op.blob));
+    const journal = await Journal.open(index, applyTo(cache), canRedo, log, Date.now, settleWith(cache));
     const recovery = await RecoveryArea.open(index, log);
     index.addBlobHolder(() => journal.blobs());
     index.addBlobHolder(() => recovery.blobs());
+    // items marked as changed here that no pending change covers (e.g. left by an older version) are clean
+    const stale = [...index.all()].filter(e => e.state === 'dirty' && !journal.pending.some(i => produces(i.op, e.path)));
+    if (stale.length) {
+      stale.forEach(e => cache.markSynced(e.path, undefined));
+      log.info(`[journal] ${stale.length} items marked as changed here had no pending change; they are clean`);
+      await index.flush();
+    }
     return new OfflineOps(cache, journal, recovery, log);
   }
 
@@ -43,7 +51,9 @@ export class OfflineOps {
       } catch (err) {
         throw cacheFull(path, err);
       }
-      await this.record({ kind: 'write', path, blob, size: data.byteLength, base: baseOf(prev) });
+      // a file that exists through earlier local changes (written, moved or copied here) is not a create
+      const follows = !!prev && isLocal(prev);
+      await this.record({ kind: 'write', path, blob, size: data.byteLength, base: baseOf(prev), ...(follows ? { follows } : {}) });
     });
     return prev ? 'changed' : 'created';
   }
@@ -72,7 +82,7 @@ export class OfflineOps {
 
   private async record(op: JournalOp): Promise<void> {
     try {
-      await this.journal.record(op, applyTo(this.cache));
+      await this.journal.record(op, applyTo(this.cache), settleWith(this.cache));
     } catch (err) {
       throw cacheFull(op.kind === 'move' || op.kind === 'copy' ? op.to : op.path, err);
     }
@@ -147,6 +157,18 @@ export function applyTo(cache: CachingRemote): ApplyOp {
         return cache.localMove(op.from, op.to);
       case 'copy':
         return cache.localCopy(op.from, op.to);
+    }
+  };
+}
+
+/** After collapsing: what the op touched and no pending change covers any more is clean again. */
+function settleWith(cache: CachingRemote): SettleOps {
+  return (pending, op) => {
+    const roots = op.kind === 'move' || op.kind === 'copy' ? [op.from, op.to] : [op.path];
+    for (const root of roots) {
+      for (const e of cache.index.subtree(root)) {
+        if (e.state === 'dirty' && !pending.some(i => produces(i.op, e.path))) cache.markSynced(e.path, undefined);
+      }
     }
   };
 }

@@ -281,8 +281,13 @@ export class Replayer {
     const data = await this.cache.index.store.getBlob(op.blob);
     if (!data) throw new ShareError('Other', `the content of ${op.path} is missing from the cache`);
     const known = produced.has(op.path);
-    const expected = known ? produced.get(op.path) : op.base?.etag;
-    const isCreate = !op.base && !known;
+    let expected = known ? produced.get(op.path) : op.base?.etag;
+    if (op.follows && !known) {
+      // it exists through earlier local changes that replayed in an earlier session: their result is the base
+      const current = await this.statOrGone(op.path);
+      expected = current && isWeak(current.etag) ? (await settledStat(this.server, op.path)).etag : current?.etag;
+    }
+    const isCreate = !op.base && !known && !(op.follows && expected);
     if (caps.ifMatch && caps.ifNoneMatch && (expected || isCreate)) {
       try {
         await this.server.put(op.path, data, expected ? { ifMatch: expected } : { ifNoneMatch: '*' });

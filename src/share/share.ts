@@ -124,6 +124,7 @@ export class Share {
       cache.remote.onDidBecomeFull(e => this._onDidBecomeFull.fire(e), undefined, this.disposables);
       this.disposables.push(this.offline.journal.onDidChange(() => this._onDidChangePending.fire()));
       this.disposables.push(this.offline.recovery.onDidChange(() => this._onDidChangePending.fire()));
+      void cache.collectGarbage(); // only now: the journal, conflicts and recovery area hold their blobs
       if (cache.remote.index.getMeta(OFFLINE_BY_HAND)) this.connection!.goOffline();
       else if (this.offline.pending.length) void this.connection!.goOnline(); // replay what an earlier session left
     } catch (err) {

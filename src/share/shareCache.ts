@@ -13,6 +13,8 @@ export interface ShareCache {
   readonly remote: CachingRemote;
   readonly pinner: Pinner;
   readonly poller: ChangePoller;
+  /** Deletes blobs nothing references; call once every holder (journal, conflicts, recovery) is registered. */
+  collectGarbage(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -31,16 +33,18 @@ export async function openShareCache(
   const caching = new CachingRemote(remote, index, settings, log, now);
   const pinner = new Pinner(caching, settings, log);
   const poller = new ChangePoller(caching, settings, log);
-  // blobs of a crash or of culled content nobody references any more
-  void index.collectGarbage().then(
-    n => n && log.info(`[cache] removed ${n} unreferenced blobs`),
-    err => log.warn(`[cache] garbage collection failed (${(err as Error).message})`),
-  );
   return {
     settings,
     remote: caching,
     pinner,
     poller,
+    async collectGarbage() {
+      // blobs of a crash or of culled content nobody references any more
+      await index.collectGarbage().then(
+        n => n && log.info(`[cache] removed ${n} unreferenced blobs`),
+        err => log.warn(`[cache] garbage collection failed (${(err as Error).message})`),
+      );
+    },
     async dispose() {
       poller.dispose();
       pinner.dispose();
