@@ -176,8 +176,15 @@ async function takeLock(file: string): Promise<void> {
     } catch (err) {
       if (errno(err) !== 'EEXIST') throw diskError(err, `locking ${file}`);
     }
+    // an empty or torn lock file: its writer was killed while writing it, so it holds nothing
     const holder = await fs.readFile(file, 'utf8').then(
-      text => JSON.parse(text) as { pid?: unknown; boot?: unknown },
+      text => {
+        try {
+          return JSON.parse(text) as { pid?: unknown; boot?: unknown };
+        } catch {
+          return undefined;
+        }
+      },
       () => undefined,
     );
     if (holder && typeof holder.pid === 'number' && typeof holder.boot === 'number' && isAlive(holder.pid, holder.boot)) {
