@@ -173,7 +173,8 @@ export function appendOp(journal: readonly JournalOp[], op: JournalOp): JournalO
  */
 function absorbInside(ops: JournalOp[], folder: string): JournalOp[] {
   const inside = (p: string) => p !== folder && isEqualOrParent(p, folder);
-  const escapes = ops.some(o => (o.kind === 'copy' || o.kind === 'move') && inside(o.from) && !inside(o.to));
+  // a copy or move of something inside — or of the folder itself — to elsewhere reads what is inside
+  const escapes = ops.some(o => (o.kind === 'copy' || o.kind === 'move') && isEqualOrParent(o.from, folder) && !inside(o.to));
   if (escapes) return ops;
   return ops.filter(o => !opPaths(o).every(inside));
 }

@@ -8,7 +8,7 @@ const write = (path: string, blob: string, base?: BaseVersion): JournalOp => ({ 
 const del = (path: string, type: 'file' | 'directory' = 'file', base?: BaseVersion): JournalOp => ({ kind: 'delete', path, type, base });
 const mkdir = (path: string): JournalOp => ({ kind: 'mkdir', path });
 const move = (from: string, to: string, base?: BaseVersion, type: 'file' | 'directory' = 'file'): JournalOp => ({ kind: 'move', from, to, type, overwrite: false, base });
-const copy = (from: string, to: string): JournalOp => ({ kind: 'copy', from, to, type: 'file', overwrite: false });
+const copy = (from: string, to: string): JournalOp => ({ kind: 'copy', from, to, type: from === '/d' ? 'directory' : 'file', overwrite: false });
 
 const TABLE: [string, JournalOp[], JournalOp[]][] = [
   ['one save is kept', [write('/a', 'x', B1)], [write('/a', 'x', B1)]],
@@ -21,6 +21,7 @@ const TABLE: [string, JournalOp[], JournalOp[]][] = [
   ['delete then write → a write over the original version', [del('/a', 'file', B1), write('/a', 'x')], [write('/a', 'x', B1)]],
   ['delete of a folder absorbs changes inside it', [write('/d/f', 'x', B1), write('/other', 'y', B2), del('/d', 'directory')], [write('/other', 'y', B2), del('/d', 'directory')]],
   ['…but not what a later copy still reads', [write('/d/f', 'x', B1), copy('/d/f', '/keep'), del('/d', 'directory')], [write('/d/f', 'x', B1), copy('/d/f', '/keep'), del('/d', 'directory')]],
+  ['…nor what a later copy of the folder itself still reads', [del('/d/f', 'file', B1), copy('/d', '/keep'), del('/d', 'directory')], [del('/d/f', 'file', B1), copy('/d', '/keep'), del('/d', 'directory')]],
   ['rename chain → one move', [move('/a', '/b', B1), move('/b', '/c'), move('/c', '/d')], [move('/a', '/d', B1)]],
   ['renamed back → nothing', [move('/a', '/b', B1), move('/b', '/a')], []],
   ['create then rename → create under the new name', [write('/n', 'x'), move('/n', '/m')], [write('/m', 'x')]],
