@@ -105,7 +105,15 @@ export async function explorerContextMenu(page: Page, name: string, label: strin
   await explorerRow(page, name).click({ button: 'right' });
   const item = page.locator('.context-view .monaco-menu .action-item:not(.disabled) .action-label').filter({ hasText: label }).first();
   await item.waitFor({ timeout: 10_000 });
-  await item.click();
+  // a menu ignores a click that comes right after it opened (the right-click's own mouse-up): click
+  // again until the menu closes
+  await page.waitForTimeout(300);
+  for (let attempt = 0; ; attempt++) {
+    await item.click();
+    const closed = await item.waitFor({ state: 'hidden', timeout: 1500 }).then(() => true, () => false);
+    if (closed) return;
+    if (attempt >= 3) throw new Error(`the context-menu item ${label} did not run (the menu stayed open)`);
+  }
 }
 
 /** F1, the command's label, Enter. */
