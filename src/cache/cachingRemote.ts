@@ -159,6 +159,20 @@ export class CachingRemote implements RemoteFs, IDisposable {
     throw notAvailableOffline(path, err);
   }
 
+  /** Asks the server for `path` now (whatever the freshness), records it and reports changes. */
+  async revalidate(path: string): Promise<RemoteEntry> {
+    try {
+      const entry = await this.remote.stat(path);
+      const changed = this.record(entry);
+      this.checked.set(path, this.now());
+      if (changed) this._onDidChangeRemote.fire([{ type: 'changed', path }]);
+      return entry;
+    } catch (err) {
+      if (isShareError(err, 'NotFound')) this.forget(path, 'deleted on the server');
+      throw err;
+    }
+  }
+
   /** Lists `path` on the server, records what changed and reports it. */
   async refreshListing(path: string): Promise<RemoteListing> {
     try {

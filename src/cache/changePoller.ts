@@ -1,11 +1,14 @@
-// Honours FileSystemProvider.watch by polling: each round re-lists the cached folders under the watched
-// paths (and pinned folders), one Depth-1 PROPFIND each; CachingRemote reports what changed. No server
-// here propagates etags beyond one level, so unchanged folders cannot be skipped wholesale.
+// Honours FileSystemProvider.watch by polling; CachingRemote reports what changed. Where the server
+// propagates etags up the tree (Nextcloud, ownCloud), a round asks each watched root's etag (Depth 0)
+// and descends only into folders whose etag changed: a quiet tree costs one request. Elsewhere (Apache,
+// nginx, rclone, nephele: a folder's etag does not change when something deeper does) each cached
+// folder under the watched paths, and each pinned folder, is re-listed (Depth 1).
 import { isShareError } from '../core/errors';
 import { toDisposable, type IDisposable } from '../core/events';
 import type { Logger } from '../core/log';
 import { dirname, isEqualOrParent } from '../core/remotePath';
 import type { Settings } from '../core/settings';
+import type { Capabilities } from '../remote/capabilities';
 import type { CachingRemote } from './cachingRemote';
 
 export class ChangePoller implements IDisposable {
@@ -14,12 +17,18 @@ export class ChangePoller implements IDisposable {
   private timer?: ReturnType<typeof setTimeout>;
   private round?: Promise<number>;
   private disposed = false;
+  /** What the server can do (probed by the share); without it, the safe way: re-list every folder. */
+  private capabilities: () => Promise<Capabilities | undefined> = async () => undefined;
 
   constructor(
     private readonly cache: CachingRemote,
     private readonly settings: () => Settings,
     private readonly log: Logger,
   ) {}
+
+  useCapabilities(capabilities: () => Promise<Capabilities | undefined>): void {
+    this.capabilities = capabilities;
+  }
 
   watch(path: string, recursive: boolean): IDisposable {
     const id = this.nextId++;
@@ -56,9 +65,11 @@ export class ChangePoller implements IDisposable {
     return [...out].sort();
   }
 
-  /** One polling round; resolves with the number of folders listed. Rounds never overlap. */
+  /** One polling round; resolves with the number of requests sent. Rounds never overlap. */
   poll(): Promise<number> {
     this.round ??= (async () => {
+      const caps = await this.capabilities().catch(() => undefined);
+      if (caps?.etagPropagation) return this.pollPropagating();
       let listed = 0;
       for (const folder of this.foldersToPoll()) {
         if (this.disposed) break;
@@ -74,6 +85,37 @@ export class ChangePoller implements IDisposable {
       return listed;
     })().finally(() => (this.round = undefined));
     return this.round;
+  }
+
+  /** A round on a server whose folder etags change with anything below them. */
+  private async pollPropagating(): Promise<number> {
+    let requests = 0;
+    const roots = [...new Set([...this.watches.values()].map(w => w.path))].filter(p => this.cache.index.get(p)?.type === 'directory');
+    try {
+      for (const root of roots) {
+        const known = this.cache.index.get(root)?.etag;
+        const now = await this.cache.revalidate(root);
+        requests++;
+        if (known && now.etag === known) continue; // nothing changed anywhere below
+        const queue = [root];
+        while (queue.length && !this.disposed) {
+          const folder = queue.shift()!;
+          const before = new Map<string, string | undefined>();
+          for (const name of this.cache.index.get(folder)?.children ?? []) {
+            const child = this.cache.index.get(folder === '/' ? `/${name}` : `${folder}/${name}`);
+            if (child?.type === 'directory') before.set(child.path, child.etag);
+          }
+          const listing = await this.cache.refreshListing(folder);
+          requests++;
+          for (const c of listing.children) {
+            if (c.type === 'directory' && before.has(c.path) && before.get(c.path) !== c.etag && this.cache.index.get(c.path)?.children) queue.push(c.path);
+          }
+        }
+      }
+    } catch (err) {
+      this.log.debug(`[watch] ${(err as Error).message}`);
+    }
+    return requests;
   }
 
   dispose(): void {

@@ -15,6 +15,8 @@ export interface Capabilities {
   readonly etagInListing: boolean;
   readonly etagOnPut: boolean;
   readonly directoryEtags: boolean;
+  /** A folder's etag changes when something deeper below it changes (Nextcloud/ownCloud): unchanged subtrees can be skipped. */
+  readonly etagPropagation: boolean;
   readonly depthInfinity: boolean;
   /** When probed, ms since the epoch. */
   readonly probedAt: number;
@@ -27,6 +29,7 @@ export const UNKNOWN_CAPABILITIES: Omit<Capabilities, 'probedAt'> = {
   etagInListing: false,
   etagOnPut: false,
   directoryEtags: false,
+  etagPropagation: false,
   depthInfinity: false,
 };
 
@@ -48,6 +51,13 @@ export async function probeCapabilities(remote: RemoteFs, log: Logger, now = Dat
       err => (isShareError(err, 'Conflict') ? true : Promise.reject(err)),
     );
     const listing = await remote.list(dir);
+    // propagation: does a change two levels down show in the folder's own etag?
+    const sub = joinPath(dir, 'sub');
+    await remote.mkcol(sub);
+    await remote.put(joinPath(sub, 'deep.txt'), bytes('one'));
+    const before = (await remote.stat(dir)).etag;
+    await remote.put(joinPath(sub, 'deep.txt'), bytes('two, longer'));
+    const after = (await remote.stat(dir)).etag;
     const depthInfinity = remote.depthInfinity ? await remote.depthInfinity(dir) : false;
     const caps: Capabilities = {
       ifMatch,
@@ -55,6 +65,7 @@ export async function probeCapabilities(remote: RemoteFs, log: Logger, now = Dat
       etagInListing: !!stat.etag,
       etagOnPut: !!put.etag,
       directoryEtags: !!listing.self.etag,
+      etagPropagation: !!before && !!after && before !== after,
       depthInfinity,
       probedAt: now,
     };

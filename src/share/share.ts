@@ -115,6 +115,7 @@ export class Share {
       this.replayer = new Replayer(this.remote, cache.remote, offline, conflicts, cache.settings, hooks, this.log);
       this.resolver = new ConflictResolver(this.remote, cache.remote, offline, conflicts, this.log);
       this.conflictList = conflicts;
+      cache.poller.useCapabilities(() => this.replayer!.serverCapabilities());
       this.offline = offline;
       this.cache = cache;
       this.disposables.push(conflicts.onDidChange(() => this._onDidChangePending.fire()));

@@ -132,6 +132,7 @@ for (const kind of KINDS) {
       console.log(`      [capabilities] ${kind.name}: ${JSON.stringify({ ...caps, probedAt: undefined })}`);
       assert.equal(caps.ifMatch, kind.strict);
       assert.equal(caps.ifNoneMatch, kind.strict);
+      assert.equal(caps.etagPropagation, false, 'no server here changes a folder etag for a change two levels down');
       assert.deepEqual(readdirSync(disk.path).filter(x => x.startsWith('.webdav-offline-probe')), [], 'the scratch folder is removed');
     });
 
