@@ -405,6 +405,11 @@ export class CachingRemote implements RemoteFs, IDisposable {
     this._onDidChangeCacheState.fire([to]);
   }
 
+  /** A replay found a conflict at `path`: it stays local (never culled, never overwritten) until resolved. */
+  markConflict(path: string): void {
+    if (this.index.update(path, { state: 'conflict' })) this._onDidChangeCacheState.fire([path]);
+  }
+
   /** After a replay: the server now has what the entry holds; it is clean again with this validator. */
   markSynced(path: string, server: RemoteEntry | undefined): void {
     const e = this.index.get(path);

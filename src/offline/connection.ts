@@ -94,8 +94,8 @@ export class Connection implements IDisposable {
       await this.options.probe();
       await this.options.beforeOnline?.();
     } catch (err) {
-      const why = (err as Error).message;
-      this.options.log.debug(`[connection] reconnect failed (${why})`);
+      const why = isNetworkFailure(err) ? describeFailure(err) : (err as Error).message;
+      this.options.log.debug(`[connection] reconnect failed (${(err as Error).message})`);
       this.state = { kind: 'offline', manual: false, reason: why };
       this.scheduleRetry();
       return false;
@@ -114,7 +114,7 @@ export class Connection implements IDisposable {
     if (!isNetworkFailure(err)) return false;
     if (err.reason === 'server' && ++this.serverErrors < (this.options.serverErrorLimit ?? 3)) return false;
     if (this._state.kind === 'online') {
-      this.state = { kind: 'offline', manual: false, reason: err.message };
+      this.state = { kind: 'offline', manual: false, reason: describeFailure(err) };
       this.scheduleRetry();
     }
     return true;
@@ -144,6 +144,11 @@ export class Connection implements IDisposable {
     this.cancelRetry();
     this._onDidChange.dispose();
   }
+}
+
+/** Why the server cannot be reached, about the server rather than the request that found out. */
+export function describeFailure(err: ShareError): string {
+  return err.message.replace(/^[A-Z]+ \/[^:]*: /, '');
 }
 
 export function describeState(s: ConnectionState): string {

@@ -114,7 +114,7 @@ export class Replayer {
         if (outcome.merged) report.merged.push(pathOf(item.op));
       } else {
         const conflict = this.conflicts.add({ ...outcome.conflict, opId: item.id, time: this.now() });
-        this.cache.index.update(conflict.path, { state: 'conflict' });
+        this.cache.markConflict(conflict.path);
         await this.cache.index.flush();
         report.conflicts.push(conflict);
       }

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { basename, dirname, joinPath } from '../core/remotePath';
 import { isShareScheme } from '../core/shareLocation';
 import { uriOf } from '../provider/webdavFileSystemProvider';
-import { variantUri } from '../provider/variantFileSystemProvider';
+import { VARIANT_SCHEME, variantUri } from '../provider/variantFileSystemProvider';
 import type { Conflict, RecoveredFile, ReplayHooks, Resolution, Share } from '../share/share';
 import type { ShareRegistry } from '../share/shareRegistry';
 
@@ -25,6 +25,16 @@ const DESCRIPTIONS: Record<Conflict['kind'], string> = {
 
 export function describeKind(c: Conflict): string {
   return DESCRIPTIONS[c.kind] + (c.detail ? ` (${c.detail})` : '');
+}
+
+/** Closes the compare editors of a resolved conflict: their server side is history now. */
+async function closeComparisons(local: vscode.Uri): Promise<void> {
+  const stale = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(tab => {
+    const input = tab.input;
+    if (input instanceof vscode.TabInputTextDiff) return input.original.scheme === VARIANT_SCHEME && input.modified.toString() === local.toString();
+    return false;
+  });
+  if (stale.length) await vscode.window.tabGroups.close(stale);
 }
 
 export class ConflictCommands implements vscode.Disposable {
@@ -151,6 +161,7 @@ export class ConflictCommands implements vscode.Disposable {
   async resolve(t: ConflictTarget | undefined, resolution: Resolution): Promise<string | undefined> {
     if (!t) return undefined;
     const note = await t.share.resolveConflict(t.conflict.id, resolution);
+    await closeComparisons(uriOf(t.share, t.conflict.path));
     const done: Record<Resolution, string> = {
       keepLocal: 'your version is on the server; the server version is kept in the recovered files',
       keepServer: 'the server version is back; your version is kept in the recovered files',
