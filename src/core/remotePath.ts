@@ -1,7 +1,11 @@
 // Paths inside a share: decoded POSIX strings, always absolute, never with a trailing slash (root is "/").
 // Percent-encoding happens only at the HTTP edge (remote/), never here.
 
+/** Already normalized: absolute, no empty, `.` or `..` segment, no trailing slash (the hot path). */
+const NORMAL = /^(\/|(\/(?!\.\.?(\/|$))[^/]+)+)$/;
+
 export function normalizePath(path: string): string {
+  if (NORMAL.test(path)) return path;
   const out: string[] = [];
   for (const segment of path.split('/')) {
     if (segment === '' || segment === '.') continue;

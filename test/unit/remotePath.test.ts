@@ -12,6 +12,12 @@ suite('remotePath', () => {
       ['/a/./b', '/a/b'],
       ['/a/../b', '/b'],
       ['/../../a', '/a'],
+      ['/a/b', '/a/b'],
+      ['/a/..', '/'],
+      ['/a/.', '/a'],
+      ['/..', '/'],
+      ['/.hidden/..x', '/.hidden/..x'],
+      ['/a//', '/a'],
     ];
     for (const [input, expected] of table) assert.equal(normalizePath(input), expected, input);
   });
