@@ -1,0 +1,73 @@
+// W5 no-change poll of a 10,000-file tree (100 folders × 100 files), opened and watched recursively:
+// requests and time of one polling round that finds nothing. Peer: `rclone lsf -R`, the full walk a
+// sync tool makes to see what changed. The bound is one request, where a server answers Depth: infinity.
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DATASET_MTIME } from './datasets';
+import { chownForServer, fresh, measure, openShare, removeDir, tempDir, variant, type BenchContext, type Sample, type Target, type Variant } from './harness';
+import { runRclone } from './w2Pin';
+
+export interface W5Spec {
+  readonly folders: number;
+  readonly filesPerFolder: number;
+}
+
+export function w5Spec(quick: boolean): W5Spec {
+  return quick ? { folders: 10, filesPerFolder: 50 } : { folders: 100, filesPerFolder: 100 };
+}
+
+export function writeW5(root: string, spec: W5Spec): void {
+  for (let d = 0; d < spec.folders; d++) {
+    const dir = join(root, 'w5', `d${String(d).padStart(3, '0')}`);
+    mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < spec.filesPerFolder; f++) {
+      const p = join(dir, `f${String(f).padStart(4, '0')}.txt`);
+      writeFileSync(p, `file ${d}/${f}\n`);
+      utimesSync(p, DATASET_MTIME, DATASET_MTIME);
+    }
+  }
+}
+
+export async function runW5(ctx: BenchContext, t: Target, spec: W5Spec): Promise<{ variants: Variant[]; depthInfinity: boolean }> {
+  chownForServer(t, join(t.root, 'w5'));
+  const cacheDir = tempDir(ctx, 'w5-cache-');
+  const o = await openShare(t, cacheDir);
+  const poll: Sample[] = [];
+  const rclone: Sample[] = [];
+  let depthInfinity = false;
+  try {
+    // open the tree in the Explorer: every folder listed once (so its listing is cached), then watched
+    for (const [folder] of await o.share.readDirectory('/w5')) await o.share.readDirectory(`/w5/${folder}`);
+    const watch = o.share.watch('/w5', true);
+    depthInfinity = await o.remote.depthInfinity('/w5');
+    for (let run = 0; run < ctx.runs; run++) {
+      ctx.log(`W5 ${t.name} run ${run + 1}/${ctx.runs}`);
+      await fresh(t);
+      poll.push(
+        await measure(t, async () => {
+          const listed = await o.parts!.poller.poll();
+          return { foldersListed: listed };
+        }),
+      );
+      await fresh(t);
+      rclone.push(
+        await measure(t, async () => {
+          let lines = 0;
+          await runRclone(t, ['lsf', '-R', ':webdav:/w5'], s => (lines += s.split('\n').filter(Boolean).length));
+          return { entriesListed: lines };
+        }),
+      );
+    }
+    watch.dispose();
+  } finally {
+    await o.dispose();
+    removeDir(cacheDir);
+  }
+  return {
+    depthInfinity,
+    variants: [
+      variant(ctx, 'ours poll', `ours: one polling round of the watched tree (a Depth-1 PROPFIND per cached folder, one after the other)`, poll, 1),
+      variant(ctx, 'rclone lsf -R', 'rclone lsf -R (default --checkers 8): the walk a sync tool makes to find changes', rclone, 8),
+    ],
+  };
+}
