@@ -125,7 +125,8 @@ export function appendOp(journal: readonly JournalOp[], op: JournalOp): JournalO
       const w = lastOpOn(absorbed, o => o.kind === 'write' && o.path === op.path, [op.path]);
       if (w >= 0) {
         const prev = absorbed[w] as Extract<JournalOp, { kind: 'write' }>;
-        return [...absorbed.filter((_, k) => k !== w), { ...op, base: prev.base }];
+        // the write goes; what made the file exist before it (a move here, …) may collapse further
+        return appendOp(absorbed.filter((_, k) => k !== w), { ...op, base: prev.base ?? op.base });
       }
       // moved here, then deleted: delete the origin
       const m = lastOpOn(absorbed, o => o.kind === 'move' && o.to === op.path && !o.overwrite, [op.path]);

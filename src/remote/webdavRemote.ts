@@ -222,7 +222,7 @@ export class WebdavRemote implements RemoteFs {
     path: string,
     options: { headers?: Record<string, string>; data?: string | ArrayBuffer },
     transfer = false,
-    retried = false,
+    retried = 0,
   ): Promise<FetchResponse> {
     const s = this.settings();
     const signal = AbortSignal.timeout(transfer ? s.transferTimeoutMs : s.requestTimeoutMs);
@@ -242,9 +242,12 @@ export class WebdavRemote implements RemoteFs {
       const e = classifyError(err, method, path);
       // A kept-alive connection the server has closed meanwhile fails at once with a reset; a request
       // that changes nothing is sent once more on a new connection.
-      if (e.reason === 'reset' && !retried && (method === 'PROPFIND' || method === 'GET')) {
-        this.log.debug(`[remote] ${method} ${path}: connection reset, retrying once`);
-        return this.request(method, path, options, transfer, true);
+      // Several pooled connections can be dead at once (after an outage): a few more tries, with a pause
+      // that lets the pool drop the closed ones.
+      if (e.reason === 'reset' && retried < 3 && (method === 'PROPFIND' || method === 'GET')) {
+        this.log.debug(`[remote] ${method} ${path}: connection reset, retrying on another connection`);
+        await new Promise(r => setTimeout(r, 25));
+        return this.request(method, path, options, transfer, retried + 1);
       }
       (e.code === 'NotFound' ? this.log.trace : this.log.debug).call(this.log, `[remote] ${e.message}`);
       throw e;

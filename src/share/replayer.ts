@@ -243,7 +243,7 @@ export class Replayer {
           outcome = await this.replayMkdir(op.path);
           break;
         case 'delete':
-          outcome = op.type === 'file' ? await this.replayDeleteFile(op, caps) : await this.replayDeleteFolder(op.path, op.files ?? []);
+          outcome = op.type === 'file' ? await this.replayDeleteFile(op, caps, produced) : await this.replayDeleteFolder(op.path, op.files ?? []);
           break;
         case 'move':
         case 'copy':
@@ -376,8 +376,16 @@ export class Replayer {
     }
   }
 
-  private async replayDeleteFile(op: Extract<JournalOp, { kind: 'delete' }>, caps: Capabilities): Promise<Outcome> {
-    const base = op.base;
+  private async replayDeleteFile(op: Extract<JournalOp, { kind: 'delete' }>, caps: Capabilities, produced: Map<string, string | undefined>): Promise<Outcome> {
+    let base = op.base;
+    if (!base) {
+      // no base: the file exists through earlier local changes; the version they produced is the one to delete
+      const current = produced.has(op.path) ? undefined : await this.statOrGone(op.path);
+      const etag = produced.has(op.path) ? produced.get(op.path) : current?.etag;
+      if (!produced.has(op.path) && !current) return { kind: 'done', identical: true };
+      base = { etag, mtime: current?.mtime ?? 0, size: current?.size ?? 0 };
+      if (!etag && current) base = { mtime: current.mtime, size: current.size };
+    }
     if (caps.ifMatch && base?.etag) {
       try {
         await this.server.delete(op.path, { ifMatch: base.etag });

@@ -160,6 +160,26 @@ for (const kind of KINDS) {
       if (!kind.strict) assert.ok(hookCalls.includes('no-preconditions'), 'the user is told this server cannot guarantee conflict detection');
     });
 
+    test('changes to files that exist only through earlier offline changes replay without false conflicts', async () => {
+      const share = await offlineShare();
+      await share.rename(p('docs/b.md'), p('docs/b2.md'), { overwrite: false });
+      await share.writeFile(p('docs/b2.md'), Buffer.from('b2 edited\n'), { create: false, overwrite: true });
+      await share.rename(p('docs/b2.md'), p('docs/b3.md'), { overwrite: false });
+      await share.writeFile(p('docs/b3.md'), Buffer.from('b3 edited\n'), { create: false, overwrite: true });
+      await share.copy(p('docs/c.md'), p('docs/c2.md'), { overwrite: false });
+      await share.writeFile(p('docs/c2.md'), Buffer.from('c2 edited\n'), { create: false, overwrite: true });
+      await share.rename(p('docs/old.md'), p('docs/old2.md'), { overwrite: false });
+      await share.writeFile(p('docs/old2.md'), Buffer.from('old2 edited\n'), { create: false, overwrite: true });
+      await share.delete(p('docs/old2.md'), { recursive: false });
+      const report = await reconnect(share);
+      assert.deepEqual(report.conflicts.map(c => `${c.kind} ${c.path}`), []);
+      assert.deepEqual(readdirSync(onDisk('docs')).sort(), ['b3.md', 'c.md', 'c2.md']);
+      assert.equal(readFileSync(onDisk('docs/b3.md'), 'utf8'), 'b3 edited\n');
+      assert.equal(readFileSync(onDisk('docs/c2.md'), 'utf8'), 'c2 edited\n');
+      assert.equal(readFileSync(onDisk('docs/c.md'), 'utf8'), 'sea\n');
+      assert.equal((await share.pendingChanges()).length, 0);
+    });
+
     test('changed on both sides, different lines: merged automatically with the cached base', async () => {
       const share = await offlineShare();
       await share.writeFile(p('a.md'), Buffer.from('line 1\nline 2\nline 3\nline 4\nline 5 (local)\n'), { create: false, overwrite: true });

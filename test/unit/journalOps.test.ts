@@ -26,6 +26,7 @@ const TABLE: [string, JournalOp[], JournalOp[]][] = [
   ['renamed back → nothing', [move('/a', '/b', B1), move('/b', '/a')], []],
   ['create then rename → create under the new name', [write('/n', 'x'), move('/n', '/m')], [write('/m', 'x')]],
   ['rename then delete → delete of the original', [move('/a', '/b', B1), del('/b')], [del('/a', 'file', B1)]],
+  ['rename, save, delete → delete of the original', [move('/a', '/b', B1), { kind: 'write', path: '/b', blob: 'x', size: 1, follows: true }, del('/b')], [del('/a', 'file', B1)]],
   ['create, rename, delete → nothing', [write('/n', 'x'), move('/n', '/m'), del('/m')], []],
   ['change then rename: both replay (PUT with If-Match, then MOVE)', [write('/a', 'x', B1), move('/a', '/b', B1)], [write('/a', 'x', B1), move('/a', '/b', B1)]],
   ['a copy in between keeps two saves apart', [write('/a', 'x', B1), copy('/a', '/c'), write('/a', 'y', B1)], [write('/a', 'x', B1), copy('/a', '/c'), write('/a', 'y', B1)]],
