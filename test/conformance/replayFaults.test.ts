@@ -15,21 +15,11 @@ import { FaultProxy } from '../support/faultProxy';
 import { startNephele, type RunningServer } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
 import { assertServersInstalled, tempFolder, USERS } from '../support/servers';
+import { seededRandom } from '../unit/shareStore.suite';
 
 const TRIALS_PER_SERVER = Number(process.env.REPLAY_FAULT_TRIALS ?? 60);
 const GOOD = { username: 'alice', password: USERS.alice };
 const auth = { stored: async () => GOOD, ask: async () => undefined, save: async () => undefined };
-
-/** A small deterministic PRNG (mulberry32), so a failing trial can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 for (const kind of [
   { name: 'nephele', start: startNephele },
@@ -56,7 +46,7 @@ for (const kind of [
     });
 
     test(`${TRIALS_PER_SERVER} trials: a connection reset at a random point of the replay loses nothing and doubles nothing`, async () => {
-      const random = prng(kind.name === 'apache' ? 4242 : 2424);
+      const random = seededRandom(kind.name === 'apache' ? 4242 : 2424); // seeded, so a failing trial can be replayed
       const location: ShareLocation = { scheme: 'dav', authority: `127.0.0.1:${proxy.port}`, basePath: '/share' };
       for (let trial = 1; trial <= TRIALS_PER_SERVER; trial++) {
         const dir = `f${trial}`;
