@@ -70,18 +70,24 @@ export class ChangePoller implements IDisposable {
     this.round ??= (async () => {
       const caps = await this.capabilities().catch(() => undefined);
       if (caps?.etagPropagation) return this.pollPropagating();
+      // folders are listed a few at a time (the pin download setting), like rclone's checkers
+      const queue = this.foldersToPoll();
       let listed = 0;
-      for (const folder of this.foldersToPoll()) {
-        if (this.disposed) break;
-        try {
-          await this.cache.refreshListing(folder);
-          listed++;
-        } catch (err) {
-          if (isShareError(err, 'NotFound')) continue;
-          this.log.debug(`[watch] ${folder}: ${(err as Error).message}`);
-          if (isShareError(err, 'Unavailable') || isShareError(err, 'Unauthorized')) break;
+      let stop = false;
+      const worker = async () => {
+        while (queue.length && !stop && !this.disposed) {
+          const folder = queue.shift()!;
+          try {
+            await this.cache.refreshListing(folder);
+            listed++;
+          } catch (err) {
+            if (isShareError(err, 'NotFound')) continue;
+            this.log.debug(`[watch] ${folder}: ${(err as Error).message}`);
+            if (isShareError(err, 'Unavailable') || isShareError(err, 'Unauthorized')) stop = true;
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, this.settings().parallelDownloads) }, worker));
       return listed;
     })().finally(() => (this.round = undefined));
     return this.round;
