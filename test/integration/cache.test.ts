@@ -36,6 +36,15 @@ suite('integration: cache', function () {
     assert.equal(cacheState(vscode.Uri.joinPath(uri, 'one.txt'))?.cached, true, 'read content is cached again');
   });
 
+  test('"Find in Files" searches cached contents without the server', async () => {
+    const { uri, name } = await freshFolder('find');
+    const needle = `needle-${name}`;
+    await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(uri, 'haystack.txt'), new TextEncoder().encode(`hay\n${needle}\nhay\n`));
+    const found = await vscode.commands.executeCommand<number>('webdavOffline.findInFiles', needle);
+    assert.equal(found, 1, 'the saved file is cached and searchable');
+    assert.equal(await vscode.commands.executeCommand<number>('webdavOffline.findInFiles', `absent-${name}`), 0);
+  });
+
   test('a file created on the server by someone else reaches a VS Code file watcher', async () => {
     const config = vscode.workspace.getConfiguration('webdavOffline');
     await config.update('watch.pollInterval', 1, vscode.ConfigurationTarget.Global);
