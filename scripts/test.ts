@@ -108,7 +108,7 @@ async function runSuite(suite: SuiteName): Promise<Row | undefined> {
   if (missing.length) return row({ suite, passed: 0, failed: 1, note: `not built: ${missing.map(f => relative(root, f)).join(', ')}` });
   log(`=== ${suite}: ${files.length} test files`);
   try {
-    if (suite === 'conformance') ensureAptPackages(['apache2'], m => log(m)); // the suite starts Apache itself
+    if (suite === 'conformance') ensureAptPackages(['apache2', 'rclone'], m => log(m)); // the suite starts Apache and rclone itself
     if (suite === 'integration' || suite === 'ui') await ensureRuntime();
   } catch (err) {
     log(`${suite}: prerequisites failed: ${err instanceof Error ? err.message : err}`);
