@@ -87,6 +87,14 @@ export class Connection implements IDisposable {
     return this.reconnecting;
   }
 
+  /** Runs the reconnect (probe, then the replay) now, online or not — unless offline by hand. */
+  resync(): Promise<boolean> {
+    this.cancelRetry();
+    if (this._state.kind === 'offline' && this._state.manual) return Promise.resolve(false);
+    this.reconnecting ??= this.reconnect().finally(() => (this.reconnecting = undefined));
+    return this.reconnecting;
+  }
+
   private async reconnect(): Promise<boolean> {
     const manual = this._state.kind === 'offline' && this._state.manual;
     this.state = { kind: 'reconnecting', manual };

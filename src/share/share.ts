@@ -127,7 +127,7 @@ export class Share {
       this.disposables.push(this.offline.recovery.onDidChange(() => this._onDidChangePending.fire()));
       void cache.collectGarbage(); // only now: the journal, conflicts and recovery area hold their blobs
       if (cache.remote.index.getMeta(OFFLINE_BY_HAND)) this.connection!.goOffline();
-      else if (this.offline.pending.length) void this.connection!.goOnline(); // replay what an earlier session left
+      else if (this.offline.pending.length) void this.connection!.resync(); // replay what an earlier session left
     } catch (err) {
       // without a cache the share still works, live
       this.log.error(`[cache] ${this.key}: cannot open the cache, working without it (${(err as Error).message})`);

@@ -194,6 +194,24 @@ for (const kind of SERVER_KINDS) {
       assert.deepEqual(Buffer.from(await again.readFile(p('a.txt'))), big, 'and survive a restart');
     });
 
+    test('changes left pending by an earlier session are replayed when the share opens online', async () => {
+      const first = await open();
+      await warm(first.share);
+      proxy.mode = { kind: 'refuse' };
+      proxy.dropAll();
+      settings = { ...settings, freshnessMs: 0 };
+      await first.share.readFile(p('a.txt')); // the server is gone: offline by itself, not by hand
+      assert.deepEqual(first.share.connectionState?.kind, 'offline');
+      await first.share.writeFile(p('a.txt'), Buffer.from('left pending at exit'), { create: false, overwrite: true });
+      // the next session starts with the server back
+      proxy.mode = { kind: 'pass' };
+      const { share } = await restart();
+      for (let i = 0; i < 50 && (await share.pendingChanges()).length; i++) await new Promise(r => setTimeout(r, 100));
+      assert.equal((await share.pendingChanges()).length, 0, 'replayed at start');
+      assert.equal(readFileSync(onDisk('a.txt'), 'utf8'), 'left pending at exit');
+      assert.equal(share.connectionState?.kind, 'online');
+    });
+
     test('discarding a change restores the server version; the local version goes to the recovery area', async () => {
       const { share } = await open();
       await warm(share);

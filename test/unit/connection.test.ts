@@ -108,6 +108,19 @@ suite('connection state', () => {
     assert.equal(conn.isOnline, true);
   });
 
+  test('resync replays while online (changes left by an earlier session), but not when offline by hand', async () => {
+    const timers = new ManualTimers();
+    let replays = 0;
+    const conn = new Connection({ log: new RecordingLogger(), timers, probe: async () => undefined, beforeOnline: async () => void replays++ });
+    assert.equal(await conn.goOnline(), true);
+    assert.equal(replays, 0, 'already online: Go Online does nothing');
+    assert.equal(await conn.resync(), true);
+    assert.equal(replays, 1);
+    conn.goOffline();
+    assert.equal(await conn.resync(), false);
+    assert.equal(replays, 1, 'offline by hand stays offline');
+  });
+
   test('the replay hook runs before online; a failing replay stays offline', async () => {
     const timers = new ManualTimers();
     const order: string[] = [];
