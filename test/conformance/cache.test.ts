@@ -7,14 +7,14 @@ import type { CachingRemote, RemoteChange } from '../../src/cache/cachingRemote'
 import { ShareError } from '../../src/core/errors';
 import { DEFAULTS, type Settings } from '../../src/core/settings';
 import type { ShareLocation } from '../../src/core/shareLocation';
-import { DiskCacheStorage } from '../../src/platform/diskShareStore';
 import type { RemoteEntry, RemoteFs, RemoteListing } from '../../src/remote/remoteFs';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share } from '../../src/share/share';
-import { openShareCache, type ShareCache } from '../../src/share/shareCache';
+import type { ShareCache } from '../../src/share/shareCache';
 import type { RunningServer } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServersInstalled, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
+import { diskCache } from '../support/cachedShare';
+import { assertServersInstalled, handToServer, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
 
 const GOOD = { username: 'alice', password: USERS.alice };
 const auth = { stored: async () => GOOD, ask: async () => undefined, save: async () => undefined };
@@ -63,9 +63,7 @@ for (const kind of SERVER_KINDS) {
     const opened: { share: Share }[] = [];
     const onDisk = (p: string) => join(disk.path, dir, p);
     const p = (rel: string) => `/${dir}/${rel}`;
-    const chown = () => {
-      if (process.getuid?.() === 0 && kind.name === 'apache') require('node:child_process').spawnSync('chown', ['-R', 'www-data:www-data', disk.path]);
-    };
+    const chown = () => handToServer(kind.name, disk.path);
 
     async function startServer() {
       server = await kind.start({ root: disk.path, mount: '/share', users: USERS });
@@ -76,10 +74,8 @@ for (const kind of SERVER_KINDS) {
     async function open(wrap: (r: RemoteFs) => RemoteFs = r => r) {
       const remote = new WebdavRemote(location, () => settings, log);
       let parts!: ShareCache;
-      const share = new Share(location, wrap(remote), auth, log, async r => {
-        parts = await openShareCache(await new DiskCacheStorage(cacheDir.path).open('share'), r, () => settings, log, () => clock);
-        return parts;
-      });
+      const open = diskCache(cacheDir.path, () => settings, log, () => clock);
+      const share = new Share(location, wrap(remote), auth, log, async r => (parts = (await open(r))!));
       await share.hasCache();
       opened.push({ share });
       return { share, remote, cache: parts.remote as CachingRemote, parts, requests: () => total(remote.requestCounts) };

@@ -7,14 +7,13 @@ import { join } from 'node:path';
 import { ShareError } from '../../src/core/errors';
 import { DEFAULTS, type Settings } from '../../src/core/settings';
 import type { ShareLocation } from '../../src/core/shareLocation';
-import { DiskCacheStorage } from '../../src/platform/diskShareStore';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share } from '../../src/share/share';
-import { openShareCache } from '../../src/share/shareCache';
 import { FaultProxy } from '../support/faultProxy';
 import type { RunningServer } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServersInstalled, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
+import { assertServersInstalled, handToServer, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
+import { diskCache } from '../support/cachedShare';
 
 const GOOD = { username: 'alice', password: USERS.alice };
 const auth = { stored: async () => GOOD, ask: async () => undefined, save: async () => undefined };
@@ -39,9 +38,7 @@ for (const kind of SERVER_KINDS) {
 
     async function open() {
       const remote = new WebdavRemote(location, () => settings, log);
-      const share = new Share(location, remote, auth, log, async r =>
-        openShareCache(await new DiskCacheStorage(cacheDir.path).open('share'), r, () => settings, log),
-      );
+      const share = new Share(location, remote, auth, log, diskCache(cacheDir.path, () => settings, log));
       await share.hasCache();
       opened.push(share);
       return { share, remote, requests: () => [...remote.requestCounts.values()].reduce((a, b) => a + b, 0) };
@@ -74,7 +71,7 @@ for (const kind of SERVER_KINDS) {
       writeFileSync(onDisk('a.txt'), 'alpha');
       writeFileSync(onDisk('never-read.txt'), 'not cached');
       writeFileSync(onDisk('docs/one.md'), 'one');
-      if (process.getuid?.() === 0 && kind.name === 'apache') require('node:child_process').spawnSync('chown', ['-R', 'www-data:www-data', disk.path]);
+      handToServer(kind.name, disk.path);
     });
     teardown(async () => {
       for (const s of opened.splice(0)) await s.dispose();

@@ -20,7 +20,6 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IndexBatch, ShareStore } from '../../src/cache/shareStore';
@@ -53,9 +52,9 @@ import {
 import { startNephele, type RunningServer } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
 import { USERS } from '../support/servers';
+import { bundleChild } from '../support/bundleChild';
 import { seededRandom } from '../unit/shareStore.suite';
 
-const ROOT = join(__dirname, '..', '..', '..');
 const TRIALS = 120;
 const PER_TEST = 20;
 const SEED = 0x0ff1c4;
@@ -329,7 +328,7 @@ interface TrialOutcome {
 
 suite('F5.4 offline journal: crash trials (SIGKILL during saves, journal commits and recovery)', function () {
   this.timeout(120_000);
-  let buildDir: string;
+  let child: Awaited<ReturnType<typeof bundleChild>>;
   let childJs: string;
   let disk: string;
   let server: RunningServer;
@@ -344,19 +343,8 @@ suite('F5.4 offline journal: crash trials (SIGKILL during saves, journal commits
   let chains = 0;
 
   suiteSetup(async () => {
-    // build.mjs bundles only *.test.ts: the child is bundled here, with the project's own esbuild.
-    const esbuild = createRequire(join(ROOT, 'package.json'))('esbuild') as typeof import('esbuild');
-    buildDir = mkdtempSync(join(tmpdir(), 'wdo-offline-crash-child-'));
-    childJs = join(buildDir, 'offlineCrashChild.js');
-    await esbuild.build({
-      entryPoints: [join(ROOT, 'test', 'support', 'offlineCrashChild.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      outfile: childJs,
-      logLevel: 'warning',
-    });
+    child = await bundleChild('offlineCrashChild');
+    childJs = child.js;
     disk = mkdtempSync(join(tmpdir(), 'wdo-offline-crash-server-'));
     for (const d of SERVER_FOLDERS) mkdirSync(join(disk, d), { recursive: true });
     for (const [p, content] of Object.entries(SERVER_FILES)) writeFileSync(join(disk, p), content);
@@ -367,7 +355,7 @@ suite('F5.4 offline journal: crash trials (SIGKILL during saves, journal commits
   suiteTeardown(async () => {
     await server?.close();
     if (disk) rmSync(disk, { recursive: true, force: true });
-    if (buildDir) rmSync(buildDir, { recursive: true, force: true });
+    child?.dispose();
   });
 
   /** Opens a copy of the chain's cache as the next session would and checks it; resolves with the problems. */

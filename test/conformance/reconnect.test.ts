@@ -6,16 +6,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { DEFAULTS, type Settings } from '../../src/core/settings';
 import type { ShareLocation } from '../../src/core/shareLocation';
-import { DiskCacheStorage } from '../../src/platform/diskShareStore';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share, type ReplayHooks, type ReplayReport } from '../../src/share/share';
-import { openShareCache } from '../../src/share/shareCache';
 import type { RunningServer } from '../support/nepheleServer';
 import { startNephele } from '../support/nepheleServer';
 import { startApache } from '../support/apacheServer';
 import { rcloneAvailable, startRclone } from '../support/rcloneServer';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServersInstalled, tempFolder, USERS } from '../support/servers';
+import { assertServersInstalled, handToServer, tempFolder, USERS } from '../support/servers';
+import { diskCache } from '../support/cachedShare';
 
 const GOOD = { username: 'alice', password: USERS.alice };
 const auth = { stored: async () => GOOD, ask: async () => undefined, save: async () => undefined };
@@ -43,9 +42,7 @@ for (const kind of KINDS) {
     const opened: Share[] = [];
     const onDisk = (p: string) => join(disk.path, dir, p);
     const p = (rel: string) => `/${dir}/${rel}`;
-    const chown = () => {
-      if (process.getuid?.() === 0 && kind.name === 'apache') require('node:child_process').spawnSync('chown', ['-R', 'www-data:www-data', disk.path]);
-    };
+    const chown = () => handToServer(kind.name, disk.path);
     /** Someone else changes the server. */
     const serverWrite = (rel: string, content: string) => {
       writeFileSync(onDisk(rel), content);
@@ -67,7 +64,7 @@ for (const kind of KINDS) {
         remote,
         auth,
         log,
-        async r => openShareCache(await new DiskCacheStorage(cacheDir.path).open('share'), r, () => settings, log),
+        diskCache(cacheDir.path, () => settings, log),
         hooks,
       );
       await share.hasCache();

@@ -6,15 +6,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { DEFAULTS, type Settings } from '../../src/core/settings';
 import type { ShareLocation } from '../../src/core/shareLocation';
-import { DiskCacheStorage } from '../../src/platform/diskShareStore';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share } from '../../src/share/share';
-import { openShareCache } from '../../src/share/shareCache';
 import { startApache } from '../support/apacheServer';
 import { FaultProxy } from '../support/faultProxy';
 import { startNephele, type RunningServer } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServersInstalled, tempFolder, USERS } from '../support/servers';
+import { assertServersInstalled, handToServer, tempFolder, USERS } from '../support/servers';
+import { diskCache } from '../support/cachedShare';
 import { seededRandom } from '../unit/shareStore.suite';
 
 const TRIALS_PER_SERVER = Number(process.env.REPLAY_FAULT_TRIALS ?? 60);
@@ -53,15 +52,13 @@ for (const kind of [
         const root = join(disk.path, dir);
         mkdirSync(join(root, 'docs'), { recursive: true });
         for (const f of ['one', 'two', 'three', 'four', 'five']) writeFileSync(join(root, 'docs', `${f}.md`), `${f}\n`);
-        if (process.getuid?.() === 0 && kind.name === 'apache') require('node:child_process').spawnSync('chown', ['-R', 'www-data:www-data', root]);
+        handToServer(kind.name, root);
         // Apache's etag is weak for a second after a file changes; trials do not wait for that
         const cache = tempFolder('wdo-faults-cache-');
         const log = new RecordingLogger();
         const settings: Settings = { ...DEFAULTS, pollIntervalMs: 0, requestTimeoutMs: 5000 };
         proxy.mode = { kind: 'pass' };
-        const share = new Share(location, new WebdavRemote(location, () => settings, log), auth, log, async r =>
-          openShareCache(await new DiskCacheStorage(cache.path).open('share'), r, () => settings, log),
-        );
+        const share = new Share(location, new WebdavRemote(location, () => settings, log), auth, log, diskCache(cache.path, () => settings, log));
         const p = (rel: string) => `/${dir}/${rel}`;
         try {
           await share.capabilities(); // probed once before the faults, as a real share has long done

@@ -12,7 +12,7 @@ import type { AuthHandler, CredentialPrompt } from '../../src/share/auth';
 import { Share } from '../../src/share/share';
 import type { RunningServer } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServersInstalled, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
+import { assertServersInstalled, handToServer, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
 
 const GOOD: Credentials = { username: 'alice', password: USERS.alice };
 
@@ -84,9 +84,7 @@ for (const kind of SERVER_KINDS) {
       writeFileSync(onDisk('a.txt'), 'alpha');
       mkdirSync(onDisk('sub'));
       writeFileSync(onDisk('sub/b.txt'), 'beta');
-      if (process.getuid?.() === 0 && kind.name === 'apache') {
-        require('node:child_process').spawnSync('chown', ['-R', 'www-data:www-data', join(disk.path, dir)]);
-      }
+      handToServer(kind.name, join(disk.path, dir));
     });
 
     const p = (rel: string) => `/${dir}/${rel}`;

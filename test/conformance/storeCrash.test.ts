@@ -15,16 +15,15 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CacheEntry } from '../../src/cache/cacheEntry';
 import type { IndexBatch } from '../../src/cache/shareStore';
 import { DiskCacheStorage } from '../../src/platform/diskShareStore';
 import { crashBlobHeader, CRASH_SHARE_ID, CRASH_TABLE, type CrashRecord } from '../support/storeCrashChild';
+import { bundleChild } from '../support/bundleChild';
 import { seededRandom, sorted } from '../unit/shareStore.suite';
 
-const ROOT = join(__dirname, '..', '..', '..');
 const TRIALS = 60;
 const PER_TEST = 10;
 const SEED = 0x5eed;
@@ -179,29 +178,17 @@ function isDeepStrictEqual(a: unknown, b: unknown): boolean {
 
 suite('disk share store: crash trials (SIGKILL at a random moment)', function () {
   this.timeout(60_000);
-  let buildDir: string;
+  let child: Awaited<ReturnType<typeof bundleChild>>;
   let childJs: string;
   const outcomes: TrialOutcome[] = [];
   const random = seededRandom(SEED);
   const started = Date.now();
 
   suiteSetup(async () => {
-    // build.mjs bundles only *.test.ts, index.ts and scripts/*.ts: the child is bundled here instead.
-    // esbuild is loaded at run time (not bundled into this test) through a require of the project's own.
-    const esbuild = createRequire(join(ROOT, 'package.json'))('esbuild') as typeof import('esbuild');
-    buildDir = mkdtempSync(join(tmpdir(), 'wdo-crash-child-'));
-    childJs = join(buildDir, 'storeCrashChild.js');
-    await esbuild.build({
-      entryPoints: [join(ROOT, 'test', 'support', 'storeCrashChild.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      outfile: childJs,
-      logLevel: 'warning',
-    });
+    child = await bundleChild('storeCrashChild');
+    childJs = child.js;
   });
-  suiteTeardown(() => rmSync(buildDir, { recursive: true, force: true }));
+  suiteTeardown(() => child?.dispose());
 
   for (let first = 0; first < TRIALS; first += PER_TEST) {
     test(`trials ${first + 1}–${first + PER_TEST}`, async () => {

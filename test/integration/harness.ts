@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { eventually } from '../support/eventually';
 
 export function harnessEnv(): { folderUri: string; diskRoot: string } {
   const folderUri = process.env.WEBDAV_TEST_FOLDER_URI;
@@ -45,22 +46,7 @@ export const text = (b: Uint8Array) => new TextDecoder().decode(b);
 /** Disk path of a share-relative path (`a/b.txt`). */
 export const diskPath = (...segments: string[]) => join(harnessEnv().diskRoot, ...segments);
 
-/**
- * Retries `check` until it stops throwing (the extension may upload in the background), at most `ms`.
- * The last assertion error is rethrown, so a check that never passes fails the test.
- */
-export async function eventually(check: () => void | Promise<void>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise(r => setTimeout(r, 100));
-    }
-  }
-}
+export { eventually };
 
 /** Waits until the server's disk holds exactly `expected` at `path`. */
 export async function diskHas(path: string, expected: Uint8Array | string): Promise<void> {

@@ -1,4 +1,5 @@
 // The real servers the conformance suite runs against, each on its own copy of a folder.
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,4 +27,12 @@ export function tempFolder(prefix: string, template?: string): { path: string; r
   const path = mkdtempSync(join(tmpdir(), prefix));
   if (template) cpSync(template, path, { recursive: true });
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * Files written straight into a served folder must belong to the server's user: Apache runs as
+ * www-data and could not replace or delete root's files. A no-op for the other servers.
+ */
+export function handToServer(serverName: string, path: string): void {
+  if (process.getuid?.() === 0 && serverName === 'apache') spawnSync('chown', ['-R', 'www-data:www-data', path]);
 }

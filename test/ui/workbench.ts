@@ -7,6 +7,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { repoRoot } from '../../scripts/lib/repoRoot';
 import { ensureRuntime, startCodeServer, type CodeServer } from '../../scripts/lib/runtime';
 import { launchChromium } from '../support/chromium';
+import { eventually } from '../support/eventually';
 import { startShare, type ShareFixture } from '../support/shareFixture';
 
 export const artifacts = join(repoRoot(), 'artifacts');
@@ -263,15 +264,6 @@ export async function dismissDialog(page: Page, label: RegExp = /^(OK|Cancel)$/)
   if (await button.isVisible().catch(() => false)) await button.click();
 }
 
-export async function assertEventually(check: () => Promise<void> | void, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise(r => setTimeout(r, 250));
-    }
-  }
+export function assertEventually(check: () => Promise<void> | void, ms = 15_000): Promise<void> {
+  return eventually(check, ms, 250);
 }

@@ -1,0 +1,9 @@
+// Opening a share's cache on a disk store in a test folder, as the extension does under its storage.
+import type { Logger } from '../../src/core/log';
+import type { Settings } from '../../src/core/settings';
+import { DiskCacheStorage } from '../../src/platform/diskShareStore';
+import { openShareCache, type OpenShareCache } from '../../src/share/shareCache';
+
+export function diskCache(folder: string, settings: () => Settings, log: Logger, now?: () => number, shareId = 'share'): OpenShareCache {
+  return async remote => openShareCache(await new DiskCacheStorage(folder).open(shareId), remote, settings, log, now);
+}
