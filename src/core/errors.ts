@@ -26,6 +26,10 @@ export type UnavailableReason =
   | 'network'
   | 'server'
   | 'tls'
+  /** the server (or a gateway in front of it) answered with a web page instead of WebDAV: a sign-in is needed */
+  | 'signin'
+  /** the server accepted a change but did not store it (or stored something else): not landed */
+  | 'unstored'
   /** not a failure of the network: the share is offline and the item is not in the cache */
   | 'offline';
 

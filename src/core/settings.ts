@@ -21,6 +21,12 @@ export interface Settings {
   readonly pollIntervalMs: number;
   /** A reconnect that would delete more pinned or cached files than this asks first. */
   readonly massDeleteThreshold: number;
+  /** Largest folder listing (PROPFIND answer) read, bytes; a larger one fails with a clear error. */
+  readonly maxListingBytes: number;
+  /** Most entries one folder listing may hold. */
+  readonly maxListingEntries: number;
+  /** Largest file body downloaded (GET), bytes: checked against Content-Length and while reading. */
+  readonly maxDownloadBytes: number;
 }
 
 export const DEFAULTS: Settings = Object.freeze({
@@ -34,4 +40,7 @@ export const DEFAULTS: Settings = Object.freeze({
   parallelDownloads: 4,
   pollIntervalMs: 15_000,
   massDeleteThreshold: 20,
+  maxListingBytes: 64 * 1024 * 1024,
+  maxListingEntries: 200_000,
+  maxDownloadBytes: 4 * 1024 * 1024 * 1024,
 });

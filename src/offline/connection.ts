@@ -1,14 +1,19 @@
 // The connection state of one share: Online, Offline (by hand), Offline (unreachable), Reconnecting.
 // Network failures switch it offline by themselves; a probe with exponential backoff brings it back.
 // A 401/403 is not "offline": the server answered.
-import { isShareError, type ShareError } from '../core/errors';
+import { isShareError, type ShareError, type UnavailableReason } from '../core/errors';
 import { Emitter, type IDisposable } from '../core/events';
 import type { Logger } from '../core/log';
 
 export type ConnectionState =
   | { readonly kind: 'online' }
   | { readonly kind: 'offline'; readonly manual: true }
-  | { readonly kind: 'offline'; readonly manual: false; readonly reason: string }
+  /**
+   * `reason` says why in words; `cause` is what kind of failure: the network or the server failing
+   * (`refused`, `timeout`, …), a sign-in the server or a gateway asks for (`signin`), a change the server
+   * accepted but did not store (`unstored`), or `other` (the replay failed for another reason).
+   */
+  | { readonly kind: 'offline'; readonly manual: false; readonly reason: string; readonly cause: UnavailableReason | 'other' }
   | { readonly kind: 'reconnecting'; readonly manual: boolean };
 
 export interface ConnectionChange {
@@ -102,9 +107,10 @@ export class Connection implements IDisposable {
       await this.options.probe();
       await this.options.beforeOnline?.();
     } catch (err) {
-      const why = isNetworkFailure(err) ? describeFailure(err) : (err as Error).message;
+      const network = isNetworkFailure(err);
+      const why = network ? describeFailure(err) : (err as Error).message;
       this.options.log.debug(`[connection] reconnect failed (${(err as Error).message})`);
-      this.state = { kind: 'offline', manual: false, reason: why };
+      this.state = { kind: 'offline', manual: false, reason: why, cause: network ? (err.reason ?? 'other') : 'other' };
       this.scheduleRetry();
       return false;
     }
@@ -122,7 +128,7 @@ export class Connection implements IDisposable {
     if (!isNetworkFailure(err)) return false;
     if (err.reason === 'server' && ++this.serverErrors < (this.options.serverErrorLimit ?? 3)) return false;
     if (this._state.kind === 'online') {
-      this.state = { kind: 'offline', manual: false, reason: describeFailure(err) };
+      this.state = { kind: 'offline', manual: false, reason: describeFailure(err), cause: err.reason ?? 'other' };
       this.scheduleRetry();
     }
     return true;
@@ -164,7 +170,8 @@ export function describeState(s: ConnectionState): string {
     case 'online':
       return 'online';
     case 'offline':
-      return s.manual ? 'offline (by hand)' : `offline (unreachable: ${s.reason})`;
+      if (s.manual) return 'offline (by hand)';
+      return s.cause === 'signin' ? `offline (sign-in needed: ${s.reason})` : s.cause === 'unstored' ? `offline (changes not stored: ${s.reason})` : `offline (unreachable: ${s.reason})`;
     case 'reconnecting':
       return 'reconnecting';
   }

@@ -33,6 +33,8 @@ const REASON_TEXT: Record<UnavailableReason, string> = {
   network: 'the network is unreachable',
   server: 'the server had an internal error',
   tls: 'the secure connection failed (certificate or TLS problem)',
+  signin: 'the server (or a gateway in front of it) answered with a web page instead of WebDAV data: a sign-in is needed',
+  unstored: 'the server answered, but did not store the change',
   offline: 'the share is offline',
 };
 

@@ -42,5 +42,8 @@ function read(): Settings {
     parallelDownloads: Math.round(num('cache.parallelDownloads', DEFAULTS.parallelDownloads, 1)),
     pollIntervalMs: num('watch.pollInterval', DEFAULTS.pollIntervalMs / 1000, 0) * 1000,
     massDeleteThreshold: Math.round(num('sync.massDeleteThreshold', DEFAULTS.massDeleteThreshold, 0)),
+    maxListingBytes: num('limits.maxListingSize', DEFAULTS.maxListingBytes / 2 ** 20, 1) * 2 ** 20,
+    maxListingEntries: Math.round(num('limits.maxListingEntries', DEFAULTS.maxListingEntries, 100)),
+    maxDownloadBytes: num('limits.maxFileSize', DEFAULTS.maxDownloadBytes / 2 ** 20, 1) * 2 ** 20,
   });
 }

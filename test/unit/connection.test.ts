@@ -101,7 +101,7 @@ suite('connection state', () => {
     const { conn, timers } = make([false, true]);
     conn.goOffline();
     assert.equal(await conn.goOnline(), false);
-    assert.deepEqual(conn.state, { kind: 'offline', manual: false, reason: 'the server refused the connection' }, 'the reason speaks of the server, not of a request');
+    assert.deepEqual(conn.state, { kind: 'offline', manual: false, reason: 'the server refused the connection', cause: 'refused' }, 'the reason speaks of the server, not of a request');
     assert.equal(timers.delays().length, 1);
     timers.fireAll();
     await tick();
