@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { CacheStorage } from './cache/shareStore';
 import { sha256Hex } from './cache/contentHash';
 import type { Logger } from './core/log';
-import { isShareScheme, parseShareUrl, shareKey, type ShareLocation } from './core/shareLocation';
+import { isShareScheme, parseShareUrl, shareKey, splitAuthority, type ShareLocation } from './core/shareLocation';
 import { normalizePath } from './core/remotePath';
 import type { Settings } from './core/settings';
 import { WebdavFileSystemProvider } from './provider/webdavFileSystemProvider';
@@ -54,6 +54,20 @@ function isLive(settings: Settings, location: ShareLocation): boolean {
   });
 }
 
+/**
+ * A workspace folder whose address holds a password: the password went to SecretStorage; VS Code itself
+ * keeps the address (recent list, window title), so offer to open the folder without it.
+ */
+async function offerToRemovePassword(folder: vscode.WorkspaceFolder): Promise<void> {
+  const { authority } = splitAuthority(folder.uri.authority);
+  const clean = folder.uri.with({ authority });
+  const choice = await vscode.window.showWarningMessage(
+    `The address of the folder ${clean.toString(true)} contains a password. WebDAV Offline keeps it in VS Code's secret storage; remove it from the folder's address?`,
+    'Remove from Address',
+  );
+  if (choice === 'Remove from Address') vscode.workspace.updateWorkspaceFolders(folder.index, 1, { uri: clean, name: folder.name });
+}
+
 export function activateWith(context: vscode.ExtensionContext, platform: Platform): WebdavOfflineApi {
   const output = vscode.window.createOutputChannel('WebDAV Offline', { log: true });
   const log: Logger = output;
@@ -74,8 +88,13 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
   });
   const addWorkspaceFolders = (folders: readonly vscode.WorkspaceFolder[]) => {
     for (const f of folders) {
-      if (isShareScheme(f.uri.scheme)) {
-        registry.addBase({ scheme: f.uri.scheme, authority: f.uri.authority.toLowerCase(), basePath: normalizePath(f.uri.path) });
+      if (!isShareScheme(f.uri.scheme)) continue;
+      const { authority, password } = splitAuthority(f.uri.authority);
+      registry.addBase({ scheme: f.uri.scheme, authority, basePath: normalizePath(f.uri.path) });
+      if (password !== undefined) {
+        // resolving the folder hands the credentials to the share's sign-in (kept in SecretStorage)
+        registry.resolve(f.uri.scheme, f.uri.authority, f.uri.path);
+        void offerToRemovePassword(f);
       }
     }
   };

@@ -31,4 +31,10 @@ export interface CacheEntry {
   readonly pinned?: boolean;
   /** clean unless changed offline (dirty) or in conflict; only clean items may be culled. */
   readonly state?: EntryState;
+  /**
+   * The server version the editor was last given (its content read, or its save landed): what a save
+   * names in If-Match. Kept when the server's version moves on, so a save of an editor that still holds
+   * the old content conflicts instead of overwriting the newer version.
+   */
+  readonly seen?: { readonly etag?: string; readonly mtime: number; readonly size: number };
 }

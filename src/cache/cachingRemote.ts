@@ -23,6 +23,7 @@ import type {
   RemoteListing,
   WriteResult,
 } from '../remote/remoteFs';
+import { weakEtagEquals } from '../remote/etag';
 import type { CacheEntry } from './cacheEntry';
 import type { CacheIndex } from './cacheIndex';
 import { planCull } from './eviction';
@@ -43,10 +44,6 @@ export interface CacheFull {
 }
 
 const CULL_DELAY_MS = 500;
-
-export function weakEtagEquals(a: string | undefined, b: string | undefined): boolean {
-  return !!a && !!b && a.replace(/^W\//i, '') === b.replace(/^W\//i, '');
-}
 
 /** True when the cached bytes belong to the entry's current validator. */
 export function hasValidContent(e: CacheEntry | undefined): boolean {
@@ -242,40 +239,86 @@ export class CachingRemote implements RemoteFs, IDisposable {
     return this.store(path, answer);
   }
 
-  // --- writing (to the server first, then into the cache)
+  // --- writing through. Share sends its changes itself (conditional and proven: share/provenWrites.ts)
+  // and records what landed with the record* methods below; these RemoteFs methods are the plain
+  // decorator: a change is sent, then the cache follows what the server was asked to do — and caches the
+  // bytes of a PUT only under a validator its answer confirmed.
 
   async put(path: string, data: Uint8Array, preconditions?: Preconditions): Promise<WriteResult> {
     let result: WriteResult;
     try {
       result = await this.remote.put(path, data, preconditions);
-    } catch (err) {
+    } finally {
       this.invalidate(path);
-      throw err;
     }
-    // The validator of what we wrote: from the answer (rclone, lighttpd), else a re-stat. If the re-stat
-    // shows another size, someone else wrote meanwhile: keep the metadata, not our bytes.
-    let meta: RemoteEntry | undefined;
-    if (!result.etag) meta = await this.remote.stat(path).catch(() => undefined);
+    if (result.etag) await this.recordWrite(path, data, { etag: result.etag, mtime: this.now(), size: data.byteLength });
+    else this.forget(path, 'written; its new version is not known yet');
+    this.invalidate(dirname(path));
+    return result;
+  }
+
+  async mkcol(path: string): Promise<WriteResult> {
+    const result = await this.remote.mkcol(path);
+    this.recordMkdir(path);
+    return result;
+  }
+
+  async delete(path: string, preconditions?: Preconditions): Promise<WriteResult> {
+    const result = await this.remote.delete(path, preconditions);
+    this.recordDelete(path);
+    return result;
+  }
+
+  async move(from: string, to: string, options: { overwrite: boolean }): Promise<WriteResult> {
+    const result = await this.remote.move(from, to, options);
+    this.recordMove(from, to);
+    return result;
+  }
+
+  async copy(from: string, to: string, options: { overwrite: boolean }): Promise<WriteResult> {
+    const result = await this.remote.copy(from, to, options);
+    this.recordCopy(to);
+    return result;
+  }
+
+  // --- recording changes the server confirmed
+
+  /** The version a save of `path` starts from: the one the editor was given, else the one cached. */
+  writeBase(path: string): { etag?: string; mtime: number; size: number } | undefined {
+    const e = this.index.get(path);
+    if (!e || e.type !== 'file') return undefined;
+    return e.seen ?? { etag: e.etag, mtime: e.mtime, size: e.size };
+  }
+
+  /** The editor was given the content of `path` as the cache holds it now (after a read). */
+  markSeen(path: string): void {
+    const e = this.index.get(path);
+    if (!e || e.type !== 'file' || isLocal(e)) return;
+    const seen = { etag: e.etag, mtime: e.mtime, size: e.size };
+    if (e.seen && e.seen.etag === seen.etag && e.seen.mtime === seen.mtime && e.seen.size === seen.size) return;
+    this.index.set({ ...e, seen });
+  }
+
+  /** A write of `data` landed with this server version: the bytes are cached under it. */
+  async recordWrite(path: string, data: Uint8Array, version: { etag?: string; mtime: number; size: number }): Promise<void> {
     const now = this.now();
     const prev = this.index.get(path);
-    const base = {
+    const base: CacheEntry = {
       path,
-      type: 'file' as const,
-      size: meta?.size ?? data.byteLength,
-      mtime: meta?.mtime ?? now,
-      ctime: meta?.ctime ?? prev?.ctime ?? now,
-      etag: result.etag ?? meta?.etag,
+      type: 'file',
+      size: version.size,
+      mtime: version.mtime,
+      ctime: prev?.ctime ?? version.mtime,
+      etag: version.etag,
       lastAccess: now,
       pinned: prev?.pinned,
-      state: prev?.state,
+      seen: version,
     };
-    if (result.etag || meta?.size === data.byteLength) {
-      const stored = await this.storeBlob(path, data, hash =>
-        this.index.set({ ...base, blob: hash, blobEtag: base.etag, blobMtime: base.mtime, blobSize: data.byteLength }),
-      );
-      if (stored) this.checked.set(path, now);
-      else this.index.set(base);
-    } else {
+    const stored = await this.storeBlob(path, data, hash =>
+      this.index.set({ ...base, blob: hash, blobEtag: version.etag, blobMtime: version.mtime, blobSize: data.byteLength }),
+    );
+    if (stored) this.checked.set(path, now);
+    else {
       this.index.set(base);
       this.invalidate(path);
     }
@@ -283,25 +326,21 @@ export class CachingRemote implements RemoteFs, IDisposable {
     this.invalidate(dirname(path));
     this._onDidChangeCacheState.fire([path]);
     this.scheduleCull();
-    return result;
   }
 
-  async mkcol(path: string): Promise<void> {
-    await this.remote.mkcol(path);
+  recordMkdir(path: string): void {
     const now = this.now();
     this.index.set({ path, type: 'directory', size: 0, mtime: now, ctime: now, children: [], lastAccess: now });
     this.addToParent(path);
     this.invalidate(dirname(path));
   }
 
-  async delete(path: string, preconditions?: Preconditions): Promise<void> {
-    await this.remote.delete(path, preconditions);
+  recordDelete(path: string): void {
     this.forget(path, 'deleted');
     this.invalidate(dirname(path));
   }
 
-  async move(from: string, to: string, options: { overwrite: boolean }): Promise<void> {
-    await this.remote.move(from, to, options);
+  recordMove(from: string, to: string): void {
     this.forget(to, 'replaced by a move');
     for (const e of this.index.subtree(from)) {
       const path = joinPath(to, relativeTo(e.path, from)!);
@@ -317,8 +356,7 @@ export class CachingRemote implements RemoteFs, IDisposable {
     this._onDidChangeCacheState.fire([from, to]);
   }
 
-  async copy(from: string, to: string, options: { overwrite: boolean }): Promise<void> {
-    await this.remote.copy(from, to, options);
+  recordCopy(to: string): void {
     this.forget(to, 'replaced by a copy');
     this.invalidate(dirname(to));
   }
@@ -425,6 +463,7 @@ export class CachingRemote implements RemoteFs, IDisposable {
         ctime: server.ctime,
         etag: server.etag,
         state: undefined,
+        seen: { etag: server.etag, mtime: server.mtime, size: server.size },
         ...(contentMatches ? { blobEtag: server.etag, blobMtime: server.mtime, blobSize: server.size } : withoutContentFields),
       });
     }
@@ -525,13 +564,17 @@ export class CachingRemote implements RemoteFs, IDisposable {
       this.forget(r.path, `became a ${r.type} on the server`);
       return this.record(r) || true;
     }
+    // The same version (by etag) keeps the mtime first reported for it: VS Code takes a newer mtime for a
+    // change on disk ("the content of the file is newer"), and a save's own mtime is only ours until the
+    // server's listing says it to the second.
+    const sameEtag = !!prev?.etag && !!r.etag && prev.type === r.type && weakEtagEquals(prev.etag, r.etag);
     const next: CacheEntry = {
       ...prev,
       path: r.path,
       type: r.type,
       size: r.size,
-      mtime: r.mtime,
-      ctime: r.ctime,
+      mtime: sameEtag ? prev.mtime : r.mtime,
+      ctime: sameEtag ? prev.ctime : r.ctime,
       etag: r.etag,
       lastAccess: prev?.lastAccess ?? this.now(),
     };

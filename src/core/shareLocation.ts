@@ -57,9 +57,9 @@ export function parseShareUrl(input: string): ParsedShareUrl {
   try {
     url = new URL(`${scheme === 'davs' ? 'https' : 'http'}://${m ? text.slice(m[0].length) : text}`);
   } catch {
-    throw new Error(`"${text}" is not a valid address`);
+    throw new Error(`"${redactAddress(text)}" is not a valid address`);
   }
-  if (!url.hostname) throw new Error(`"${text}" has no host name`);
+  if (!url.hostname) throw new Error(`"${redactAddress(text)}" has no host name`);
   if (url.search || url.hash) throw new Error('A WebDAV folder address cannot contain "?" or "#"; percent-encode them');
   const basePath = normalizePath(decodePath(url.pathname));
   return {
@@ -67,4 +67,29 @@ export function parseShareUrl(input: string): ParsedShareUrl {
     username: url.username ? decodeURIComponent(url.username) : undefined,
     password: url.password ? decodeURIComponent(url.password) : undefined,
   };
+}
+
+/** An authority as VS Code gives it (`alice:pw@host:port`): the host part (lower-case) and the user info. */
+export function splitAuthority(authority: string): { authority: string; username?: string; password?: string } {
+  const at = authority.lastIndexOf('@');
+  if (at < 0) return { authority: authority.toLowerCase() };
+  const info = authority.slice(0, at);
+  const colon = info.indexOf(':');
+  const decode = (v: string) => {
+    try {
+      return decodeURIComponent(v);
+    } catch {
+      return v;
+    }
+  };
+  return {
+    authority: authority.slice(at + 1).toLowerCase(),
+    username: decode(colon < 0 ? info : info.slice(0, colon)) || undefined,
+    password: colon < 0 ? undefined : decode(info.slice(colon + 1)),
+  };
+}
+
+/** The text with any `user:password@` of an address taken out (for messages and logs). */
+export function redactAddress(text: string): string {
+  return text.replace(/((?:[a-z][a-z0-9+.-]*:)?\/\/)[^/@\s]*@/gi, '$1').replace(/^[^/@\s:]+:[^/@\s]*@/, '');
 }

@@ -2,6 +2,8 @@
 import * as vscode from 'vscode';
 import { isShareError } from '../core/errors';
 import type { Logger } from '../core/log';
+import { redactAddress } from '../core/shareLocation';
+import { displayUri } from './shareUris';
 
 /** Paths VS Code and other extensions probe when a folder opens; a 404 there is normal. */
 const QUIET_PROBES = /(^|\/)(\.vscode|\.git|node_modules|\.devcontainer|\.editorconfig|pom\.xml|package\.json|\.gitignore|tsconfig\.json|jsconfig\.json)(\/|$)/;
@@ -9,8 +11,9 @@ const QUIET_PROBES = /(^|\/)(\.vscode|\.git|node_modules|\.devcontainer|\.editor
 export function toFileSystemError(err: unknown, uri: vscode.Uri, log: Logger): Error {
   if (err instanceof vscode.FileSystemError) return err;
   if (!isShareError(err)) {
-    log.error(`[provider] ${uri.toString(true)}: unexpected failure`, err);
-    return new vscode.FileSystemError(`${uri.toString(true)}: ${(err as Error)?.message ?? String(err)}`);
+    const where = displayUri(uri);
+    log.error(`[provider] ${where}: unexpected failure`, err);
+    return new vscode.FileSystemError(`${where}: ${redactAddress((err as Error)?.message ?? String(err))}`);
   }
   const message = err.message;
   switch (err.code) {

@@ -37,7 +37,7 @@ export class VariantFileSystemProvider implements vscode.FileSystemProvider, vsc
     if (!blob || !location || !isShareScheme(location.scheme)) throw vscode.FileSystemError.FileNotFound(uri);
     const data = await this.registry.get(location).blob(blob);
     if (!data) {
-      this.log.warn(`[variant] ${uri.toString(true)}: the kept version is no longer in the cache`);
+      this.log.warn(`[variant] ${uri.path}: the kept version is no longer in the cache`);
       throw vscode.FileSystemError.FileNotFound(`This version is no longer kept: ${uri.path}`);
     }
     return data;

@@ -7,6 +7,9 @@ import type { EntryType } from '../remote/remoteFs';
 import type { RemoteChangeType, Share } from '../share/share';
 import type { ResolvedPath, ShareRegistry } from '../share/shareRegistry';
 import { toFileSystemError } from './errorMapping';
+import { displayUri, uriOf } from './shareUris';
+
+export { uriOf } from './shareUris';
 
 export const SCHEMES = ['dav', 'davs'] as const;
 
@@ -110,7 +113,7 @@ export class WebdavFileSystemProvider implements vscode.FileSystemProvider, vsco
       const target = this.resolve(to);
       if (target.share !== share) {
         throw vscode.FileSystemError.NoPermissions(
-          `Cannot ${kind} between different WebDAV shares (${from.toString(true)} → ${to.toString(true)}); copy the content instead`,
+          `Cannot ${kind} between different WebDAV shares (${displayUri(from)} → ${displayUri(to)}); copy the content instead`,
         );
       }
       await share[kind](path, target.path, options);
@@ -144,12 +147,6 @@ const CHANGE_TYPES: Record<RemoteChangeType, vscode.FileChangeType> = {
   changed: vscode.FileChangeType.Changed,
   deleted: vscode.FileChangeType.Deleted,
 };
-
-/** The `dav:`/`davs:` URI of a path inside a share. */
-export function uriOf(share: Share, path: string): vscode.Uri {
-  const base = share.location.basePath === '/' ? '' : share.location.basePath;
-  return vscode.Uri.from({ scheme: share.location.scheme, authority: share.location.authority, path: base + (path === '/' ? '' : path) || '/' });
-}
 
 function fileType(type: EntryType): vscode.FileType {
   return type === 'directory' ? vscode.FileType.Directory : vscode.FileType.File;

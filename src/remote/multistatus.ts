@@ -1,7 +1,10 @@
-// Parsing of WebDAV 207 Multi-Status bodies (RFC 4918 §13). Values are kept as text: the `webdav`
-// client's own parser turns all-digit etags into numbers and `-554e0345` into -Infinity.
-import { XMLParser } from 'fast-xml-parser';
-import { decodePath, normalizePath } from '../core/remotePath';
+// Parsing of WebDAV 207 Multi-Status bodies (RFC 4918 §13), as a stream: the answer is fed in chunks
+// as it arrives, so a huge or endless answer is refused at a limit instead of being held whole, and the
+// caller can yield to the event loop between chunks (a listing of 200,000 items never blocks the
+// extension host in one go). The XML parser (saxes) never expands entities other than the five
+// predefined ones and never reads a DTD: billion-laughs and XXE answers are errors, not expansions.
+// Values are kept as text: the `webdav` client's own parser turns all-digit etags into numbers.
+import { SaxesParser } from 'saxes';
 import { normalizeEtag } from './etag';
 import type { EntryType } from './remoteFs';
 
@@ -11,17 +14,9 @@ export const PROPFIND_BODY =
   '<D:resourcetype/><D:getcontentlength/><D:getlastmodified/><D:creationdate/><D:getetag/><D:getcontenttype/>' +
   '</D:prop></D:propfind>';
 
-const parser = new XMLParser({
-  removeNSPrefix: true,
-  ignoreAttributes: true,
-  parseTagValue: false,
-  trimValues: true,
-  isArray: (name, jpath) => jpath === 'multistatus.response' || jpath === 'multistatus.response.propstat',
-});
-
 export interface MultistatusItem {
-  /** Decoded absolute URL path of the response's href. */
-  readonly hrefPath: string;
+  /** The response's href exactly as sent (still percent-encoded; see remote/hrefs.ts). */
+  readonly href: string;
   /** The response-level status (e.g. for MOVE/COPY), or undefined. */
   readonly status?: number;
   readonly props?: {
@@ -34,49 +29,192 @@ export interface MultistatusItem {
   };
 }
 
-export function parseMultistatus(xml: string): MultistatusItem[] {
-  let doc: any;
-  try {
-    doc = parser.parse(xml);
-  } catch (err) {
-    throw new Error(`Invalid response: malformed multistatus XML (${(err as Error).message})`);
-  }
-  const ms = doc?.multistatus;
-  if (ms === undefined) throw new Error('Invalid response: No root multistatus found');
-  const responses: any[] = ms === '' ? [] : (ms.response ?? []);
-  return responses.map(r => {
-    const hrefPath = hrefToPath(String(r.href ?? ''));
-    const status = r.status !== undefined ? parseStatusLine(String(r.status)) : undefined;
-    let props: Record<string, any> | undefined;
-    for (const ps of r.propstat ?? []) {
-      const code = ps.status !== undefined ? parseStatusLine(String(ps.status)) : 200;
-      if (code !== undefined && code >= 200 && code < 300 && ps.prop && typeof ps.prop === 'object') {
-        props = { ...props, ...ps.prop };
-      }
-    }
-    return { hrefPath, status, props: props ? toProps(props) : undefined };
-  });
+export interface MultistatusLimits {
+  /** Most `response` elements accepted. */
+  readonly maxEntries: number;
 }
 
-function toProps(p: Record<string, any>): NonNullable<MultistatusItem['props']> {
-  const rt = p.resourcetype;
-  const isDir = typeof rt === 'object' && rt !== null && 'collection' in rt;
+/** Why an answer could not be read as a multistatus; the message says it in words. */
+export class MultistatusError extends Error {
+  constructor(
+    message: string,
+    /** `limit`: too many entries; `invalid`: not (well-formed) WebDAV XML. */
+    readonly kind: 'limit' | 'invalid',
+  ) {
+    super(message);
+    this.name = 'MultistatusError';
+  }
+}
+
+/** Deeper than any real multistatus (multistatus/response/propstat/prop/resourcetype/collection is 6). */
+const MAX_DEPTH = 32;
+/** Longer values are not kept: an href is skipped, an etag counts as absent. */
+const MAX_VALUE_CHARS = 8192;
+const TOO_LONG = Symbol('too long');
+
+type Text = string | typeof TOO_LONG;
+
+interface Pending {
+  href?: Text;
+  status?: Text;
+  props?: Record<string, Text | true>;
+  /** The propstat being read. */
+  propstat?: { status?: Text; props: Record<string, Text | true> };
+}
+
+/** Incremental multistatus parser: `write()` chunks of text as they arrive, then `end()`. */
+export class MultistatusReader {
+  private readonly parser = new SaxesParser({ position: false });
+  private readonly stack: string[] = [];
+  private readonly items: MultistatusItem[] = [];
+  private current?: Pending;
+  /** Text of the element being read, when it is one we keep. */
+  private text?: string;
+  private textTooLong = false;
+  private failure?: MultistatusError;
+
+  constructor(private readonly limits: MultistatusLimits = { maxEntries: Number.MAX_SAFE_INTEGER }) {
+    this.parser.on('error', err => this.fail(`malformed XML (${err.message.replace(/^[^:]*:\d+:\d+: /, '')})`));
+    this.parser.on('doctype', () => this.fail('a document type declaration is not allowed in a WebDAV answer'));
+    this.parser.on('opentag', tag => this.open(localName(tag.name)));
+    this.parser.on('closetag', () => this.close());
+    this.parser.on('text', t => this.addText(t));
+    this.parser.on('cdata', t => this.addText(t));
+  }
+
+  /** Entries read so far. */
+  get count(): number {
+    return this.items.length;
+  }
+
+  /** Feeds the next chunk; throws a MultistatusError as soon as the answer is known to be bad. */
+  write(chunk: string): void {
+    if (this.failure) throw this.failure;
+    this.parser.write(chunk);
+    if (this.failure) throw this.failure;
+  }
+
+  /** Ends the input; resolves the entries or throws a MultistatusError. */
+  end(): MultistatusItem[] {
+    if (!this.failure) this.parser.close();
+    if (this.failure) throw this.failure;
+    if (!this.sawRoot) throw new MultistatusError('the answer is empty, not a WebDAV multistatus', 'invalid');
+    return this.items;
+  }
+
+  private sawRoot = false;
+
+  private fail(message: string, kind: 'limit' | 'invalid' = 'invalid'): void {
+    this.failure ??= new MultistatusError(message, kind);
+  }
+
+  private open(name: string): void {
+    if (this.failure) return;
+    const depth = this.stack.push(name);
+    if (depth > MAX_DEPTH) return this.fail(`the XML is nested more than ${MAX_DEPTH} levels deep`);
+    if (depth === 1) {
+      if (name !== 'multistatus') return this.fail(`the answer is <${name}>, not a WebDAV multistatus`);
+      this.sawRoot = true;
+      return;
+    }
+    const path = this.stack;
+    if (depth === 2 && name === 'response') {
+      if (this.items.length >= this.limits.maxEntries) {
+        return this.fail(`the listing has more than ${this.limits.maxEntries} entries`, 'limit');
+      }
+      this.current = {};
+    } else if (depth === 3 && path[1] === 'response' && (name === 'href' || name === 'status')) {
+      this.startText();
+    } else if (depth === 3 && path[1] === 'response' && name === 'propstat' && this.current) {
+      this.current.propstat = { props: {} };
+    } else if (depth === 4 && path[2] === 'propstat' && name === 'status') {
+      this.startText();
+    } else if (depth === 5 && path[3] === 'prop' && path[2] === 'propstat') {
+      this.startText();
+    } else if (depth === 6 && path[4] === 'resourcetype' && name === 'collection' && this.current?.propstat) {
+      this.current.propstat.props.collection = true;
+    }
+  }
+
+  private close(): void {
+    if (this.failure) return;
+    const path = [...this.stack];
+    const name = this.stack.pop();
+    const depth = path.length;
+    const c = this.current;
+    if (!c) return;
+    if (depth === 2 && name === 'response') {
+      this.finish(c);
+      this.current = undefined;
+    } else if (depth === 3 && path[1] === 'response' && name === 'href') {
+      c.href = this.takeText();
+    } else if (depth === 3 && path[1] === 'response' && name === 'status') {
+      c.status = this.takeText();
+    } else if (depth === 3 && name === 'propstat' && c.propstat) {
+      const code = c.propstat.status === undefined || c.propstat.status === TOO_LONG ? 200 : parseStatusLine(c.propstat.status);
+      if (code !== undefined && code >= 200 && code < 300) c.props = { ...c.props, ...c.propstat.props };
+      c.propstat = undefined;
+    } else if (depth === 4 && path[2] === 'propstat' && name === 'status' && c.propstat) {
+      c.propstat.status = this.takeText();
+    } else if (depth === 5 && path[3] === 'prop' && c.propstat && name) {
+      const value = this.takeText();
+      if (name !== 'resourcetype') c.propstat.props[name] = value ?? '';
+    }
+  }
+
+  private startText(): void {
+    this.text = '';
+    this.textTooLong = false;
+  }
+
+  private addText(t: string): void {
+    if (this.text === undefined || this.textTooLong) return;
+    if (this.text.length + t.length > MAX_VALUE_CHARS) {
+      this.textTooLong = true;
+      this.text = '';
+      return;
+    }
+    this.text += t;
+  }
+
+  private takeText(): Text | undefined {
+    const t = this.textTooLong ? TOO_LONG : this.text?.trim();
+    this.text = undefined;
+    this.textTooLong = false;
+    return t;
+  }
+
+  private finish(c: Pending): void {
+    if (typeof c.href !== 'string' || !c.href) return; // no usable href: nothing can be said about it
+    const status = typeof c.status === 'string' ? parseStatusLine(c.status) : undefined;
+    this.items.push({ href: c.href, status, props: c.props ? toProps(c.props) : undefined });
+  }
+}
+
+/** Parses a whole multistatus document (small answers: MOVE/COPY/DELETE errors, tests). */
+export function parseMultistatus(xml: string, limits?: MultistatusLimits): MultistatusItem[] {
+  const reader = new MultistatusReader(limits);
+  reader.write(xml);
+  return reader.end();
+}
+
+function localName(name: string): string {
+  const i = name.indexOf(':');
+  return i < 0 ? name : name.slice(i + 1);
+}
+
+function toProps(p: Record<string, Text | true>): NonNullable<MultistatusItem['props']> {
+  const isDir = p.collection === true;
+  const text = (v: Text | true | undefined) => (typeof v === 'string' && v !== '' ? v : undefined);
   const size = Number(text(p.getcontentlength));
   return {
     type: isDir ? 'directory' : 'file',
-    size: isDir || !Number.isFinite(size) ? 0 : size,
+    size: isDir || !Number.isFinite(size) || size < 0 ? 0 : size,
     mtime: parseDate(text(p.getlastmodified)),
     ctime: parseDate(text(p.creationdate)),
     etag: normalizeEtag(text(p.getetag)),
-    contentType: text(p.getcontenttype) || undefined,
+    contentType: text(p.getcontenttype),
   };
-}
-
-/** A prop's text; lighttpd sends `<getlastmodified ns0:dt="…">text</getlastmodified>`. */
-function text(v: unknown): string | undefined {
-  if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v === 'object') return (v as any)['#text'] !== undefined ? String((v as any)['#text']) : undefined;
-  return String(v);
 }
 
 function parseDate(v: string | undefined): number | undefined {
@@ -88,12 +226,4 @@ function parseDate(v: string | undefined): number | undefined {
 export function parseStatusLine(line: string): number | undefined {
   const m = /HTTP\/[\d.]+\s+(\d{3})/i.exec(line);
   return m ? Number(m[1]) : undefined;
-}
-
-/** `http://h/a%20b/` or `/a%20b/` → `/a b` (decoded, normalised). */
-export function hrefToPath(href: string): string {
-  let path = href;
-  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(href);
-  if (m) path = href.slice(m[0].length) || '/';
-  return normalizePath(decodePath(path));
 }

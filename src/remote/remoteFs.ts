@@ -25,6 +25,8 @@ export interface RemoteContent {
   readonly data: Uint8Array;
   readonly etag?: string;
   readonly mtime?: number;
+  /** The Content-Type of the answer. */
+  readonly contentType?: string;
 }
 
 /** HTTP preconditions: an etag, or `*` (any current representation). */
@@ -33,9 +35,15 @@ export interface Preconditions {
   readonly ifNoneMatch?: string;
 }
 
+/**
+ * What the server said to a change. A 2xx answer is not proof that the change landed (a gateway may
+ * answer 200 with a sign-in page, a broken server may drop a body): see offline/landing.ts.
+ */
 export interface WriteResult {
-  /** The new validator when the server sent one with its answer (rclone, lighttpd); else undefined. */
+  /** The new validator when the server sent one with its answer (rclone, lighttpd, Nextcloud); else undefined. */
   readonly etag?: string;
+  /** The answer was a web page with a 200, what a gateway's sign-in page looks like. */
+  readonly html?: boolean;
 }
 
 export interface Credentials {
@@ -52,10 +60,10 @@ export interface RemoteFs {
   /** GET; with `ifNoneMatch` a 304 answer yields `'not-modified'`. */
   get(path: string, options?: { ifNoneMatch?: string }): Promise<RemoteContent | 'not-modified'>;
   put(path: string, data: Uint8Array, preconditions?: Preconditions): Promise<WriteResult>;
-  mkcol(path: string): Promise<void>;
-  delete(path: string, preconditions?: Preconditions): Promise<void>;
-  move(from: string, to: string, options: { overwrite: boolean }): Promise<void>;
-  copy(from: string, to: string, options: { overwrite: boolean }): Promise<void>;
+  mkcol(path: string): Promise<WriteResult>;
+  delete(path: string, preconditions?: Preconditions): Promise<WriteResult>;
+  move(from: string, to: string, options: { overwrite: boolean }): Promise<WriteResult>;
+  copy(from: string, to: string, options: { overwrite: boolean }): Promise<WriteResult>;
   /** Whether PROPFIND with `Depth: infinity` is answered (optional: the raw server remote has it). */
   depthInfinity?(path: string): Promise<boolean>;
   /** LOCK (exclusive write lock); returns the lock token. */

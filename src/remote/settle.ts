@@ -1,18 +1,16 @@
-// Stat helpers for writes that must not lose an update. Apache gives a weak etag (`W/"…"`) for about a second after each change, and compares If-Match
-// strongly: a weak etag can never match. Before a conditional request, wait until the etag settles.
+// Stat helpers for writes that must not lose an update. Apache gives a weak etag (`W/"…"`) for about a
+// second after each change, and compares If-Match strongly: a weak etag can never match. Before a
+// conditional request, wait until the etag settles.
 import { isShareError } from '../core/errors';
+import { isWeakEtag } from './etag';
 import type { RemoteEntry, RemoteFs } from './remoteFs';
 
 const SETTLE_WAIT_MS = 1100;
 
-export function isWeak(etag: string | undefined): boolean {
-  return !!etag && /^W\//i.test(etag);
-}
-
 /** Stats `path` and, while its etag is weak, waits and stats again (a few times at most). */
 export async function settledStat(remote: RemoteFs, path: string, attempts = 3): Promise<RemoteEntry> {
   let entry = await remote.stat(path);
-  for (let i = 0; i < attempts && isWeak(entry.etag); i++) {
+  for (let i = 0; i < attempts && isWeakEtag(entry.etag); i++) {
     await new Promise(r => setTimeout(r, SETTLE_WAIT_MS));
     entry = await remote.stat(path);
   }
@@ -23,6 +21,16 @@ export async function settledStat(remote: RemoteFs, path: string, attempts = 3):
 export async function statOrGone(remote: RemoteFs, path: string): Promise<RemoteEntry | undefined> {
   try {
     return await remote.stat(path);
+  } catch (err) {
+    if (isShareError(err, 'NotFound')) return undefined;
+    throw err;
+  }
+}
+
+/** settledStat, undefined when there is nothing there. */
+export async function settledStatOrGone(remote: RemoteFs, path: string): Promise<RemoteEntry | undefined> {
+  try {
+    return await settledStat(remote, path);
   } catch (err) {
     if (isShareError(err, 'NotFound')) return undefined;
     throw err;

@@ -1,14 +1,17 @@
-// RemoteFs over the `webdav` client (v5): it gives us auth (Basic, Digest), URL encoding and one fetch
-// for Node and the browser. Its known traps are worked around here (see the comments marked "trap").
+// RemoteFs over the `webdav` client (v5): it gives us auth (Basic, Digest) and one fetch for Node and
+// the browser. Every exchange goes through remote/httpExchange.ts (one encoder, redirects by hand,
+// bodies against limits); the client's known traps are worked around here (comments marked "trap").
 import { createClient, type WebDAVClient } from 'webdav';
 import { ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { encodePath, normalizePath, relativeTo } from '../core/remotePath';
+import { dirname, normalizePath } from '../core/remotePath';
 import { httpBaseUrl, type ShareLocation } from '../core/shareLocation';
 import type { Settings } from '../core/settings';
 import { normalizeEtag } from './etag';
-import { classifyError, classifyStatus, type Method } from './httpErrors';
-import { parseMultistatus, PROPFIND_BODY, type MultistatusItem } from './multistatus';
+import { hrefToSharePath } from './hrefs';
+import { cancelBody, HttpExchange, type FetchResponse, type SendOptions } from './httpExchange';
+import { classifyError, type Method } from './httpErrors';
+import { PROPFIND_BODY } from './multistatus';
 import type { Credentials, Preconditions, RemoteContent, RemoteEntry, RemoteFs, RemoteListing, WriteResult } from './remoteFs';
 
 /** Platform parts injected by the Node / browser entry points. */
@@ -18,12 +21,11 @@ export interface HttpPlatform {
   readonly httpsAgent?: unknown;
 }
 
-type FetchResponse = Awaited<ReturnType<WebDAVClient['customRequest']>>;
-
 export class WebdavRemote implements RemoteFs {
   private client: WebDAVClient;
   private readonly baseUrl: string;
   private readonly basePath: string;
+  private readonly http: HttpExchange;
   /** Requests sent, by method (for tests and the benchmarks). */
   readonly requestCounts = new Map<Method, number>();
 
@@ -37,6 +39,12 @@ export class WebdavRemote implements RemoteFs {
     this.baseUrl = httpBaseUrl(location);
     this.basePath = location.basePath;
     this.client = this.makeClient(credentials);
+    this.http = new HttpExchange(
+      this.baseUrl,
+      () => this.client,
+      () => ({ requestMs: this.settings().requestTimeoutMs, transferMs: this.settings().transferTimeoutMs }),
+      log,
+    );
   }
 
   setCredentials(credentials: Credentials | undefined): void {
@@ -55,24 +63,32 @@ export class WebdavRemote implements RemoteFs {
   // --- metadata
 
   async stat(path: string): Promise<RemoteEntry> {
-    const items = await this.propfind(path, '0');
-    const self = items.find(i => i.path === normalizePath(path)) ?? items[0];
-    if (!self) throw new ShareError('Other', `PROPFIND ${path}: the server's answer lists nothing`);
+    const p = normalizePath(path);
+    const entries = await this.propfind(p, '0');
+    const self = findSelf(entries, p);
+    if (!self) throw new ShareError('Rejected', `PROPFIND ${p}: the server's answer does not describe ${p}; it is not trusted.`);
     return self;
   }
 
   async list(path: string): Promise<RemoteListing> {
     const p = normalizePath(path);
-    const items = await this.propfind(p, '1');
-    const self = items.find(i => i.path === p);
-    if (!self) throw new ShareError('Other', `PROPFIND ${p}: the server's answer does not describe the folder itself`);
-    const seen = new Set<string>([p]);
+    const entries = await this.propfind(p, '1');
+    const self = findSelf(entries, p);
+    if (!self) throw new ShareError('Rejected', `PROPFIND ${p}: the server's answer does not describe the folder itself; it is not trusted.`);
+    const seen = new Set<string>([self.path]);
     const children: RemoteEntry[] = [];
-    for (const item of items) {
-      if (seen.has(item.path) || relativeTo(item.path, p) === undefined) continue;
-      seen.add(item.path);
-      children.push(item);
+    let deeper = 0;
+    for (const e of entries) {
+      if (seen.has(e.path)) continue;
+      // only direct children: a Depth-1 answer that lists deeper items does not make them children
+      if (dirname(e.path) !== self.path) {
+        deeper++;
+        continue;
+      }
+      seen.add(e.path);
+      children.push(e);
     }
+    if (deeper) this.log.warn(`[remote] ${p}: ignoring ${deeper} entries that are not direct children`);
     return { self, children };
   }
 
@@ -81,24 +97,20 @@ export class WebdavRemote implements RemoteFs {
       headers: { Depth: depth, 'Content-Type': 'application/xml; charset=utf-8' },
       data: PROPFIND_BODY,
     });
-    const body = await this.readText(res, 'PROPFIND', path);
-    let items: MultistatusItem[];
-    try {
-      items = parseMultistatus(body);
-    } catch (err) {
-      throw classifyError(err, 'PROPFIND', path);
-    }
+    const s = this.settings();
+    const items = await this.http.readMultistatus(res, 'PROPFIND', path, { maxBytes: s.maxListingBytes, maxEntries: s.maxListingEntries });
     const entries: RemoteEntry[] = [];
+    const skipped = new Map<string, number>();
     for (const item of items) {
       if (!item.props) continue;
-      const rel = relativeTo(item.hrefPath, this.basePath);
-      if (rel === undefined) {
-        this.log.warn(`[remote] ${path}: ignoring an entry outside the share (${item.hrefPath})`);
+      const where = hrefToSharePath(item.href, this.http.origin, this.basePath);
+      if ('skip' in where) {
+        skipped.set(where.skip, (skipped.get(where.skip) ?? 0) + 1);
         continue;
       }
       const mtime = item.props.mtime ?? 0;
       entries.push({
-        path: rel,
+        path: where.path,
         type: item.props.type,
         size: item.props.size,
         mtime,
@@ -107,6 +119,7 @@ export class WebdavRemote implements RemoteFs {
         contentType: item.props.contentType,
       });
     }
+    for (const [why, n] of skipped) this.log.warn(`[remote] ${path}: skipped ${n} ${n === 1 ? 'entry' : 'entries'} of the listing (${why})`);
     return entries;
   }
 
@@ -117,7 +130,7 @@ export class WebdavRemote implements RemoteFs {
         headers: { Depth: 'infinity', 'Content-Type': 'application/xml; charset=utf-8' },
         data: PROPFIND_BODY,
       });
-      await this.readText(res, 'PROPFIND', path);
+      cancelBody(res);
       return res.status === 207;
     } catch (err) {
       if (err instanceof ShareError && (err.code === 'NoPermissions' || err.code === 'Rejected' || err.status === 412)) return false;
@@ -130,19 +143,18 @@ export class WebdavRemote implements RemoteFs {
   async get(path: string, options: { ifNoneMatch?: string } = {}): Promise<RemoteContent | 'not-modified'> {
     const headers: Record<string, string> = {};
     if (options.ifNoneMatch) headers['If-None-Match'] = options.ifNoneMatch;
-    const res = await this.request('GET', path, { headers }, true);
-    if (res.status === 304) return 'not-modified';
-    let data: Uint8Array;
-    try {
-      data = new Uint8Array(await res.arrayBuffer());
-    } catch (err) {
-      throw classifyError(err, 'GET', path);
+    const res = await this.request('GET', path, { headers, transfer: true });
+    if (res.status === 304) {
+      cancelBody(res);
+      return 'not-modified';
     }
+    const data = await this.http.readBytes(res, 'GET', path, this.settings().maxDownloadBytes);
     const lastModified = res.headers.get('last-modified');
     return {
       data,
       etag: normalizeEtag(res.headers.get('etag')),
       mtime: lastModified ? Date.parse(lastModified) || undefined : undefined,
+      contentType: res.headers.get('content-type') ?? undefined,
     };
   }
 
@@ -150,44 +162,49 @@ export class WebdavRemote implements RemoteFs {
     // trap: putFileContents returns false on a 412 for overwrite:false; we send our own preconditions.
     // trap: a Uint8Array that is not a Buffer would be sent as JSON; hand the client an exact ArrayBuffer.
     const body = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
-    const res = await this.request(
-      'PUT',
-      path,
-      { headers: { 'Content-Type': 'application/octet-stream', ...preconditionHeaders(pre) }, data: body as ArrayBuffer },
-      true,
-    );
-    await res.arrayBuffer().catch(() => undefined);
-    return { etag: normalizeEtag(res.headers.get('etag')) };
+    const res = await this.request('PUT', path, {
+      headers: { 'Content-Type': 'application/octet-stream', ...preconditionHeaders(pre) },
+      data: body as ArrayBuffer,
+      transfer: true,
+    });
+    const { html } = await this.http.drainChange(res, 'PUT', path);
+    // Nextcloud/ownCloud send the new etag as OC-ETag too
+    const etag = normalizeEtag(res.headers.get('etag') ?? res.headers.get('oc-etag'));
+    return { ...(etag ? { etag } : {}), ...(html ? { html } : {}) };
   }
 
   // --- namespace
 
-  async mkcol(path: string): Promise<void> {
-    await this.drain(await this.request('MKCOL', path, {}), 'MKCOL', path);
+  async mkcol(path: string): Promise<WriteResult> {
+    return this.change('MKCOL', path, {});
   }
 
-  async delete(path: string, pre: Preconditions = {}): Promise<void> {
-    await this.drain(await this.request('DELETE', path, { headers: preconditionHeaders(pre) }), 'DELETE', path);
+  async delete(path: string, pre: Preconditions = {}): Promise<WriteResult> {
+    return this.change('DELETE', path, { headers: preconditionHeaders(pre) });
   }
 
-  move(from: string, to: string, options: { overwrite: boolean }): Promise<void> {
+  move(from: string, to: string, options: { overwrite: boolean }): Promise<WriteResult> {
     return this.transfer('MOVE', from, to, options.overwrite);
   }
 
-  copy(from: string, to: string, options: { overwrite: boolean }): Promise<void> {
+  copy(from: string, to: string, options: { overwrite: boolean }): Promise<WriteResult> {
     return this.transfer('COPY', from, to, options.overwrite);
   }
 
-  private async transfer(method: 'MOVE' | 'COPY', from: string, to: string, overwrite: boolean): Promise<void> {
-    const res = await this.request(method, from, {
+  private transfer(method: 'MOVE' | 'COPY', from: string, to: string, overwrite: boolean): Promise<WriteResult> {
+    // trap: the client treats 207 as success; nephele answers a failed `Overwrite: F` with 207 + inner 412.
+    return this.change(method, from, {
       headers: {
-        Destination: this.baseUrl + encodePath(to),
+        Destination: this.http.url(to),
         Overwrite: overwrite ? 'T' : 'F',
         ...(method === 'COPY' ? { Depth: 'infinity' } : {}),
       },
     });
-    // trap: the client treats 207 as success; nephele answers a failed `Overwrite: F` with 207 + inner 412.
-    await this.drain(res, method, from);
+  }
+
+  private async change(method: Method, path: string, options: SendOptions): Promise<WriteResult> {
+    const { html } = await this.http.drainChange(await this.request(method, path, options), method, path);
+    return html ? { html } : {};
   }
 
   // --- locks
@@ -203,7 +220,7 @@ export class WebdavRemote implements RemoteFs {
       data: body,
     });
     const header = res.headers.get('lock-token');
-    const text = await this.readText(res, 'LOCK', path);
+    const text = await this.http.readText(res, 'LOCK', path);
     const token = header?.replace(/^<|>$/g, '').trim() || /<(?:\w+:)?href>\s*([^<\s]+)\s*</i.exec(text.slice(text.search(/locktoken/i)))?.[1];
     if (!token) throw new ShareError('Other', `LOCK ${path}: the server granted no lock token`);
     return token;
@@ -212,30 +229,16 @@ export class WebdavRemote implements RemoteFs {
   async unlock(path: string, token: string): Promise<void> {
     // trap: the client's unlock() sends the token without the angle brackets RFC 4918 requires.
     const bare = token.replace(/^<|>$/g, '');
-    await this.drain(await this.request('UNLOCK', path, { headers: { 'Lock-Token': `<${bare}>` } }), 'UNLOCK', path);
+    await this.change('UNLOCK', path, { headers: { 'Lock-Token': `<${bare}>` } });
   }
 
   // --- plumbing
 
-  private async request(
-    method: Method,
-    path: string,
-    options: { headers?: Record<string, string>; data?: string | ArrayBuffer },
-    transfer = false,
-    retried = 0,
-  ): Promise<FetchResponse> {
-    const s = this.settings();
-    const signal = AbortSignal.timeout(transfer ? s.transferTimeoutMs : s.requestTimeoutMs);
+  private async request(method: Method, path: string, options: SendOptions, retried = 0): Promise<FetchResponse> {
     this.requestCounts.set(method, (this.requestCounts.get(method) ?? 0) + 1);
     const t0 = Date.now();
     try {
-      // the client percent-encodes each segment of the decoded path itself
-      const res = await this.client.customRequest(normalizePath(path), {
-        method,
-        headers: options.headers,
-        data: options.data,
-        signal,
-      });
+      const res = await this.http.send(method, normalizePath(path), options);
       this.log.trace(`[remote] ${method} ${path}: ${res.status} in ${Date.now() - t0} ms`);
       return res;
     } catch (err) {
@@ -247,36 +250,21 @@ export class WebdavRemote implements RemoteFs {
       if (e.reason === 'reset' && retried < 3 && (method === 'PROPFIND' || method === 'GET')) {
         this.log.debug(`[remote] ${method} ${path}: connection reset, retrying on another connection`);
         await new Promise(r => setTimeout(r, 25));
-        return this.request(method, path, options, transfer, retried + 1);
+        return this.request(method, path, options, retried + 1);
       }
       (e.code === 'NotFound' ? this.log.trace : this.log.debug).call(this.log, `[remote] ${e.message}`);
       throw e;
     }
   }
+}
 
-  /** Reads a body that must be there; a failure while reading is a network failure of this request. */
-  private async readText(res: FetchResponse, method: Method, path: string): Promise<string> {
-    try {
-      return await res.text();
-    } catch (err) {
-      throw classifyError(err, method, path);
-    }
-  }
-
-  /** Consumes the body; a 207 Multi-Status answer fails when any inner status is an error. */
-  private async drain(res: FetchResponse, method: Method, path: string): Promise<void> {
-    const body = await this.readText(res, method, path);
-    if (res.status !== 207) return;
-    let items: MultistatusItem[] = [];
-    try {
-      items = parseMultistatus(body);
-    } catch {
-      // a 207 we cannot read: assume success only if the server said nothing else
-      return;
-    }
-    const failed = items.find(i => i.status !== undefined && i.status >= 400);
-    if (failed?.status) throw classifyStatus(failed.status, method, path);
-  }
+/** The entry that describes `path` itself: exactly, else the one whose name differs only in Unicode normalization. */
+function findSelf(entries: readonly RemoteEntry[], path: string): RemoteEntry | undefined {
+  const exact = entries.find(e => e.path === path);
+  if (exact) return exact;
+  const nfc = path.normalize('NFC');
+  const twins = entries.filter(e => e.path.normalize('NFC') === nfc);
+  return twins.length === 1 ? { ...twins[0], path } : undefined;
 }
 
 function preconditionHeaders(pre: Preconditions): Record<string, string> {

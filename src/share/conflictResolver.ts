@@ -1,14 +1,15 @@
 // Resolving a conflict the replay found: Keep Local, Keep Server, Keep Both (the local version saved as
 // a conflict copy next to it on the server), or Mark Resolved after editing the file. Every local
 // version a resolution replaces goes to the recovery area first: nothing the user wrote is lost.
-import { hasValidContent, weakEtagEquals, type CachingRemote } from '../cache/cachingRemote';
-import { isWeak, settledStat, statOrGone } from '../remote/settle';
-import { isShareError, ShareError } from '../core/errors';
+import { hasValidContent, type CachingRemote } from '../cache/cachingRemote';
+import { statOrGone } from '../remote/settle';
+import { ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { basename, dirname, joinPath } from '../core/remotePath';
 import { describeConflict, type Conflict, type ConflictList } from '../offline/conflicts';
 import type { RemoteEntry, RemoteFs } from '../remote/remoteFs';
 import type { OfflineOps } from './offlineOps';
+import { notLanded, type ProvenWrites, type WriteOutcome } from './provenWrites';
 
 export type Resolution = 'keepLocal' | 'keepServer' | 'keepBoth' | 'markResolved';
 
@@ -18,6 +19,7 @@ export class ConflictResolver {
     private readonly cache: CachingRemote,
     private readonly ops: OfflineOps,
     private readonly conflicts: ConflictList,
+    private readonly writes: ProvenWrites,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {}
@@ -61,17 +63,16 @@ export class ConflictResolver {
     const server = await this.current(c.path);
     const op = this.ops.journal.pending.find(i => i.id === c.opId)?.op;
     if (op?.kind === 'delete' || c.kind === 'deleted-changed') {
-      if (server) await this.server.delete(c.path, server.etag && !/^W\//.test(server.etag) ? { ifMatch: server.etag } : {});
+      if (server) landedOrThrow(c.path, await this.writes.delete(c.path, server.type === 'file' ? server : undefined), 'deleted');
       return this.finish(c, () => this.cache.localDelete(c.path), server);
     }
     const data = await this.localContent(c);
     if (!data) throw new ShareError('Other', `${c.path}: there is no local version to keep`);
     if (server && server.type === 'directory') throw new ShareError('Exists', `${c.path} is a folder on the server; use Keep Both`);
     if (!server) await this.ensureParents(c.path);
-    const settled = server && isWeak(server.etag) ? await settledStat(this.server, c.path) : server;
-    await this.server.put(c.path, data, settled?.etag && !isWeak(settled.etag) ? { ifMatch: settled.etag } : settled ? {} : { ifNoneMatch: '*' });
+    const outcome = landedOrThrow(c.path, await this.writes.put(c.path, data, server ?? 'absent'), 'changed');
     const after = await this.current(c.path);
-    await this.finish(c, () => this.cache.markSynced(c.path, after), server);
+    await this.finish(c, () => this.cache.markSynced(c.path, after ?? versionEntry(c.path, outcome)), server);
   }
 
   /** The server side wins; the local version goes to the recovery area. */
@@ -92,8 +93,16 @@ export class ConflictResolver {
     if (!data) throw new ShareError('Other', `${c.path}: there is no local version to keep`);
     await this.ensureParents(c.path);
     let copy = conflictCopyName(c.path, this.now());
-    for (let i = 2; await this.current(copy); i++) copy = conflictCopyName(c.path, this.now(), i);
-    await this.server.put(copy, data, { ifNoneMatch: '*' });
+    for (let i = 2; ; i++) {
+      if (!(await this.current(copy))) {
+        const outcome = await this.writes.put(copy, data, 'absent');
+        if (outcome.kind !== 'conflict') {
+          landedOrThrow(copy, outcome, 'created');
+          break;
+        }
+      }
+      copy = conflictCopyName(c.path, this.now(), i); // taken meanwhile: the next name
+    }
     const local = this.cache.index.get(c.path);
     await this.finish(c, () => {
       if (local?.blob) this.ops.recovery.keep(c.path, local.blob, local.blobSize ?? local.size, `uploaded as ${basename(copy)}`);
@@ -108,20 +117,12 @@ export class ConflictResolver {
   private async markResolved(c: Conflict): Promise<void> {
     const data = await this.localContent(c);
     if (!data) throw new ShareError('Other', `${c.path}: there is no local version to upload`);
-    let expected = c.server?.etag;
-    if (expected) {
-      // the version compared with may still carry Apache's weak etag: settle it when it is the same version
-      const now = await this.current(c.path);
-      if (now?.etag && weakEtagEquals(now.etag, expected) && (isWeak(now.etag) || isWeak(expected))) expected = (await settledStat(this.server, c.path)).etag;
+    const base = c.server?.etag || c.server?.mtime !== undefined ? { etag: c.server.etag, mtime: c.server.mtime ?? 0, size: c.server.size ?? -1 } : 'absent';
+    const outcome = await this.writes.put(c.path, data, base);
+    if (outcome.kind === 'conflict') {
+      throw new ShareError('Conflict', `${c.path} changed on the server again since you compared it; compare again before marking it resolved`);
     }
-    try {
-      await this.server.put(c.path, data, expected ? { ifMatch: expected } : { ifNoneMatch: '*' });
-    } catch (err) {
-      if (isShareError(err, 'Conflict')) {
-        throw new ShareError('Conflict', `${c.path} changed on the server again since you compared it; compare again before marking it resolved`, { cause: err });
-      }
-      throw err;
-    }
+    landedOrThrow(c.path, outcome, 'changed');
     const after = await this.current(c.path);
     await this.finish(c, () => this.cache.markSynced(c.path, after));
   }
@@ -155,3 +156,15 @@ export function conflictCopyName(path: string, time: number, n?: number): string
 }
 
 export { describeConflict };
+
+/** A resolution's write must land: a conflict or an unproven answer stops it (nothing is dropped yet). */
+function landedOrThrow(path: string, outcome: WriteOutcome, what: string): Extract<WriteOutcome, { kind: 'landed' }> {
+  if (outcome.kind === 'landed') return outcome;
+  if (outcome.kind === 'conflict') throw new ShareError('Conflict', `${path} changed on the server again meanwhile; compare again before resolving`);
+  throw notLanded([path], outcome.html, what);
+}
+
+function versionEntry(path: string, outcome: Extract<WriteOutcome, { kind: 'landed' }>): RemoteEntry | undefined {
+  const v = outcome.version;
+  return v ? { path, type: 'file', size: v.size, mtime: v.mtime, ctime: v.mtime, etag: v.etag } : undefined;
+}

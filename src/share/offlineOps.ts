@@ -9,6 +9,7 @@ import { dirname } from '../core/remotePath';
 import { Journal, type ApplyOp, type SettleOps } from '../offline/journal';
 import { produces, type BaseVersion, type JournalItem, type JournalOp } from '../offline/journalOps';
 import { RecoveryArea } from '../offline/recoveryArea';
+import { weakEtagEquals } from '../remote/etag';
 import type { EntryType } from '../remote/remoteFs';
 
 export class OfflineOps {
@@ -173,14 +174,20 @@ function settleWith(cache: CachingRemote): SettleOps {
   };
 }
 
-/** The server version a change to `e` starts from: none for an item made here. */
+/**
+ * The server version a change to `e` starts from: the one the editor was given (it may be older than what
+ * the cache learnt since: then the replay finds the newer version and conflicts, never overwrites it);
+ * none for an item made here.
+ */
 function baseOf(e: CacheEntry | undefined): BaseVersion | undefined {
   if (!e || isLocal(e)) return undefined;
+  const seen = e.seen ?? { etag: e.etag, mtime: e.mtime, size: e.size };
+  const current = seen.etag && e.etag ? weakEtagEquals(seen.etag, e.etag) : seen.mtime === e.mtime && seen.size === e.size;
   return {
-    etag: e.etag,
-    mtime: e.mtime,
-    size: e.size,
-    blob: hasValidContent(e) ? e.blob : undefined,
+    etag: seen.etag,
+    mtime: seen.mtime,
+    size: seen.size,
+    blob: current && hasValidContent(e) ? e.blob : undefined,
   };
 }
 

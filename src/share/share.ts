@@ -19,6 +19,8 @@ import { ConflictResolver, type Resolution } from './conflictResolver';
 import { ObservedRemote } from './observedRemote';
 import { OfflineOps } from './offlineOps';
 import { Replayer, type PreviewItem, type ReplayHooks, type ReplayReport } from './replayer';
+import { notLanded, ProvenWrites, type WriteBase, type WriteOutcome } from './provenWrites';
+import { ServerCapabilities } from './serverCapabilities';
 import { ShareAuth } from './shareAuth';
 import type { OpenShareCache, ShareCache } from './shareCache';
 
@@ -44,10 +46,22 @@ const OFFLINE_BY_HAND = 'offlineByHand';
 
 export class Share {
   readonly key: string;
+  /**
+   * The authority VS Code uses in this share's URIs: the location's, unless a URI carried user info
+   * (`alice@host`); kept out of the key, logs and messages.
+   */
+  uriAuthority: string;
   private readonly ready: Promise<void>;
   private readonly auth: ShareAuth;
-  /** What operations go through: the caching remote, or the server itself in live mode. */
+  /** What reads go through: the caching remote, or the server itself in live mode. */
   private fs: RemoteFs;
+  /** The server, observed by the connection when there is one (network failures switch it offline). */
+  private server: RemoteFs;
+  private serverCaps: ServerCapabilities;
+  /** Online changes: conditional, and counted only when the server shows them. */
+  private writes: ProvenWrites;
+  /** Live mode: the version of each file last read or written (what a save's If-Match names). */
+  private readonly seenLive = new Map<string, { etag?: string; mtime: number; size: number }>();
   private cache?: ShareCache;
   private offline?: OfflineOps;
   private conflictList?: ConflictList;
@@ -85,7 +99,11 @@ export class Share {
     private readonly hooks: ReplayHooks = SILENT_HOOKS,
   ) {
     this.key = shareKey(location);
+    this.uriAuthority = location.authority;
     this.fs = remote;
+    this.server = remote;
+    this.serverCaps = new ServerCapabilities(remote, undefined, log);
+    this.writes = new ProvenWrites(remote, () => this.serverCaps.get(), log);
     this.auth = new ShareAuth(location, remote, authHandler, log);
     if (openCache) {
       this.connection = new Connection({
@@ -100,10 +118,13 @@ export class Share {
 
   private async openCache(open: OpenShareCache): Promise<void> {
     try {
-      const cache = await open(new ObservedRemote(this.remote, this.connection!));
+      const observed = new ObservedRemote(this.remote, this.connection!);
+      const cache = await open(observed);
       if (!cache) return;
       const offline = await OfflineOps.open(cache.remote, this.log);
       const conflicts = await ConflictList.open(cache.remote.index, this.log);
+      const capabilities = new ServerCapabilities(observed, cache.remote.index, this.log);
+      const writes = new ProvenWrites(observed, () => capabilities.get(), this.log);
       cache.remote.index.addBlobHolder(() => conflicts.blobs());
       const hooks: ReplayHooks = {
         ...this.hooks,
@@ -112,10 +133,13 @@ export class Share {
           this.hooks.progress(done, total);
         },
       };
-      this.replayer = new Replayer(this.remote, cache.remote, offline, conflicts, cache.settings, hooks, this.log);
-      this.resolver = new ConflictResolver(this.remote, cache.remote, offline, conflicts, this.log);
+      this.replayer = new Replayer(this.remote, cache.remote, offline.journal, conflicts, capabilities, cache.settings, hooks, this.log);
+      this.resolver = new ConflictResolver(this.remote, cache.remote, offline, conflicts, new ProvenWrites(this.remote, () => capabilities.get(), this.log), this.log);
       this.conflictList = conflicts;
-      cache.poller.useCapabilities(() => this.replayer!.serverCapabilities());
+      this.server = observed;
+      this.serverCaps = capabilities;
+      this.writes = writes;
+      cache.poller.useCapabilities(() => capabilities.get());
       this.offline = offline;
       this.cache = cache;
       this.disposables.push(conflicts.onDidChange(() => this._onDidChangePending.fire()));
@@ -193,10 +217,10 @@ export class Share {
     return this.call(() => this.replayer!.preview());
   }
 
-  /** The server's probed capabilities (probing them once if needed); undefined in live mode. */
+  /** The server's probed capabilities (probing them once if needed). */
   async capabilities() {
     await this.ready;
-    return this.replayer?.serverCapabilities();
+    return this.call(() => this.serverCaps.get());
   }
 
   // --- conflicts
@@ -242,7 +266,10 @@ export class Share {
 
   /**
    * Runs a change online, or records it offline. An online change that fails because the server cannot
-   * be reached (the connection is then offline) is recorded offline instead of failing.
+   * be reached, or that the server answered without storing it, is recorded offline instead of failing
+   * (the connection is offline then); one that met another version (a 412, a changed validator) is
+   * recorded and replayed at once, to be merged, found identical, or listed as a conflict — never an
+   * overwrite, and the user's bytes are kept either way.
    */
   private async change<T>(online: () => Promise<T>, offline: (ops: OfflineOps) => Promise<T>, path?: string): Promise<T> {
     await this.ready;
@@ -253,12 +280,50 @@ export class Share {
     try {
       return await this.call(online);
     } catch (err) {
+      if (err instanceof OnlineConflict) {
+        this.log.info(`[share] ${err.path}: another version is on the server; the change is kept and compared`);
+        const result = await offline(ops);
+        await this.replayNow();
+        return result;
+      }
       if (isNetworkFailure(err) && !this.connection.isOnline) {
-        this.log.info(`[share] ${this.key}: the server went away during a change; it is kept offline (${err.message})`);
+        this.log.info(`[share] ${this.key}: the change is kept offline (${err.message})`);
         return offline(ops);
       }
       throw err;
     }
+  }
+
+  /** Replays what is pending now (an online change that met another version): merged, identical or a conflict. */
+  private async replayNow(): Promise<void> {
+    if (!this.replayer) return;
+    const report = await this.call(() => this.replayer!.replayPending());
+    if (report.merged.length) this._onDidChangeRemote.fire(report.merged.map(p => ({ type: 'changed' as const, path: p })));
+    this._onDidReplay.fire(report);
+  }
+
+  /**
+   * What an online change's outcome means: landed → `record` it; another version → an OnlineConflict
+   * (kept and compared by change()); not stored → the share goes offline and the change is kept.
+   */
+  private settle(path: string, outcome: WriteOutcome, what: string): Extract<WriteOutcome, { kind: 'landed' }> {
+    if (outcome.kind === 'landed') return outcome;
+    if (outcome.kind === 'conflict') {
+      if (this.offline) throw new OnlineConflict(path);
+      throw new ShareError('Conflict', `${path} was changed on the server by someone else since you opened it; your version was not saved over theirs. Copy your changes, reopen the file and apply them again.`);
+    }
+    const err = notLanded([path], outcome.html, what);
+    this.connection?.reportFailure(err);
+    throw err;
+  }
+
+  /** The version a save of `path` starts from: the one the editor was given. */
+  private async writeBase(path: string, existing: EntryType | undefined): Promise<WriteBase> {
+    if (!existing) return 'absent';
+    const base = this.cache?.remote.writeBase(path) ?? this.seenLive.get(path);
+    if (base) return base;
+    const current = await this.fs.stat(path);
+    return { etag: current.etag, mtime: current.mtime, size: current.size };
   }
 
   // --- provider semantics
@@ -285,6 +350,9 @@ export class Share {
     if (content === 'not-modified') throw new ShareError('Other', `GET ${path}: unexpected 304 answer`);
     // nephele answers GET on a folder with an empty 204
     if (content.data.byteLength === 0 && (await this.typeOf(path)) === 'directory') throw isADirectory(path);
+    // the editor now holds this version: a save names it in If-Match
+    if (this.cache) this.cache.remote.markSeen(path);
+    else this.seenLive.set(path, { etag: content.etag, mtime: content.mtime ?? 0, size: content.data.byteLength });
     return content.data;
   }
 
@@ -295,14 +363,19 @@ export class Share {
     if (existing && !options.overwrite) throw new ShareError('Exists', `${path}: already exists`);
     return this.change(
       async () => {
+        let outcome: WriteOutcome;
         try {
-          // without overwrite, If-None-Match: * keeps a file created meanwhile by someone else
-          await this.fs.put(path, data, existing || options.overwrite ? {} : { ifNoneMatch: '*' });
-          return existing ? 'changed' : 'created';
+          outcome = await this.writes.put(path, data, await this.writeBase(path, existing));
         } catch (err) {
-          if (isShareError(err, 'Conflict')) throw new ShareError('Exists', `${path}: was created on the server meanwhile`, { cause: err });
           throw await this.explainParentFailure(path, err);
         }
+        // without overwrite, a file created meanwhile by someone else is "exists", as VS Code expects
+        if (outcome.kind === 'conflict' && !existing && !options.overwrite) throw new ShareError('Exists', `${path}: was created on the server meanwhile`);
+        const landed = this.settle(path, outcome, 'uploaded');
+        const version = landed.version ?? { mtime: Date.now(), size: data.byteLength };
+        if (this.cache) await this.cache.remote.recordWrite(path, data, version);
+        else this.seenLive.set(path, version);
+        return existing ? 'changed' : 'created';
       },
       async ops => {
         await this.requireParentFolder(path);
@@ -315,11 +388,14 @@ export class Share {
   async createDirectory(path: string): Promise<void> {
     return this.change(
       async () => {
+        let outcome: WriteOutcome;
         try {
-          await this.fs.mkcol(path);
+          outcome = await this.writes.mkcol(path);
         } catch (err) {
           throw await this.explainParentFailure(path, err);
         }
+        this.settle(path, outcome, 'created');
+        this.cache?.remote.recordMkdir(path);
       },
       async ops => {
         if (await this.typeOf(path)) throw new ShareError('Exists', `${path}: already exists`);
@@ -341,7 +417,13 @@ export class Share {
       }
     }
     return this.change(
-      () => this.fs.delete(path),
+      async () => {
+        const type = await this.typeOf(path);
+        const base = type === 'file' ? await this.writeBase(path, type) : undefined;
+        this.settle(path, await this.writes.delete(path, base === 'absent' ? undefined : base), 'deleted');
+        this.cache?.remote.recordDelete(path);
+        this.seenLive.delete(path);
+      },
       async ops => {
         const type = await this.typeOf(path);
         if (!type) throw new ShareError('NotFound', `${path}: not found`);
@@ -371,9 +453,15 @@ export class Share {
     }
     return this.change(
       async () => {
+        const type = (await this.typeOf(src)) ?? 'file';
         try {
-          await this.fs[kind](src, dst, { overwrite });
+          const outcome = await this.writes.transfer(kind, src, dst, type, overwrite);
+          if (outcome.kind === 'conflict') throw new ShareError('Rejected', `${src} → ${dst}: the server answered, but shows something else at ${dst}`);
+          this.settle(dst, outcome, kind === 'move' ? 'moved' : 'copied');
+          if (kind === 'move') this.cache?.remote.recordMove(src, dst);
+          else this.cache?.remote.recordCopy(dst);
         } catch (err) {
+          if (err instanceof ShareError && (err.reason === 'signin' || err.reason === 'unstored')) throw err;
           if (isShareError(err, 'Conflict') || (isShareError(err, 'NoPermissions') && !overwrite && (await this.typeOf(dst)))) {
             throw new ShareError('Exists', `${dst}: already exists`, { cause: err });
           }
@@ -539,6 +627,14 @@ export class Share {
     if (parentType === 'file') return new ShareError('NotADirectory', `${parent}: is a file, not a folder`, { cause: err });
     if (!parentType) return new ShareError('NotFound', `${parent}: the parent folder does not exist`, { cause: err });
     return err;
+  }
+}
+
+/** An online change met another version on the server: change() keeps it and compares (replay). */
+class OnlineConflict extends Error {
+  constructor(readonly path: string) {
+    super(`${path}: another version is on the server`);
+    this.name = 'OnlineConflict';
   }
 }
 

@@ -1,7 +1,7 @@
 // The status-bar item: the connection state of the share in use (the active editor's, else the first
 // one), its pending changes; one click toggles online/offline. Also the offline / back-online notices.
 import * as vscode from 'vscode';
-import { isShareScheme } from '../core/shareLocation';
+import { httpBaseUrl, isShareScheme } from '../core/shareLocation';
 import type { ConnectionState, Share } from '../share/share';
 import type { ShareRegistry } from '../share/shareRegistry';
 
@@ -83,10 +83,19 @@ export class ConnectionStatusBar implements vscode.Disposable {
         break;
       case 'offline':
         warning = true;
-        text = state.manual ? `$(debug-disconnect) WebDAV: Offline${more}` : `$(warning) WebDAV: Offline (unreachable)${more}`;
-        tooltip = state.manual
-          ? `${share.key}: offline (by hand). Click to go online.`
-          : `${share.key}: offline, the server cannot be reached (${state.reason}). Retrying by itself; click to retry now.`;
+        if (state.manual) {
+          text = `$(debug-disconnect) WebDAV: Offline${more}`;
+          tooltip = `${share.key}: offline (by hand). Click to go online.`;
+        } else if (state.cause === 'signin') {
+          text = `$(key) WebDAV: Sign-in needed${more}`;
+          tooltip = `${share.key}: the server, or a gateway in front of it, answers with a web page instead of WebDAV: a sign-in is needed. Your changes are kept. Retrying by itself; click to retry now.`;
+        } else if (state.cause === 'unstored') {
+          text = `$(warning) WebDAV: Changes not stored${more}`;
+          tooltip = `${share.key}: ${state.reason}. Your changes are kept. Retrying by itself; click to retry now.`;
+        } else {
+          text = `$(warning) WebDAV: Offline (unreachable)${more}`;
+          tooltip = `${share.key}: offline, the server cannot be reached (${state.reason}). Retrying by itself; click to retry now.`;
+        }
         break;
     }
     if (pending) tooltip += `\n${pending} change${pending === 1 ? '' : 's'} waiting to be uploaded.`;
@@ -100,14 +109,33 @@ export class ConnectionStatusBar implements vscode.Disposable {
   }
 
   private notify(share: Share, previous: ConnectionState, current: ConnectionState): void {
-    if (current.kind === 'offline' && !current.manual && !this.announced.has(share.key)) {
+    if (current.kind === 'offline' && !current.manual && current.cause === 'signin' && !this.announced.has(`${share.key}#signin`)) {
+      // one notice per streak: not again until the share was back online
+      this.announced.add(`${share.key}#signin`);
+      this.announced.add(share.key);
+      void vscode.window
+        .showWarningMessage(
+          `${share.key}: the server, or a gateway in front of it, asks for a sign-in (it answered with a web page instead of WebDAV). Cached files stay available and your changes are kept; they are uploaded once it lets them through.`,
+          'Sign In',
+          'Open in Browser',
+          'Retry Now',
+        )
+        .then(async choice => {
+          if (choice === 'Sign In' && (await share.signIn())) await share.goOnline();
+          if (choice === 'Open in Browser') await vscode.env.openExternal(vscode.Uri.parse(httpBaseUrl(share.location) + '/'));
+          if (choice === 'Retry Now') await share.goOnline();
+        });
+    } else if (current.kind === 'offline' && !current.manual && !this.announced.has(share.key)) {
       this.announced.add(share.key);
       void vscode.window.showWarningMessage(
-        `${share.key} is offline: ${current.reason}. Cached files stay available and your changes are kept; they are uploaded when the server is back.`,
+        current.cause === 'unstored'
+          ? `${share.key}: ${current.reason}. The share works offline until the server stores changes again; cached files stay available.`
+          : `${share.key} is offline: ${current.reason}. Cached files stay available and your changes are kept; they are uploaded when the server is back.`,
         'Retry Now',
       ).then(choice => choice && share.goOnline());
     }
     if (current.kind === 'online' && previous.kind !== 'online') {
+      this.announced.delete(`${share.key}#signin`);
       if (this.announced.delete(share.key) || previous.kind === 'reconnecting') {
         void vscode.window.showInformationMessage(`${share.key} is back online.`);
       }

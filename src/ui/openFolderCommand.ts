@@ -117,6 +117,9 @@ function describeConnectFailure(err: unknown, where: string): string {
     case 'NoPermissions':
       return `The server does not allow access to ${where} (403).`;
     case 'Unavailable':
+      if (err.reason === 'signin') {
+        return `${where} answered with a web page, not WebDAV. Check that the address is the WebDAV folder itself (not the web interface), or sign in where a gateway in front of the server asks for it.`;
+      }
       return `Cannot reach ${where}: ${err.message.replace(/^[A-Z]+ [^:]*: /, '')}.`;
     case 'Rejected':
       return `${where} does not look like a WebDAV folder: ${err.message.replace(/^[A-Z]+ [^:]*: /, '')}.`;

@@ -430,16 +430,25 @@ suite('conformance: unreachable and unusual servers', function () {
     }
   });
 
-  test('a plain web server (not WebDAV) is Rejected with a clear message', async () => {
+  test('a plain web server (not WebDAV): a web page means a sign-in is needed, anything else is Rejected; both say WebDAV', async () => {
     const http = await import('node:http');
-    const web = http.createServer((_, res) => res.end('<html>hello</html>')).listen(0, '127.0.0.1');
+    const web = http
+      .createServer((req, res) => (req.url?.includes('text') ? res.end('hello, this is not XML') : res.end('<html>hello</html>')))
+      .listen(0, '127.0.0.1');
     await new Promise(r => web.once('listening', r));
     const port = (web.address() as { port: number }).port;
     try {
       await assert.rejects(shareAt(`127.0.0.1:${port}`).stat('/'), (err: unknown) => {
         assert.ok(err instanceof ShareError);
+        assert.equal(err.code, 'Unavailable');
+        assert.equal(err.reason, 'signin', 'a web page where WebDAV data should be: a sign-in page, or the wrong address');
+        assert.match(err.message, /web page instead of WebDAV/);
+        return true;
+      });
+      await assert.rejects(shareAt(`127.0.0.1:${port}`).stat('/text'), (err: unknown) => {
+        assert.ok(err instanceof ShareError);
         assert.equal(err.code, 'Rejected');
-        assert.match(err.message, /WebDAV/);
+        assert.match(err.message, /not valid WebDAV/);
         return true;
       });
     } finally {

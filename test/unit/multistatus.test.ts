@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { normalizeEtag, isWeakEtag } from '../../src/remote/etag';
-import { hrefToPath, parseMultistatus, parseStatusLine } from '../../src/remote/multistatus';
+import { MultistatusError, parseMultistatus, parseStatusLine } from '../../src/remote/multistatus';
 
 const ms = (responses: string) => `<?xml version="1.0"?><d:multistatus xmlns:d="DAV:">${responses}</d:multistatus>`;
 
@@ -50,11 +50,11 @@ suite('multistatus', () => {
           `<d:creationdate>2026-11-21T10:00:00Z</d:creationdate></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>`,
       ),
     );
-    assert.equal(dir.hrefPath, '/share/a b');
+    assert.equal(dir.href, 'http://h:1/share/a%20b/', 'the href as sent (remote/hrefs.ts decodes it)');
     assert.equal(dir.props?.type, 'directory');
     assert.equal(dir.props?.size, 0);
     assert.equal(dir.props?.mtime, Date.UTC(2026, 10, 22));
-    assert.equal(file.hrefPath, '/share/a b/ü#.txt');
+    assert.equal(file.href, '/share/a%20b/%C3%BC%23.txt');
     assert.equal(file.props?.type, 'file');
     assert.equal(file.props?.size, 42);
     assert.equal(file.props?.mtime, Date.UTC(2026, 10, 22, 1), 'lighttpd-style date with attributes');
@@ -70,13 +70,31 @@ suite('multistatus', () => {
 
   test('an empty multistatus has no items; HTML is not a multistatus', () => {
     assert.deepEqual(parseMultistatus(ms('')), []);
-    assert.throws(() => parseMultistatus('<html><body>hi</body></html>'), /No root multistatus/);
+    assert.throws(() => parseMultistatus('<html><body>hi</body></html>'), (e: unknown) => e instanceof MultistatusError && /not a WebDAV multistatus/.test(e.message));
+    assert.throws(() => parseMultistatus(''), MultistatusError, 'an empty body is not a multistatus');
   });
 
-  test('hrefToPath and parseStatusLine', () => {
-    assert.equal(hrefToPath('https://h:8443/a/b%2Bc/'), '/a/b+c');
-    assert.equal(hrefToPath('/a+b/'), '/a+b');
-    assert.equal(hrefToPath('http://h'), '/');
+  test('entities are never expanded: billion laughs and XXE are errors', () => {
+    const laughs = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>' + ms('<d:response><d:href>&b;</d:href></d:response>');
+    assert.throws(() => parseMultistatus(laughs), (e: unknown) => e instanceof MultistatusError && e.kind === 'invalid');
+    const xxe = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + ms('<d:response><d:href>/&x;</d:href></d:response>');
+    assert.throws(() => parseMultistatus(xxe), MultistatusError);
+    assert.throws(() => parseMultistatus(ms('<d:response><d:href>/&x;</d:href></d:response>')), /undefined entity|malformed/);
+  });
+
+  test('limits: entries, nesting depth, value length', () => {
+    const many = ms('<d:response><d:href>/a</d:href><d:propstat><d:prop><d:resourcetype/></d:prop></d:propstat></d:response>'.repeat(11));
+    assert.throws(() => parseMultistatus(many, { maxEntries: 10 }), (e: unknown) => e instanceof MultistatusError && e.kind === 'limit');
+    assert.equal(parseMultistatus(many, { maxEntries: 11 }).length, 11);
+    const deep = ms('<d:response>' + '<x>'.repeat(100) + '</x>'.repeat(100) + '</d:response>');
+    assert.throws(() => parseMultistatus(deep), /nested more than/);
+    const longEtag = ms(`<d:response><d:href>/a</d:href><d:propstat><d:prop><d:resourcetype/><d:getetag>"${'x'.repeat(20_000)}"</d:getetag></d:prop></d:propstat></d:response>`);
+    assert.equal(parseMultistatus(longEtag)[0].props?.etag, undefined, 'an absurdly long etag counts as absent');
+    const longHref = ms(`<d:response><d:href>/${'a'.repeat(20_000)}</d:href><d:propstat><d:prop><d:resourcetype/></d:prop></d:propstat></d:response>`);
+    assert.deepEqual(parseMultistatus(longHref), [], 'an entry with an absurdly long href is skipped');
+  });
+
+  test('parseStatusLine', () => {
     assert.equal(parseStatusLine('HTTP/1.1 207 Multi-Status'), 207);
     assert.equal(parseStatusLine('garbage'), undefined);
   });

@@ -42,3 +42,23 @@ suite('shareLocation', () => {
     assert.equal(httpBaseUrl({ ...loc, scheme: 'dav', basePath: '/' }), 'http://h:1');
   });
 });
+
+suite('credentials in addresses', () => {
+  test('user info is split off an authority, never part of it', async () => {
+    const { splitAuthority } = await import('../../src/core/shareLocation');
+    assert.deepEqual(splitAuthority('alice:s3cret@Host:8080'), { authority: 'host:8080', username: 'alice', password: 's3cret' });
+    assert.deepEqual(splitAuthority('alice@host'), { authority: 'host', username: 'alice', password: undefined });
+    assert.deepEqual(splitAuthority('a%40b:p%3Aw%40d@host'), { authority: 'host', username: 'a@b', password: 'p:w@d' });
+    assert.deepEqual(splitAuthority('host:1'), { authority: 'host:1' });
+  });
+
+  test('a password never appears in a key or an error message', async () => {
+    const { parseShareUrl, redactAddress, shareKey } = await import('../../src/core/shareLocation');
+    const parsed = parseShareUrl('dav://alice:pw-secret@host:8080/dav/');
+    assert.equal(parsed.password, 'pw-secret');
+    assert.ok(!shareKey(parsed.location).includes('pw-secret'));
+    assert.throws(() => parseShareUrl('http://alice:pw-secret@ho st/'), (e: Error) => !e.message.includes('pw-secret') && /not a valid address/.test(e.message));
+    assert.equal(redactAddress('see https://alice:pw@h/x and dav://bob@h2/'), 'see https://h/x and dav://h2/');
+    assert.equal(redactAddress('alice:pw@host/x'), 'host/x');
+  });
+});

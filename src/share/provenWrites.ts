@@ -1,0 +1,203 @@
+// Changes sent to the server while online, each conditional and each proven (offline/landing.ts):
+// a save sends If-Match with the version the editor's content came from (If-None-Match: * for a new
+// file); where the server ignores preconditions (or has no etags), the version is compared right before
+// writing. The freshness window of the cache never lets a write skip this: the server decides, or a
+// fresh stat does. A 412 or a changed version is a conflict (the caller keeps the user's bytes and
+// lists it), never an overwrite; a 2xx the server does not show is "unstored" (the caller keeps the
+// change pending). The replay (replayer.ts) uses the same proof, batched per folder.
+import { isShareError, ShareError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { dirname } from '../core/remotePath';
+import type { Capabilities } from '../remote/capabilities';
+import { isWeakEtag } from '../remote/etag';
+import type { EntryType, Preconditions, RemoteEntry, RemoteFs, WriteResult } from '../remote/remoteFs';
+import { settledStatOrGone, statOrGone } from '../remote/settle';
+import { judgePresence, judgeWrite, provenByAnswer, sameServerVersion, type ServerVersion, type Verdict } from '../offline/landing';
+
+export type WriteOutcome =
+  /** the server shows the change; for a write, `version` is the validator of the bytes sent */
+  | { readonly kind: 'landed'; readonly version?: ServerVersion }
+  /** someone else's version is there (a 412, a changed validator before or after): nothing was overwritten */
+  | { readonly kind: 'conflict'; readonly current?: RemoteEntry }
+  /** the server answered but does not show the change; `html`: the answer was a web page (a sign-in) */
+  | { readonly kind: 'unstored'; readonly html: boolean };
+
+/** What a change should have left on the server, checked by a stat or its folder's listing. */
+export type Expectation =
+  | { readonly path: string; readonly kind: 'write'; readonly size: number; readonly base?: ServerVersion; readonly answer: WriteResult }
+  | { readonly path: string; readonly kind: 'present'; readonly type: EntryType }
+  | { readonly path: string; readonly kind: 'absent'; readonly base?: ServerVersion };
+
+/** The base of a write: the server version the content came from, or `absent` for a new file. */
+export type WriteBase = ServerVersion | 'absent';
+
+export class ProvenWrites {
+  constructor(
+    private readonly server: RemoteFs,
+    private readonly capabilities: () => Promise<Capabilities>,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** PUT `data` at `path` only if the server still has `base`; proven. */
+  async put(path: string, data: Uint8Array, base: WriteBase): Promise<WriteOutcome> {
+    const pre = await this.preconditions(path, base);
+    if ('conflict' in pre) return { kind: 'conflict', current: pre.conflict };
+    let answer: WriteResult;
+    try {
+      answer = await this.server.put(path, data, pre);
+    } catch (err) {
+      if (isShareError(err, 'Conflict')) return { kind: 'conflict', current: await statOrGone(this.server, path).catch(() => undefined) };
+      throw err;
+    }
+    return this.prove(path, [{ path, kind: 'write', size: data.byteLength, base: base === 'absent' ? undefined : base, answer }], answer, data);
+  }
+
+  /** The preconditions that make a write of `base` safe, or the conflict found instead. */
+  private async preconditions(path: string, base: WriteBase): Promise<Preconditions | { conflict: RemoteEntry | undefined }> {
+    const caps = await this.capabilities();
+    if (base === 'absent') {
+      if (caps.ifNoneMatch) return { ifNoneMatch: '*' };
+      const current = await statOrGone(this.server, path);
+      return current ? { conflict: current } : {};
+    }
+    if (caps.ifMatch && base.etag && !isWeakEtag(base.etag)) return { ifMatch: base.etag };
+    // A weak etag (Apache, within a second of a change) can never match If-Match; a server that ignores
+    // If-Match, or gives no etags, gets the version compared right before the write.
+    const current = base.etag && isWeakEtag(base.etag) ? await settledStatOrGone(this.server, path) : await statOrGone(this.server, path);
+    if (!current || current.type !== 'file' || !sameServerVersion(current, base)) return { conflict: current };
+    if (caps.ifMatch && current.etag && !isWeakEtag(current.etag)) return { ifMatch: current.etag };
+    if (!caps.ifMatch) this.log.debug(`[write] ${path}: the server ignores If-Match; the version was compared right before writing`);
+    return {};
+  }
+
+  /** MKCOL, proven by the folder being there. */
+  async mkcol(path: string): Promise<WriteOutcome> {
+    const answer = await this.server.mkcol(path);
+    return this.prove(path, [{ path, kind: 'present', type: 'directory' }], answer);
+  }
+
+  /** DELETE (If-Match of `base` for a file, where the server honours it), proven by the item being gone. */
+  async delete(path: string, base: ServerVersion | undefined): Promise<WriteOutcome> {
+    const caps = await this.capabilities();
+    const pre: Preconditions = caps.ifMatch && base?.etag && !isWeakEtag(base.etag) ? { ifMatch: base.etag } : {};
+    let answer: WriteResult;
+    try {
+      answer = await this.server.delete(path, pre);
+    } catch (err) {
+      if (isShareError(err, 'Conflict')) return { kind: 'conflict', current: await statOrGone(this.server, path).catch(() => undefined) };
+      throw err;
+    }
+    return this.prove(path, [{ path, kind: 'absent', base }], answer);
+  }
+
+  /** MOVE / COPY (the caller's Overwrite), proven by the target being there and a moved source gone. */
+  async transfer(kind: 'move' | 'copy', from: string, to: string, type: EntryType, overwrite: boolean): Promise<WriteOutcome> {
+    const answer = await this.server[kind](from, to, { overwrite });
+    const checks: Expectation[] = [{ path: to, kind: 'present', type }];
+    if (kind === 'move') checks.push({ path: from, kind: 'absent' });
+    return this.prove(to, checks, answer);
+  }
+
+  /** Checks what the server shows now against `expected`; one request per folder at most. */
+  private async prove(path: string, expected: Expectation[], answer: WriteResult, data?: Uint8Array): Promise<WriteOutcome> {
+    const after = await this.observe(expected.filter(needsObservation).map(e => e.path));
+    let version: ServerVersion | undefined;
+    const verdicts: Verdict[] = [];
+    for (const e of expected) {
+      let v = judge(e, after.get(e.path));
+      if (v.kind === 'ambiguous' && data) v = await this.readBack(e.path, data);
+      if (e.kind === 'write' && v.kind === 'landed') {
+        const seen = after.get(e.path);
+        version = { etag: v.etag, mtime: seen?.mtime ?? this.now(), size: e.size };
+      }
+      verdicts.push(v);
+    }
+    if (verdicts.every(v => v.kind === 'landed')) return { kind: 'landed', version };
+    if (verdicts.some(v => v.kind === 'other-version')) {
+      this.log.warn(`[write] ${path}: the server answered, but now holds another version than the one sent`);
+      return { kind: 'conflict', current: after.get(path) };
+    }
+    this.log.warn(`[write] ${path}: the server answered${answer.html ? ' with a web page' : ''}, but does not show the change`);
+    return { kind: 'unstored', html: !!answer.html };
+  }
+
+  /** What the server has at each path: a stat where one path of a folder is asked, else the folder's listing. */
+  private async observe(paths: readonly string[]): Promise<Map<string, RemoteEntry | undefined>> {
+    return observeServer(this.server, paths);
+  }
+
+  /** The last resort where nothing else tells: read the bytes back. */
+  private async readBack(path: string, data: Uint8Array): Promise<Verdict> {
+    const got = await this.server.get(path);
+    if (got === 'not-modified') return { kind: 'unstored' };
+    return equalBytes(got.data, data) ? { kind: 'landed', etag: got.etag } : { kind: 'unstored' };
+  }
+}
+
+/** Whether proving `e` needs to look at the server (a write whose answer carried a new validator does not). */
+export function needsObservation(e: Expectation): boolean {
+  return !(e.kind === 'write' && provenByAnswer(e.answer.etag, e.base));
+}
+
+/** Judges one expectation by what the server shows (write answers with a new validator prove themselves). */
+export function judge(e: Expectation, after: RemoteEntry | undefined): Verdict {
+  switch (e.kind) {
+    case 'write':
+      if (provenByAnswer(e.answer.etag, e.base)) return { kind: 'landed', etag: e.answer.etag };
+      return judgeWrite(after, e.size, e.base);
+    case 'present':
+      return judgePresence(after, e.type);
+    case 'absent':
+      return judgePresence(after, 'absent', e.base);
+  }
+}
+
+/**
+ * What the server has at each path, in one request per folder: a Depth-0 stat where only one path of a
+ * folder is asked, else one Depth-1 listing of the folder (a folder that is gone: nothing below it).
+ */
+export async function observeServer(server: RemoteFs, paths: readonly string[]): Promise<Map<string, RemoteEntry | undefined>> {
+  const out = new Map<string, RemoteEntry | undefined>();
+  const byFolder = new Map<string, Set<string>>();
+  for (const p of new Set(paths)) {
+    const folder = dirname(p);
+    if (!byFolder.has(folder)) byFolder.set(folder, new Set());
+    byFolder.get(folder)!.add(p);
+  }
+  for (const [folder, members] of byFolder) {
+    if (members.size === 1 || folder === [...members][0]) {
+      for (const p of members) out.set(p, await statOrGone(server, p));
+      continue;
+    }
+    let children: RemoteEntry[] = [];
+    try {
+      children = (await server.list(folder)).children;
+    } catch (err) {
+      if (!isShareError(err, 'NotFound')) throw err;
+    }
+    const byPath = new Map(children.map(c => [c.path, c]));
+    for (const p of members) out.set(p, byPath.get(p));
+  }
+  return out;
+}
+
+/** Changes the server answered but does not show: kept pending, the share offline ("sign-in needed" for a web page). */
+export function notLanded(paths: readonly string[], html: boolean, what = 'uploaded'): ShareError {
+  const which = paths.length === 1 ? paths[0] : `${paths.length} changes (${paths.slice(0, 3).join(', ')}${paths.length > 3 ? ', …' : ''})`;
+  return html
+    ? new ShareError(
+        'Unavailable',
+        `the server (or a gateway in front of it) answered the change of ${which} with a web page: a sign-in is needed; nothing is lost, it is ${what} once the server lets it through`,
+        { reason: 'signin' },
+      )
+    : new ShareError('Unavailable', `the server answered the change of ${which}, but did not store it; nothing is lost, it is ${what} once the server stores changes again`, {
+        reason: 'unstored',
+      });
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

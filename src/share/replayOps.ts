@@ -1,0 +1,286 @@
+// How each kind of journaled change is sent on reconnect: PUT with If-Match (base) or If-None-Match: *,
+// DELETE with If-Match, MOVE/COPY with Overwrite: F, MKCOL. A 412 or a changed validator is a conflict,
+// never an overwrite. Identical contents resolve silently, non-overlapping text edits merge with the
+// cached base. On a server that ignores preconditions, the validator is compared right before each
+// write instead (a narrow race, logged; the user is told once by the replayer).
+// A change that was sent is "done" only with what its landing must show (Expectation): the replayer
+// proves those, batched per folder (provenWrites.ts, offline/landing.ts), before the journal forgets it.
+import { isShareError, ShareError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { dirname } from '../core/remotePath';
+import type { Conflict, ConflictKind, RemoteSide, Version } from '../offline/conflicts';
+import { decide } from '../offline/conflicts';
+import type { JournalOp, KnownFile } from '../offline/journalOps';
+import { sameServerVersion, type ServerVersion } from '../offline/landing';
+import { mergeContent } from '../offline/merge';
+import type { Capabilities } from '../remote/capabilities';
+import { isWeakEtag, weakEtagEquals } from '../remote/etag';
+import type { RemoteEntry, RemoteFs } from '../remote/remoteFs';
+import { settledStat, statOrGone } from '../remote/settle';
+import type { Expectation } from './provenWrites';
+
+export type Outcome =
+  | {
+      readonly kind: 'done';
+      readonly identical?: boolean;
+      readonly merged?: boolean;
+      /** What the server must show for the change to count as landed (empty: nothing was sent, or proven already). */
+      readonly checks: readonly Expectation[];
+      /** The validator of the server's version of the path when it is known without a check. */
+      readonly etag?: string;
+    }
+  | { readonly kind: 'conflict'; readonly conflict: Omit<Conflict, 'id' | 'opId' | 'time'> };
+
+/** What the replay needs of the cache: blobs, and making merged content the local content. */
+export interface ReplayCache {
+  getBlob(hash: string): Promise<Uint8Array | undefined>;
+  putBlob(data: Uint8Array): Promise<string>;
+  /** The merged content becomes the local content too (until it is proven on the server). */
+  writeLocal(path: string, data: Uint8Array): Promise<void>;
+  /** The local content of `path` as the cache holds it (for a conflict's local side). */
+  localVersion(path: string): Version | undefined;
+}
+
+/** The server's version of a path produced earlier in the same replay (undefined: none known). */
+export type Produced = Map<string, string | undefined>;
+
+type WriteOp = Extract<JournalOp, { kind: 'write' }>;
+type DeleteOp = Extract<JournalOp, { kind: 'delete' }>;
+type TransferOp = Extract<JournalOp, { kind: 'move' | 'copy' }>;
+
+export class ReplayOps {
+  constructor(
+    private readonly server: RemoteFs,
+    private readonly cache: ReplayCache,
+    private readonly log: Logger,
+  ) {}
+
+  private statOrGone(path: string): Promise<RemoteEntry | undefined> {
+    return statOrGone(this.server, path);
+  }
+
+  async write(op: WriteOp, caps: Capabilities, produced: Produced): Promise<Outcome> {
+    const data = await this.cache.getBlob(op.blob);
+    if (!data) throw new ShareError('Other', `the content of ${op.path} is missing from the cache`);
+    const known = produced.has(op.path);
+    let expected = known ? produced.get(op.path) : op.base?.etag;
+    let base: ServerVersion | undefined = known ? (expected ? { etag: expected, mtime: 0, size: -1 } : undefined) : op.base;
+    if (op.follows && !known) {
+      // it exists through earlier local changes that replayed in an earlier session: their result is the base
+      let current = await this.statOrGone(op.path);
+      if (current && isWeakEtag(current.etag)) current = await settledStat(this.server, op.path);
+      expected = current?.etag;
+      base = current;
+    }
+    const isCreate = !op.base && !known && !(op.follows && expected);
+    if (caps.ifMatch && caps.ifNoneMatch && (expected || isCreate)) {
+      try {
+        const answer = await this.server.put(op.path, data, expected ? { ifMatch: expected } : { ifNoneMatch: '*' });
+        return done([{ path: op.path, kind: 'write', size: data.byteLength, base: isCreate ? undefined : base, answer }]);
+      } catch (err) {
+        if (!isShareError(err, 'Conflict') && !isShareError(err, 'NotFound')) throw err;
+      }
+      return this.writeConflict(op, data, expected);
+    }
+    // the server ignores preconditions: compare the validator right before writing
+    const current = await this.statOrGone(op.path);
+    const remote: RemoteSide = !current ? 'gone' : isCreate ? 'exists' : sameVersion(current, expected, known ? undefined : op.base) ? 'same' : 'changed';
+    const decision = decide(isCreate ? 'created' : 'changed', remote);
+    if (decision === 'apply') {
+      this.log.info(`[replay] ${op.path}: written after comparing validators (the server ignores If-Match; a change in the last moment would be lost)`);
+      const answer = await this.server.put(op.path, data);
+      return done([{ path: op.path, kind: 'write', size: data.byteLength, base: current, answer }]);
+    }
+    return this.writeConflict(op, data, expected);
+  }
+
+  /** The server's file differs from what the change started from: identical? mergeable? else a conflict. */
+  async writeConflict(op: WriteOp, data: Uint8Array, expected: string | undefined): Promise<Outcome> {
+    let current = await this.statOrGone(op.path);
+    if (!current) {
+      if (!op.base && !expected) {
+        // nothing there any more: create it (If-None-Match: * keeps a racing creation safe)
+        const answer = await this.server.put(op.path, data, { ifNoneMatch: '*' });
+        return done([{ path: op.path, kind: 'write', size: data.byteLength, answer }]);
+      }
+      const parentGone = dirname(op.path) !== '/' && !(await this.statOrGone(dirname(op.path)));
+      return conflict({ path: op.path, kind: parentGone ? 'folder-deleted' : 'changed-deleted', local: { blob: op.blob, size: op.size }, base: op.base });
+    }
+    // Apache: the etag we hold may be the weak one given within a second of a write; the version is the same
+    if (expected && weakEtagEquals(current.etag, expected) && (isWeakEtag(current.etag) || isWeakEtag(expected))) {
+      current = await settledStat(this.server, op.path).catch(err => (isShareError(err, 'NotFound') ? undefined : Promise.reject(err)));
+      if (current?.etag && !isWeakEtag(current.etag) && weakEtagEquals(current.etag, expected)) {
+        const settled: RemoteEntry = current;
+        try {
+          const answer = await this.server.put(op.path, data, { ifMatch: settled.etag });
+          return done([{ path: op.path, kind: 'write', size: data.byteLength, base: settled, answer }]);
+        } catch (err) {
+          if (!isShareError(err, 'Conflict')) throw err;
+          current = await this.statOrGone(op.path);
+        }
+      }
+    }
+    if (!current) return this.writeConflict(op, data, expected);
+    if (isWeakEtag(current.etag)) current = await settledStat(this.server, op.path); // a usable If-Match below
+    const server = await this.server.get(op.path);
+    if (server === 'not-modified') throw new ShareError('Other', `GET ${op.path}: unexpected 304`);
+    // also: our PUT had landed before a drop
+    if (equalBytes(server.data, data)) return { kind: 'done', identical: true, checks: [], etag: current.etag };
+    const serverBlob = await this.cache.putBlob(server.data);
+    const serverVersion: Version = { blob: serverBlob, etag: isWeakEtag(server.etag) ? current.etag : (server.etag ?? current.etag), size: server.data.byteLength, mtime: current.mtime };
+    const baseData = op.base?.blob ? await this.cache.getBlob(op.base.blob) : undefined;
+    if (baseData) {
+      const merged = mergeContent(baseData, server.data, data);
+      if (merged.clean) {
+        const bytes = new TextEncoder().encode(merged.text);
+        try {
+          const answer = await this.server.put(op.path, bytes, serverVersion.etag ? { ifMatch: serverVersion.etag } : {});
+          await this.cache.writeLocal(op.path, bytes);
+          this.log.info(`[replay] ${op.path}: merged the changes made here and on the server`);
+          const mergedBase: ServerVersion = { etag: serverVersion.etag, mtime: current.mtime, size: current.size };
+          return { kind: 'done', merged: true, checks: [{ path: op.path, kind: 'write', size: bytes.byteLength, base: mergedBase, answer }] };
+        } catch (err) {
+          if (!isShareError(err, 'Conflict')) throw err;
+        }
+      }
+    }
+    const kind: ConflictKind = op.base ? 'both-changed' : 'both-created';
+    return conflict({ path: op.path, kind, local: { blob: op.blob, size: op.size }, server: serverVersion, base: op.base });
+  }
+
+  async mkdir(path: string): Promise<Outcome> {
+    try {
+      await this.server.mkcol(path);
+      return done([{ path, kind: 'present', type: 'directory' }]);
+    } catch (err) {
+      if (isShareError(err, 'Exists')) {
+        const current = await this.statOrGone(path);
+        if (current?.type === 'directory') return { kind: 'done', identical: true, checks: [] }; // made on both sides: folders merge
+        return conflict({ path, kind: 'both-created' });
+      }
+      if (isShareError(err, 'NotFound')) return conflict({ path, kind: 'folder-deleted' });
+      throw err;
+    }
+  }
+
+  async deleteFile(op: DeleteOp, caps: Capabilities, produced: Produced): Promise<Outcome> {
+    let base = op.base;
+    if (!base) {
+      // no base: the file exists through earlier local changes; the version they produced is the one to delete
+      const current = produced.has(op.path) ? undefined : await this.statOrGone(op.path);
+      const etag = produced.has(op.path) ? produced.get(op.path) : current?.etag;
+      if (!produced.has(op.path) && !current) return { kind: 'done', identical: true, checks: [] };
+      base = { etag, mtime: current?.mtime ?? 0, size: current?.size ?? 0 };
+      if (!etag && current) base = { mtime: current.mtime, size: current.size };
+    }
+    const gone = (b: ServerVersion | undefined) => done([{ path: op.path, kind: 'absent', base: b }]);
+    if (caps.ifMatch && base?.etag && !isWeakEtag(base.etag)) {
+      try {
+        await this.server.delete(op.path, { ifMatch: base.etag });
+        return gone(base);
+      } catch (err) {
+        if (isShareError(err, 'NotFound')) return { kind: 'done', identical: true, checks: [] }; // deleted on both sides
+        if (!isShareError(err, 'Conflict')) throw err;
+      }
+    }
+    let current = await this.statOrGone(op.path);
+    if (current && isWeakEtag(current.etag)) current = await settledStat(this.server, op.path).catch(() => current);
+    const remote: RemoteSide = !current ? 'gone' : sameVersion(current, base?.etag, base) ? 'same' : 'changed';
+    const decision = decide('deleted', remote);
+    if (decision === 'done') return { kind: 'done', identical: true, checks: [] };
+    if (decision === 'apply') {
+      // same version (a weak etag, or a server without If-Match): delete it now
+      await this.server.delete(op.path, current?.etag && !isWeakEtag(current.etag) && caps.ifMatch ? { ifMatch: current.etag } : {});
+      return gone(current);
+    }
+    return conflict({ path: op.path, kind: 'deleted-changed', base, server: { etag: current?.etag, size: current?.size, mtime: current?.mtime } });
+  }
+
+  /** Deletes a folder only if the server has nothing below it that the cache did not know as it was. */
+  async deleteFolder(path: string, files: readonly KnownFile[]): Promise<Outcome> {
+    const known = new Map(files.map(f => [f.path, f]));
+    const unknown: string[] = [];
+    const walk = async (folder: string): Promise<boolean> => {
+      let listing;
+      try {
+        listing = await this.server.list(folder);
+      } catch (err) {
+        if (isShareError(err, 'NotFound')) return false;
+        throw err;
+      }
+      for (const c of listing.children) {
+        if (c.type === 'directory') await walk(c.path);
+        else {
+          const k = known.get(c.path);
+          if (!k || !sameVersion(c, k.etag, k)) unknown.push(c.path);
+        }
+      }
+      return true;
+    };
+    if (!(await walk(path))) return { kind: 'done', identical: true, checks: [] }; // gone on the server already
+    if (unknown.length) {
+      return conflict({ path, kind: 'deleted-changed', detail: `the server has new or changed files inside: ${unknown.slice(0, 3).join(', ')}` });
+    }
+    try {
+      await this.server.delete(path);
+    } catch (err) {
+      if (!isShareError(err, 'NotFound')) throw err;
+    }
+    return done([{ path, kind: 'absent' }]);
+  }
+
+  async transfer(op: TransferOp, attempted: boolean): Promise<Outcome> {
+    const landing: Expectation[] = [{ path: op.to, kind: 'present', type: op.type }];
+    if (op.kind === 'move') landing.push({ path: op.from, kind: 'absent' });
+    try {
+      await this.server[op.kind](op.from, op.to, { overwrite: op.overwrite });
+      return done(landing);
+    } catch (err) {
+      if (isShareError(err, 'Conflict') || isShareError(err, 'Exists')) {
+        // the target exists: if a previous attempt landed, it is our own result
+        if (attempted && (await this.transferLanded(op))) return { kind: 'done', checks: [] };
+        return conflict({ path: op.to, kind: 'both-created' });
+      }
+      if (isShareError(err, 'NotFound')) {
+        if (attempted && (await this.transferLanded(op))) return { kind: 'done', checks: [] };
+        const parentGone = !(await this.statOrGone(dirname(op.to)));
+        return conflict({
+          path: op.to,
+          kind: parentGone ? 'folder-deleted' : 'changed-deleted',
+          local: this.cache.localVersion(op.to),
+          base: op.kind === 'move' ? op.base : undefined,
+        });
+      }
+      throw err;
+    }
+  }
+
+  /** After a drop: did the earlier MOVE/COPY land? (the target is there; a moved source is gone) */
+  private async transferLanded(op: TransferOp): Promise<boolean> {
+    const target = await this.statOrGone(op.to);
+    if (!target) return false;
+    if (op.kind === 'move' && (await this.statOrGone(op.from))) return false;
+    const base = op.kind === 'move' ? op.base : undefined;
+    return base && op.type === 'file' ? target.size === base.size : true;
+  }
+}
+
+function done(checks: Expectation[]): Outcome {
+  return { kind: 'done', checks };
+}
+
+function conflict(c: Omit<Conflict, 'id' | 'opId' | 'time'>): Outcome {
+  return { kind: 'conflict', conflict: c };
+}
+
+/** Whether the server's current version is the one we knew: etags (weakly), else mtime + size. */
+export function sameVersion(current: RemoteEntry, etag: string | undefined, base?: { mtime: number; size: number }): boolean {
+  if (etag && current.etag) return weakEtagEquals(etag, current.etag);
+  return !!base && sameServerVersion(current, { mtime: base.mtime, size: base.size });
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
