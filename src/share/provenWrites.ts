@@ -79,8 +79,8 @@ export class ProvenWrites {
 
   /** DELETE (If-Match of `base` for a file, where the server honours it), proven by the item being gone. */
   async delete(path: string, base: ServerVersion | undefined): Promise<WriteOutcome> {
-    const caps = await this.capabilities();
-    const pre: Preconditions = caps.ifMatch && base?.etag && !isWeakEtag(base.etag) ? { ifMatch: base.etag } : {};
+    const pre = base ? await this.preconditions(path, base) : {};
+    if ('conflict' in pre) return { kind: 'conflict', current: pre.conflict };
     let answer: WriteResult;
     try {
       answer = await this.server.delete(path, pre);
