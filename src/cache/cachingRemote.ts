@@ -24,6 +24,7 @@ import type {
   WriteResult,
 } from '../remote/remoteFs';
 import { weakEtagEquals } from '../remote/etag';
+import { signInNeeded } from '../remote/httpExchange';
 import type { CacheEntry } from './cacheEntry';
 import type { CacheIndex } from './cacheIndex';
 import { planCull } from './eviction';
@@ -227,6 +228,7 @@ export class CachingRemote implements RemoteFs, IDisposable {
             return this.served(cached, data);
           }
         }
+        if (err.reason === 'signin') throw err;
         throw notAvailableOffline(path, err);
       }
       throw err;
@@ -625,6 +627,13 @@ export class CachingRemote implements RemoteFs, IDisposable {
   }
 
   private async store(path: string, content: RemoteContent): Promise<RemoteContent> {
+    const known = this.index.get(path);
+    // A gateway whose session expired answers every GET with its sign-in page: a web page without a
+    // validator for a file the server lists with one, and whose name is not a web page. Never cache it as
+    // the file's content.
+    if (known?.etag && !content.etag && /^\s*text\/html\b/i.test(content.contentType ?? '') && !/\.x?html?$/i.test(path)) {
+      throw signInNeeded('GET', path, 200);
+    }
     const now = this.now();
     const stored = await this.storeBlob(path, content.data, hash => {
       const prev = this.index.get(path);

@@ -170,7 +170,13 @@ export class Share {
 
   private async call<T>(op: () => Promise<T>): Promise<T> {
     await this.ready;
-    return this.auth.call(op);
+    try {
+      return await this.auth.call(op);
+    } catch (err) {
+      // found above the remote (a gateway's page served as a file's content): the connection hears of it too
+      if (isShareError(err, 'Unavailable') && (err.reason === 'signin' || err.reason === 'unstored')) this.connection?.reportFailure(err);
+      throw err;
+    }
   }
 
   // --- connection
