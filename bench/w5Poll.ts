@@ -28,7 +28,7 @@ export function writeW5(root: string, spec: W5Spec): void {
   }
 }
 
-export async function runW5(ctx: BenchContext, t: Target, spec: W5Spec): Promise<{ variants: Variant[]; depthInfinity: boolean }> {
+export async function runW5(ctx: BenchContext, t: Target, _spec: W5Spec): Promise<{ variants: Variant[]; depthInfinity: boolean }> {
   chownForServer(t, join(t.root, 'w5'));
   const cacheDir = tempDir(ctx, 'w5-cache-');
   const o = await openShare(t, cacheDir);

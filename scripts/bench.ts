@@ -48,7 +48,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const t0 = Date.now();
-  const quick = values.quick!;
+  const quick = values.quick;
   const mode = quick ? 'quick' : 'full';
   if (values.render) {
     // rewrite the Markdown from the JSON of the last run (after a change to the report's layout)

@@ -1,8 +1,9 @@
 // `npm test`: runs the suites, each as a child process, and sums their `[suite-summary]` lines.
-//   npm test [-- --suite=unit|conformance|integration|ui|web ...]     (repeatable; default: all)
+//   npm test [-- --suite=lint|unit|conformance|integration|ui|web ...]     (repeatable; default: all)
+// `lint` is two checks: the type check (tsc) and ESLint's type-aware rules (eslint.config.mjs).
 // A suite that crashes, times out or prints no summary counts as 1 failed. The very last line of
 // output is `N passed, N failed`; the exit code is non-zero when anything failed.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,7 +12,7 @@ import { ensureAptPackages } from './lib/apt';
 import { repoRoot } from './lib/repoRoot';
 import { ensureRuntime } from './lib/runtime';
 
-const SUITES = ['unit', 'conformance', 'integration', 'ui', 'web'] as const;
+const SUITES = ['lint', 'unit', 'conformance', 'integration', 'ui', 'web'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 interface Row {
@@ -57,7 +58,7 @@ function testFiles(suite: SuiteName): string[] {
   return found.sort();
 }
 
-const TIMEOUT_MIN: Record<SuiteName, number> = { unit: 10, conformance: 15, integration: 20, ui: 25, web: 15 };
+const TIMEOUT_MIN: Record<SuiteName, number> = { lint: 10, unit: 10, conformance: 15, integration: 20, ui: 25, web: 15 };
 
 /** Runs one suite child; its output is passed through and scanned for the summary line. */
 function runChild(suite: SuiteName, args: string[]): Promise<Omit<Row, 'seconds'>> {
@@ -96,9 +97,33 @@ function runChild(suite: SuiteName, args: string[]): Promise<Omit<Row, 'seconds'
   });
 }
 
+/** The lint suite: tsc and ESLint, each one check; their output is shown when they fail. */
+function runLint(): Omit<Row, 'seconds'> {
+  const checks: [string, string[]][] = [
+    ['types (tsc --noEmit)', [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', root]],
+    ['eslint', [join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), root]],
+  ];
+  let passed = 0;
+  const failedNames: string[] = [];
+  for (const [name, args] of checks) {
+    const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+    if (r.status === 0) {
+      passed++;
+      log(`lint: ${name}: clean`);
+    } else {
+      failedNames.push(name);
+      process.stdout.write(r.stdout ?? '');
+      process.stderr.write(r.stderr ?? '');
+      log(`lint: ${name}: FAILED`);
+    }
+  }
+  return { suite: 'lint', passed, failed: failedNames.length, note: failedNames.join(', ') };
+}
+
 async function runSuite(suite: SuiteName): Promise<Row | undefined> {
   const t0 = Date.now();
   const row = (r: Omit<Row, 'seconds'>): Row => ({ ...r, seconds: (Date.now() - t0) / 1000 });
+  if (suite === 'lint') return row(runLint());
   const files = testFiles(suite);
   if (files.length === 0) {
     log(`${suite}: no test files in test/${suite}/ yet — nothing to run`);

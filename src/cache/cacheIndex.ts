@@ -72,7 +72,7 @@ export class CacheIndex {
   update(path: string, change: Partial<Omit<CacheEntry, 'path'>>): CacheEntry | undefined {
     const e = this.entries.get(path);
     if (!e) return undefined;
-    const next = { ...e, ...change } as CacheEntry;
+    const next = { ...e, ...change };
     this.set(next);
     return next;
   }

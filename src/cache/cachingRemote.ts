@@ -10,7 +10,7 @@
 // - etags compare weakly (Apache gives `W/"…"` for a second after a write, then the strong form);
 // - when the server cannot be reached, what is cached is served (stale-if-error); a 404 forgets.
 import { isShareError, ShareError } from '../core/errors';
-import { Emitter, type IDisposable } from '../core/events';
+import { Emitter } from '../core/events';
 import type { Logger } from '../core/log';
 import { basename, dirname, isEqualOrParent, joinPath, relativeTo } from '../core/remotePath';
 import type { Settings } from '../core/settings';
@@ -54,7 +54,7 @@ export function hasValidContent(e: CacheEntry | undefined): boolean {
   return e.blobMtime === e.mtime && e.blobSize === e.size;
 }
 
-export class CachingRemote implements RemoteFs, IDisposable {
+export class CachingRemote implements RemoteFs {
   /** When each path was last validated against the server (live state, not persisted). */
   private readonly checked = new Map<string, number>();
   /** When each folder's listing was last taken from the server (a stat does not refresh a listing). */
@@ -204,9 +204,9 @@ export class CachingRemote implements RemoteFs, IDisposable {
             this.checked.set(path, this.now());
             const data = await this.readBlob(cached);
             if (data) return this.served(cached, data);
-            return this.fetch(path);
+            return await this.fetch(path);
           }
-          return this.store(path, answer);
+          return await this.store(path, answer);
         }
         // no etag anywhere: revalidate by mtime + size
         this.record(await this.remote.stat(path));

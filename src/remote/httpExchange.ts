@@ -97,7 +97,7 @@ export class HttpExchange {
     for (let hop = 0; ; hop++) {
       let res: FetchResponse;
       try {
-        res = (await this.client().customRequest(path, { url, method, headers: options.headers, data: options.data, signal: abort })) as FetchResponse;
+        res = (await this.client().customRequest(path, { url, method, headers: options.headers, data: options.data, signal: abort }));
       } catch (err) {
         const answer = (err as { response?: FetchResponse } | undefined)?.response;
         if (answer) cancelBody(answer); // the error answer's body is not read: free the connection
@@ -292,7 +292,7 @@ export function safeUrl(href: string): string {
 
 /** The body's chunks, whatever the platform's fetch gives (a Node stream, a web ReadableStream). */
 async function* bodyChunks(res: FetchResponse): AsyncGenerator<Uint8Array> {
-  const body = res.body as unknown;
+  const body = res.body;
   if (!body) return;
   if (typeof (body as ReadableStream<Uint8Array>).getReader === 'function') {
     const reader = (body as ReadableStream<Uint8Array>).getReader();
@@ -313,7 +313,7 @@ async function* bodyChunks(res: FetchResponse): AsyncGenerator<Uint8Array> {
 
 /** Stops reading an answer we do not want (frees the connection at once). */
 export function cancelBody(res: FetchResponse): void {
-  const body = res.body as unknown as { cancel?: () => Promise<void>; destroy?: () => void; locked?: boolean } | null;
+  const body = res.body as { cancel?: () => Promise<void>; destroy?: () => void; locked?: boolean } | null;
   try {
     if (typeof body?.destroy === 'function') body.destroy();
     else if (typeof body?.cancel === 'function' && !body.locked) void body.cancel().catch(() => undefined);

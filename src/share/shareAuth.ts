@@ -93,11 +93,11 @@ export class ShareAuth {
       return await op();
     } catch (err) {
       if (!isShareError(err, 'Unauthorized')) throw err;
-      if (this.generation !== generation && !this.signingIn) return await op(); // signed in meanwhile
+      if (this.generation !== generation && !this.signingIn) return op(); // signed in meanwhile
       if (this.gaveUp || !(await this.authenticate(this.username ? 'rejected' : 'required'))) {
         throw new ShareError('Unauthorized', `${err.message}. Run "WebDAV: Sign In" to enter them`, { cause: err, status: 401 });
       }
-      return await op();
+      return op();
     }
   }
 }

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CachingRemote, RemoteChange } from '../../src/cache/cachingRemote';
+import type { RemoteChange } from '../../src/cache/cachingRemote';
 import { ShareError } from '../../src/core/errors';
 import { DEFAULTS, type Settings } from '../../src/core/settings';
 import type { ShareLocation } from '../../src/core/shareLocation';
@@ -78,7 +78,7 @@ for (const kind of SERVER_KINDS) {
       const share = new Share(location, wrap(remote), auth, log, async r => (parts = (await open(r))!));
       await share.hasCache();
       opened.push({ share });
-      return { share, remote, cache: parts.remote as CachingRemote, parts, requests: () => total(remote.requestCounts) };
+      return { share, remote, cache: parts.remote, parts, requests: () => total(remote.requestCounts) };
     }
 
     suiteSetup(async () => {

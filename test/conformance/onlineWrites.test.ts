@@ -113,7 +113,7 @@ for (const kind of KINDS) {
       const copy = await share.resolveConflict(conflicts[0].id, 'keepBoth');
       assert.ok(copy);
       assert.equal(readFileSync(onDisk('notes.md'), 'utf8'), 'the colleague wrote this, and it is longer\n');
-      assert.equal(readFileSync(join(disk.path, copy!.slice(1).replace(/^share\//, '')), 'utf8'), 'mine, second save\n');
+      assert.equal(readFileSync(join(disk.path, copy.slice(1).replace(/^share\//, '')), 'utf8'), 'mine, second save\n');
     });
 
     test('the cache learnt the newer version (a listing) while the editor still holds the old one: a save conflicts', async () => {

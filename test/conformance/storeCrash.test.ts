@@ -113,7 +113,7 @@ async function runTrial(childJs: string, trial: number, delayMs: number): Promis
         stdout += d;
         if (stdout.startsWith('ready\n')) resolve();
       });
-      exited.then(() => reject(new Error(`trial ${trial}: the child ended before it was ready\n${stderr}`)));
+      void exited.then(() => reject(new Error(`trial ${trial}: the child ended before it was ready\n${stderr}`)));
     });
     await new Promise(r => setTimeout(r, delayMs));
     child.kill('SIGKILL');

@@ -21,7 +21,7 @@ export async function startRclone(options: { root: string; mount?: string; users
   const port = await freePort();
   const args = ['--config', config, 'serve', 'webdav', options.root, '--addr', `127.0.0.1:${port}`, '--dir-cache-time', '0s', '--poll-interval', '0'];
   if (options.mount && options.mount !== '/') args.push('--baseurl', options.mount);
-  if (user) args.push('--user', user, '--pass', pass!);
+  if (user) args.push('--user', user, '--pass', pass);
   const child = spawn('rclone', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', d => (stderr += d));

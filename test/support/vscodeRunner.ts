@@ -95,7 +95,7 @@ export async function runIntegrationInCodeServer(o: VscodeRunOptions = {}): Prom
     }
 
     const summary = parseSummaries(extHostLines.join('\n')).pop();
-    let passed = summary?.passed ?? 0;
+    const passed = summary?.passed ?? 0;
     let failed = summary?.failed ?? 0;
     if (!summary) {
       log(`[test] integration: no summary from the extension host (exit ${exit}); counted as 1 failure`);

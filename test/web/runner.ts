@@ -136,7 +136,7 @@ export async function runWebTests(o: { timeoutMs?: number; log?: (line: string) 
     });
 
     const summary = parseSummaries(lines.join('\n')).filter(s => s.suite === 'web').pop();
-    let passed = summary?.passed ?? 0;
+    const passed = summary?.passed ?? 0;
     let failed = summary?.failed ?? 0;
     if (!summary) {
       log(`[test] web: no summary from the web-worker extension host (${exit}); counted as 1 failure`);
