@@ -589,7 +589,13 @@ export class CachingRemote implements RemoteFs {
     return changed;
   }
 
-  private recordListing(listing: RemoteListing): void {
+  /** The server says `path` is gone (a listing of it answered 404): forget it, keeping what was changed here. */
+  recordGone(path: string): void {
+    this.forget(path, 'deleted on the server');
+  }
+
+  /** Records a listing taken from the server (by the replay's directory diff), reporting what changed. */
+  recordListing(listing: RemoteListing): void {
     const dir = listing.self.path;
     const prev = this.index.get(dir);
     const hadListing = prev?.type === 'directory' && prev.children !== undefined;

@@ -47,6 +47,9 @@ export class ObservedRemote implements RemoteFs {
   copy(from: string, to: string, options: { overwrite: boolean }) {
     return this.observe(this.inner.copy(from, to, options));
   }
+  depthInfinity(path: string) {
+    return this.inner.depthInfinity ? this.observe(this.inner.depthInfinity(path)) : Promise.resolve(false);
+  }
   lock(path: string, options?: { timeoutSeconds?: number }) {
     return this.observe(this.inner.lock(path, options));
   }

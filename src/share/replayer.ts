@@ -19,7 +19,7 @@ import { describeOp, type Journal } from '../offline/journal';
 import { opPaths, type JournalItem, type JournalOp } from '../offline/journalOps';
 import type { Verdict } from '../offline/landing';
 import type { Capabilities } from '../remote/capabilities';
-import type { RemoteEntry, RemoteFs } from '../remote/remoteFs';
+import type { RemoteEntry, RemoteFs, RemoteListing } from '../remote/remoteFs';
 import { statOrGone } from '../remote/settle';
 import { judge, needsObservation, notLanded, observeServer } from './provenWrites';
 import { ReplayOps, sameVersion, type Outcome, type Produced } from './replayOps';
@@ -221,11 +221,11 @@ export class Replayer {
   private async detectRemoteChanges(): Promise<number> {
     const folders = [...this.cache.index.all()].filter(e => e.type === 'directory' && e.children).map(e => e.path).sort();
     let forgotten = 0;
-    const listings: { path: string; names: Set<string> }[] = [];
+    const listings: { path: string; names: Set<string>; listing?: RemoteListing }[] = [];
     for (const folder of folders) {
       try {
         const listing = await this.server.list(folder);
-        listings.push({ path: folder, names: new Set(listing.children.map(c => basename(c.path))) });
+        listings.push({ path: folder, names: new Set(listing.children.map(c => basename(c.path))), listing });
       } catch (err) {
         if (isShareError(err, 'NotFound')) listings.push({ path: folder, names: new Set() });
         else throw err;
@@ -244,12 +244,11 @@ export class Replayer {
     if (doomed.length > this.settings().massDeleteThreshold && !(await this.hooks.confirmMassDelete(doomed.length, doomed.slice(0, 5), 'local'))) {
       throw new ShareError('Other', `The reconnect was paused: the server no longer has ${doomed.length} files this computer keeps.`);
     }
-    for (const folder of folders) {
-      try {
-        if (this.cache.index.get(folder)) await this.cache.refreshListing(folder);
-      } catch (err) {
-        if (!isShareError(err, 'NotFound')) throw err;
-      }
+    // the same listings, recorded (parents first): clean items follow the server
+    for (const l of listings) {
+      if (!this.cache.index.get(l.path)) continue; // forgotten with a folder above it
+      if (l.listing) this.cache.recordListing(l.listing);
+      else this.cache.recordGone(l.path);
     }
     forgotten = doomed.length;
     return forgotten;
