@@ -351,7 +351,7 @@ export class HostileServer {
   honest(req: HostileRequest, res: ServerResponse): void {
     if (req.path === undefined) {
       // outside the mount, or a traversal (`..`, `%2F` in a segment): refused, as honest servers do
-      return send(res, sharePathOf(req.target) === undefined && req.target.startsWith(MOUNT) ? 400 : 404, { 'Content-Type': 'text/plain' }, 'Not here');
+      return send(res, req.target.startsWith(MOUNT + '/') ? 400 : 404, { 'Content-Type': 'text/plain' }, 'Not here');
     }
     switch (req.method) {
       case 'OPTIONS':
