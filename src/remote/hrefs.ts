@@ -7,8 +7,8 @@ import { relativeTo } from '../core/remotePath';
 
 export type HrefResult = { readonly path: string } | { readonly skip: string };
 
-/** Characters no name may hold: C0 controls and DEL (a NUL or newline in a name is an attack or a bug). */
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Characters no name may hold: C0 and C1 controls and DEL (a NUL or newline in a name is an attack or a bug). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * The share path an href names, or why it is skipped. `origin` is the share's `scheme://host:port`

@@ -48,6 +48,11 @@ export function classifyError(err: unknown, method: Method, path: string): Share
 
   const code = e?.code ?? e?.cause?.code;
   if (code && NETWORK_CODES[code]) return unavailable(NETWORK_CODES[code], where, err);
+  // Node's HTTP parser refused the answer (a header with a control character, a bad length): not a network
+  // failure, and not something to retry — the server speaks broken HTTP
+  if ((code && /^HPE_/.test(code)) || /Parse Error: /.test(String(e?.message ?? ''))) {
+    return new ShareError('Rejected', `${where}: the server's answer is not valid HTTP (${String(e?.message ?? code).replace(/^.*Parse Error: /, '')})`, { cause: err });
+  }
   if (code && TLS_CODE.test(code)) return unavailable('tls', where, err, code);
   const name = e?.name ?? '';
   const message = String(e?.message ?? err ?? '');

@@ -779,7 +779,7 @@ export function endless(options: {
       const pump = () => {
         while (!res.destroyed) {
           if (sent >= cap) {
-            if (options.after === 'reset') (res.socket as Socket | null)?.resetAndDestroy();
+            if (options.after === 'reset') (res.socket)?.resetAndDestroy();
             else if (options.after === 'end') res.end();
             return; // hang: the socket stays open until the client or close() drops it
           }
@@ -797,7 +797,7 @@ export function endless(options: {
 
 /** Drops the connection without an answer (a TCP reset). */
 export function reset(): Handler {
-  return (_req, res) => void (res.socket as Socket | null)?.resetAndDestroy();
+  return (_req, res) => void (res.socket)?.resetAndDestroy();
 }
 
 /** Never answers: no status line, no headers (until the client gives up or the server closes). */

@@ -39,6 +39,7 @@ suite('hrefs', () => {
     assert.match(path('/share/a%2Fb.txt'), /^skip: a name with a "\/"/);
     assert.match(path('/share/a%00b'), /^skip: a name with control characters/);
     assert.match(path('/share/a%0Ab'), /^skip: a name with control characters/);
+    assert.match(path('/share/x%C2%85name.txt'), /^skip: a name with control characters/, 'C1 controls too');
     assert.match(path('/other/a'), /^skip: outside the share/);
     assert.match(path('/sharex/a'), /^skip: outside the share/);
     assert.match(path('/share/a?x=1'), /^skip: an address with a query/);
