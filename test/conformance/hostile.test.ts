@@ -1027,6 +1027,16 @@ suite('conformance: hostile server', function () {
     await saveNotLanded(html(), 'signin');
   }));
 
+  // fails before: yes (the page was cached and shown as the file's content)
+  test("a GET of a file answered with a gateway's sign-in page is never cached as the file; the share goes offline (signin)", hostile(async h => {
+    const share = await h.share();
+    await share.readDirectory('/docs');
+    h.server.on('GET /docs/one.md', html());
+    await assert.rejects(share.readFile('/docs/one.md'), (e: unknown) => e instanceof ShareError && e.code === 'Unavailable' && e.reason === 'signin');
+    assertOfflineFor(share, 'signin');
+    await assert.rejects(share.readFile('/docs/one.md'), 'the page was not cached as its content');
+  }));
+
   // ---------------------------------------------------------------------------------------------------
   // 9. Bad ETags
 
