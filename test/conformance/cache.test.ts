@@ -14,7 +14,7 @@ import type { ShareCache } from '../../src/share/shareCache';
 import type { RunningServer } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
 import { diskCache } from '../support/cachedShare';
-import { assertServerInstalled, handToServer, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
+import { assertServerInstalled, handToServer, printServerLogIfFailed, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
 
 const GOOD = { username: 'alice', password: USERS.alice };
 const auth = { stored: async () => GOOD, ask: async () => undefined, save: async () => undefined };
@@ -86,7 +86,8 @@ for (const kind of SERVER_KINDS) {
       disk = tempFolder(`wdo-cache-${kind.name}-`);
       await startServer();
     });
-    suiteTeardown(async () => {
+    suiteTeardown(async function () {
+      printServerLogIfFailed(this, server);
       await server?.close();
       disk?.remove();
     });

@@ -15,7 +15,7 @@ import { startApache } from '../support/apacheServer';
 import { startLighttpd } from '../support/lighttpdServer';
 import { startRclone } from '../support/rcloneServer';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServerInstalled, handToServer, tempFolder, USERS } from '../support/servers';
+import { assertServerInstalled, handToServer, printServerLogIfFailed, tempFolder, USERS } from '../support/servers';
 import { diskCache } from '../support/cachedShare';
 
 const GOOD = { username: 'alice', password: USERS.alice };
@@ -102,7 +102,8 @@ for (const kind of KINDS) {
       server = await kind.start({ root: disk.path, mount: '/share', users: USERS });
       location = { scheme: 'dav', authority: `127.0.0.1:${server.port}`, basePath: '/share' };
     });
-    suiteTeardown(async () => {
+    suiteTeardown(async function () {
+      printServerLogIfFailed(this, server);
       await server?.close();
       disk?.remove();
     });

@@ -13,7 +13,7 @@ import { startLighttpd } from '../support/lighttpdServer';
 import { FaultProxy } from '../support/faultProxy';
 import { startNephele, type RunningServer } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServerInstalled, handToServer, tempFolder, USERS } from '../support/servers';
+import { assertServerInstalled, handToServer, printServerLogIfFailed, tempFolder, USERS } from '../support/servers';
 import { diskCache } from '../support/cachedShare';
 import { seededRandom } from '../unit/shareStore.suite';
 
@@ -41,7 +41,8 @@ for (const kind of [
       server = await kind.start({ root: disk.path, mount: '/share', users: USERS });
       proxy = await new FaultProxy(server.port).start();
     });
-    suiteTeardown(async () => {
+    suiteTeardown(async function () {
+      printServerLogIfFailed(this, server);
       console.log(`      [figures] ${kind.name}: ${JSON.stringify(stats)}`);
       await proxy?.stop();
       await server?.close();

@@ -28,9 +28,8 @@ export interface LighttpdOptions {
 }
 
 export interface RunningLighttpd extends RunningServer {
-  /** The server's error log (printed by a failing suite; also readable while it runs). */
+  /** The server's error log (its tail is printed by a suite with a failed test). */
   readonly errorLog: string;
-  /** The last lines of the error log. */
   logTail(lines?: number): string;
 }
 

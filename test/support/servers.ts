@@ -53,3 +53,13 @@ const RUNS_AS_WWW_DATA = new Set(['apache', 'lighttpd']);
 export function handToServer(serverName: string, path: string): void {
   if (process.getuid?.() === 0 && RUNS_AS_WWW_DATA.has(serverName)) spawnSync('chown', ['-R', 'www-data:www-data', path]);
 }
+
+/**
+ * In a suiteTeardown (`function`, not an arrow): prints the tail of the server's error log when a test
+ * of the suite failed, so a failure on Apache or lighttpd shows what the server said.
+ */
+export function printServerLogIfFailed(ctx: Mocha.Context, server: RunningServer | undefined): void {
+  const failed = ctx.test?.parent?.tests.some(t => t.state === 'failed');
+  const tail = failed ? server?.logTail?.(30) : undefined;
+  if (tail) console.log(`      [${server!.name} error log, last lines]\n${tail.replace(/^/gm, '        ')}`);
+}
