@@ -3,6 +3,7 @@
 // which runs the same tests in code-server).
 import { runTests } from '@vscode/test-electron';
 import { join } from 'node:path';
+import { startServerShares } from '../test/support/serverShares';
 import { startShare } from '../test/support/shareFixture';
 import { summaryLine } from '../test/support/summaryReporter';
 import { exitOnSignals, onCleanup } from './lib/processes';
@@ -16,6 +17,8 @@ async function main(): Promise<number> {
   const share = await startShare();
   onCleanup(() => share.close());
   log(`nephele serves ${share.root} as ${share.httpUrl}`);
+  const serverShares = await startServerShares();
+  for (const line of serverShares.describe()) log(line);
   try {
     const code = await runTests({
       extensionDevelopmentPath: root,
@@ -25,6 +28,7 @@ async function main(): Promise<number> {
         WEBDAV_TEST_FOLDER_URI: share.folderUri,
         WEBDAV_TEST_DISK_ROOT: share.root,
         WEBDAV_TEST_SUITE_NAME: 'integration-desktop',
+        ...serverShares.env,
       },
     });
     return code;
@@ -40,6 +44,7 @@ async function main(): Promise<number> {
     console.log(summaryLine({ suite: 'integration-desktop', passed: 0, failed: 1 }));
     return 1;
   } finally {
+    await serverShares.close();
     await share.close();
   }
 }

@@ -14,7 +14,7 @@ import type { ShareCache } from '../../src/share/shareCache';
 import type { RunningServer } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
 import { diskCache } from '../support/cachedShare';
-import { assertServersInstalled, handToServer, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
+import { assertServerInstalled, handToServer, printServerLogIfFailed, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
 
 const GOOD = { username: 'alice', password: USERS.alice };
 const auth = { stored: async () => GOOD, ask: async () => undefined, save: async () => undefined };
@@ -82,11 +82,12 @@ for (const kind of SERVER_KINDS) {
     }
 
     suiteSetup(async () => {
-      if (kind.name === 'apache') assertServersInstalled();
+      assertServerInstalled(kind.name);
       disk = tempFolder(`wdo-cache-${kind.name}-`);
       await startServer();
     });
-    suiteTeardown(async () => {
+    suiteTeardown(async function () {
+      printServerLogIfFailed(this, server);
       await server?.close();
       disk?.remove();
     });

@@ -12,7 +12,7 @@ import { Share } from '../../src/share/share';
 import { FaultProxy } from '../support/faultProxy';
 import type { RunningServer } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServersInstalled, handToServer, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
+import { assertServerInstalled, handToServer, printServerLogIfFailed, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
 import { diskCache } from '../support/cachedShare';
 
 const GOOD = { username: 'alice', password: USERS.alice };
@@ -50,13 +50,14 @@ for (const kind of SERVER_KINDS) {
     }
 
     suiteSetup(async () => {
-      if (kind.name === 'apache') assertServersInstalled();
+      assertServerInstalled(kind.name);
       disk = tempFolder(`wdo-offline-${kind.name}-`);
       server = await kind.start({ root: disk.path, mount: '/share', users: USERS });
       proxy = await new FaultProxy(server.port).start();
       location = { scheme: 'dav', authority: `127.0.0.1:${proxy.port}`, basePath: '/share' };
     });
-    suiteTeardown(async () => {
+    suiteTeardown(async function () {
+      printServerLogIfFailed(this, server);
       await proxy?.stop();
       await server?.close();
       disk?.remove();

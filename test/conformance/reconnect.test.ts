@@ -1,6 +1,7 @@
 // Reconnect against real servers: the journal replays with conditional requests; every conflict case
-// is detected (never overwritten) on Apache (strict 412) and nephele, and through the fallback path
-// (compare right before writing) on rclone, which ignores preconditions. Nothing is ever lost.
+// is detected (never overwritten) on Apache and lighttpd (strict 412) and nephele, and through the
+// fallback path (compare right before writing) on rclone, which ignores preconditions. Nothing is
+// ever lost.
 import * as assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,9 +12,10 @@ import { Share, type ReplayHooks, type ReplayReport } from '../../src/share/shar
 import type { RunningServer } from '../support/nepheleServer';
 import { startNephele } from '../support/nepheleServer';
 import { startApache } from '../support/apacheServer';
-import { rcloneAvailable, startRclone } from '../support/rcloneServer';
+import { startLighttpd } from '../support/lighttpdServer';
+import { startRclone } from '../support/rcloneServer';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServersInstalled, handToServer, tempFolder, USERS } from '../support/servers';
+import { assertServerInstalled, handToServer, printServerLogIfFailed, tempFolder, USERS } from '../support/servers';
 import { diskCache } from '../support/cachedShare';
 
 const GOOD = { username: 'alice', password: USERS.alice };
@@ -23,6 +25,7 @@ const text = (b: Uint8Array) => Buffer.from(b).toString();
 const KINDS = [
   { name: 'apache', strict: true, start: startApache },
   { name: 'nephele', strict: true, start: startNephele },
+  { name: 'lighttpd', strict: true, start: startLighttpd },
   { name: 'rclone', strict: false, start: startRclone },
 ];
 
@@ -94,13 +97,13 @@ for (const kind of KINDS) {
     }
 
     suiteSetup(async function () {
-      if (kind.name === 'apache') assertServersInstalled();
-      if (kind.name === 'rclone' && !rcloneAvailable()) throw new Error('rclone is required: apt-get install rclone');
+      assertServerInstalled(kind.name);
       disk = tempFolder(`wdo-reconnect-${kind.name}-`);
       server = await kind.start({ root: disk.path, mount: '/share', users: USERS });
       location = { scheme: 'dav', authority: `127.0.0.1:${server.port}`, basePath: '/share' };
     });
-    suiteTeardown(async () => {
+    suiteTeardown(async function () {
+      printServerLogIfFailed(this, server);
       await server?.close();
       disk?.remove();
     });

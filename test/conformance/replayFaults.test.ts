@@ -9,20 +9,24 @@ import type { ShareLocation } from '../../src/core/shareLocation';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share } from '../../src/share/share';
 import { startApache } from '../support/apacheServer';
+import { startLighttpd } from '../support/lighttpdServer';
 import { FaultProxy } from '../support/faultProxy';
 import { startNephele, type RunningServer } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServersInstalled, handToServer, tempFolder, USERS } from '../support/servers';
+import { assertServerInstalled, handToServer, printServerLogIfFailed, tempFolder, USERS } from '../support/servers';
 import { diskCache } from '../support/cachedShare';
 import { seededRandom } from '../unit/shareStore.suite';
 
 const TRIALS_PER_SERVER = Number(process.env.REPLAY_FAULT_TRIALS ?? 60);
 const GOOD = { username: 'alice', password: USERS.alice };
+/** One seed per server: a failing trial can be replayed. */
+const SEEDS: Record<string, number> = { nephele: 2424, apache: 4242, lighttpd: 4343 };
 const auth = { stored: async () => GOOD, ask: async () => undefined, save: async () => undefined };
 
 for (const kind of [
   { name: 'nephele', start: startNephele },
   { name: 'apache', start: startApache },
+  { name: 'lighttpd', start: startLighttpd },
 ]) {
   suite(`conformance: replay faults on ${kind.name}`, function () {
     this.timeout(600_000);
@@ -32,12 +36,13 @@ for (const kind of [
     const stats = { trials: 0, droppedBeforeLanding: 0, droppedAfterLanding: 0, notReached: 0, resumes: 0 };
 
     suiteSetup(async () => {
-      if (kind.name === 'apache') assertServersInstalled();
+      assertServerInstalled(kind.name);
       disk = tempFolder(`wdo-faults-${kind.name}-`);
       server = await kind.start({ root: disk.path, mount: '/share', users: USERS });
       proxy = await new FaultProxy(server.port).start();
     });
-    suiteTeardown(async () => {
+    suiteTeardown(async function () {
+      printServerLogIfFailed(this, server);
       console.log(`      [figures] ${kind.name}: ${JSON.stringify(stats)}`);
       await proxy?.stop();
       await server?.close();
@@ -45,7 +50,7 @@ for (const kind of [
     });
 
     test(`${TRIALS_PER_SERVER} trials: a connection reset at a random point of the replay loses nothing and doubles nothing`, async () => {
-      const random = seededRandom(kind.name === 'apache' ? 4242 : 2424); // seeded, so a failing trial can be replayed
+      const random = seededRandom(SEEDS[kind.name]); // seeded, so a failing trial can be replayed
       const location: ShareLocation = { scheme: 'dav', authority: `127.0.0.1:${proxy.port}`, basePath: '/share' };
       for (let trial = 1; trial <= TRIALS_PER_SERVER; trial++) {
         const dir = `f${trial}`;

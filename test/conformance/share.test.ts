@@ -12,7 +12,7 @@ import type { AuthHandler, CredentialPrompt } from '../../src/share/auth';
 import { Share } from '../../src/share/share';
 import type { RunningServer } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServersInstalled, handToServer, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
+import { assertServerInstalled, handToServer, printServerLogIfFailed, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
 
 const GOOD: Credentials = { username: 'alice', password: USERS.alice };
 
@@ -65,13 +65,14 @@ for (const kind of SERVER_KINDS) {
     }
 
     suiteSetup(async () => {
-      if (kind.name === 'apache') assertServersInstalled();
+      assertServerInstalled(kind.name);
       disk = tempFolder(`wdo-conf-${kind.name}-`);
       server = await kind.start({ root: disk.path, mount: '/share', users: USERS });
       location = { scheme: 'dav', authority: `127.0.0.1:${server.port}`, basePath: '/share' };
     });
 
-    suiteTeardown(async () => {
+    suiteTeardown(async function () {
+      printServerLogIfFailed(this, server);
       await server?.close();
       disk?.remove();
     });

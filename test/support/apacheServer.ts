@@ -103,6 +103,7 @@ ${mount ? `Alias ${mount} "${options.root}"` : ''}
       origin: `http://127.0.0.1:${port}`,
       port,
       requests,
+      logTail: (lines = 20) => readLog(dir, lines),
       close: async () => {
         if (child.exitCode === null) {
           child.kill('SIGTERM');
@@ -118,9 +119,9 @@ ${mount ? `Alias ${mount} "${options.root}"` : ''}
   throw lastError;
 }
 
-function readLog(dir: string): string {
+function readLog(dir: string, lines = 5): string {
   try {
-    return readFileSync(join(dir, 'error.log'), 'utf8').trim().split('\n').slice(-5).join('\n');
+    return readFileSync(join(dir, 'error.log'), 'utf8').trim().split('\n').slice(-lines).join('\n');
   } catch {
     return '';
   }

@@ -22,6 +22,8 @@ export interface RunningServer {
   readonly port: number;
   /** Requests answered so far, by method. */
   readonly requests: Map<string, number>;
+  /** The last lines of the server's error log, for servers that keep one (Apache, lighttpd). */
+  logTail?(lines?: number): string;
   close(): Promise<void>;
 }
 

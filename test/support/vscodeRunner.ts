@@ -1,6 +1,7 @@
-// Runs the integration suite inside REAL VS Code: nephele serves a temp copy of sample-share, code-server
-// starts with the repo as the extension under development and out/test/integration/index.js as the
-// tests, headless Chromium opens the dav: folder; the extension host's console comes back through
+// Runs the integration suite inside REAL VS Code: nephele serves a temp copy of sample-share (the
+// workspace folder), Apache and lighttpd serve copies of their own (test/support/serverShares.ts),
+// code-server starts with the repo as the extension under development and out/test/integration/index.js
+// as the tests, headless Chromium opens the dav: folder; the extension host's console comes back through
 // window.codeAutomationLog and its exit code through window.codeAutomationExit.
 // A crash, a timeout or a missing summary is a failure, never a pass.
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import type { Browser } from 'playwright-core';
 import { repoRoot } from '../../scripts/lib/repoRoot';
 import { ensureRuntime, startCodeServer, type CodeServer } from '../../scripts/lib/runtime';
 import { launchChromium } from './chromium';
+import { startServerShares, type ServerShares } from './serverShares';
 import { SERVER_CONTROL_ENV, startShare, type ShareFixture } from './shareFixture';
 import { parseSummaries, SUMMARY_PREFIX } from './summaryReporter';
 
@@ -51,6 +53,7 @@ export async function runIntegrationInCodeServer(o: VscodeRunOptions = {}): Prom
   await ensureRuntime();
 
   let share: ShareFixture | undefined;
+  let serverShares: ServerShares | undefined;
   let cs: CodeServer | undefined;
   let browser: Browser | undefined;
   const extHostLines: string[] = [];
@@ -60,11 +63,18 @@ export async function runIntegrationInCodeServer(o: VscodeRunOptions = {}): Prom
   try {
     share = await startShare({ control: true });
     log(`[test] nephele serves ${share.root} as ${share.httpUrl} (server control: ${share.controlUrl})`);
+    serverShares = await startServerShares();
+    for (const line of serverShares.describe()) log(`[test] ${line}`);
     cs = await startCodeServer({
       extensionDevelopmentPath,
       extensionTestsPath: testsPath,
       folderUri: share.folderUri,
-      env: { WEBDAV_TEST_FOLDER_URI: share.folderUri, WEBDAV_TEST_DISK_ROOT: share.root, [SERVER_CONTROL_ENV]: share.controlUrl! },
+      env: {
+        WEBDAV_TEST_FOLDER_URI: share.folderUri,
+        WEBDAV_TEST_DISK_ROOT: share.root,
+        [SERVER_CONTROL_ENV]: share.controlUrl!,
+        ...serverShares.env,
+      },
     });
     log(`[test] code-server on ${cs.origin} (log ${cs.logFile}; whole workbench console: ${fullLog})`);
     browser = await launchChromium();
@@ -110,6 +120,7 @@ export async function runIntegrationInCodeServer(o: VscodeRunOptions = {}): Prom
   } finally {
     await browser?.close().catch(() => undefined);
     await cs?.stop();
+    await serverShares?.close();
     await share?.close();
   }
 }
