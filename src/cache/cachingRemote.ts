@@ -640,6 +640,19 @@ export class CachingRemote implements RemoteFs {
     if (known?.etag && !content.etag && /^\s*text\/html\b/i.test(content.contentType ?? '') && !/\.x?html?$/i.test(path)) {
       throw signInNeeded('GET', path, 200);
     }
+    // The same version (etag) with another size than the server just listed: one of the two answers is
+    // stale (lighttpd's stat cache within a second of a change). Ask again; never cache or serve bytes that
+    // contradict the listing.
+    if (known?.type === 'file' && known.etag && content.etag && weakEtagEquals(known.etag, content.etag) && known.size !== content.data.byteLength) {
+      const fresh = await this.remote.stat(path);
+      this.record(fresh);
+      if (fresh.size !== content.data.byteLength || !fresh.etag || !weakEtagEquals(fresh.etag, content.etag)) {
+        throw new ShareError(
+          'Rejected',
+          `GET ${path}: the server sent ${content.data.byteLength} bytes for a version it lists with ${fresh.size} bytes; the content is not trusted. Try again in a moment.`,
+        );
+      }
+    }
     const now = this.now();
     const stored = await this.storeBlob(path, content.data, hash => {
       const prev = this.index.get(path);

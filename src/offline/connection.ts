@@ -54,6 +54,7 @@ export class Connection implements IDisposable {
   private retryMs: number;
   private timer?: unknown;
   private reconnecting?: Promise<boolean>;
+  private disposed = false;
   private readonly timers: Timers;
 
   constructor(private readonly options: ConnectionOptions) {
@@ -141,6 +142,7 @@ export class Connection implements IDisposable {
 
   private scheduleRetry(): void {
     this.cancelRetry();
+    if (this.disposed) return; // a reconnect that ends after dispose() schedules nothing
     const delay = this.retryMs;
     this.retryMs = Math.min(this.retryMs * 2, this.options.maxRetryMs ?? 60_000);
     this.timer = this.timers.setTimeout(() => {
@@ -155,6 +157,7 @@ export class Connection implements IDisposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.cancelRetry();
     this._onDidChange.dispose();
   }

@@ -349,8 +349,10 @@ export class Share {
     try {
       content = await this.call(() => this.fs.get(path));
     } catch (err) {
-      // Apache answers GET on a folder with 404
-      if (isShareError(err, 'NotFound') && (await this.typeOf(path)) === 'directory') throw isADirectory(path);
+      // Apache answers GET on a folder with 404; lighttpd redirects it to `path/`, which answers 403
+      if ((isShareError(err, 'NotFound') || isShareError(err, 'NoPermissions')) && (await this.typeOf(path).catch(() => undefined)) === 'directory') {
+        throw isADirectory(path);
+      }
       throw err;
     }
     if (content === 'not-modified') throw new ShareError('Other', `GET ${path}: unexpected 304 answer`);
@@ -605,8 +607,8 @@ export class Share {
       return (await this.stat(path)).type;
     } catch (err) {
       if (isShareError(err, 'NotFound')) return undefined;
-      // Apache answers PROPFIND below a file with 400
-      if (isShareError(err, 'Rejected') && path !== '/') throw await this.explainParentFailure(path, err);
+      // Apache answers PROPFIND below a file with 400, lighttpd with 403
+      if ((isShareError(err, 'Rejected') || isShareError(err, 'NoPermissions')) && path !== '/') throw await this.explainParentFailure(path, err);
       throw err;
     }
   }

@@ -1,6 +1,6 @@
 // Online changes against real servers, as two people on one share: a save names the version the editor
 // was given (If-Match), so a colleague's newer version is never overwritten — not within the cache's
-// freshness window, not after the cache learnt the newer version, not on a server that ignores
+// freshness window, not after the cache learnt the newer version (Apache, lighttpd, nephele), not on a server that ignores
 // preconditions (rclone: versions compared right before writing). The user's bytes are kept and the
 // conflict is listed; new files use If-None-Match: *; deletes of a changed file conflict. Every change
 // counts only once the server shows it.
@@ -18,7 +18,8 @@ import type { RunningServer } from '../support/nepheleServer';
 import { startNephele } from '../support/nepheleServer';
 import { rcloneAvailable, startRclone } from '../support/rcloneServer';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServersInstalled, handToServer, tempFolder, USERS } from '../support/servers';
+import { assertServerInstalled, handToServer, tempFolder, USERS } from '../support/servers';
+import { startLighttpd } from '../support/lighttpdServer';
 
 const GOOD = { username: 'alice', password: USERS.alice };
 const auth = { stored: async () => GOOD, ask: async () => undefined, save: async () => undefined };
@@ -27,6 +28,7 @@ const text = (b: Uint8Array) => Buffer.from(b).toString();
 
 const KINDS = [
   { name: 'apache', start: startApache },
+  { name: 'lighttpd', start: startLighttpd },
   { name: 'nephele', start: startNephele },
   { name: 'rclone', start: startRclone },
 ];
@@ -67,7 +69,7 @@ for (const kind of KINDS) {
     }
 
     suiteSetup(async function () {
-      if (kind.name === 'apache') assertServersInstalled();
+      if (kind.name === 'apache' || kind.name === 'lighttpd') assertServerInstalled(kind.name);
       if (kind.name === 'rclone' && !rcloneAvailable()) throw new Error('rclone is required: apt-get install rclone');
       disk = tempFolder(`wdo-online-${kind.name}-`);
       server = await kind.start({ root: disk.path, mount: '/share', users: USERS });

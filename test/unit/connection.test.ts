@@ -143,4 +143,26 @@ suite('connection state', () => {
     conn.dispose();
     assert.deepEqual(timers.delays(), [], 'dispose clears the retry timer');
   });
+
+  test('a reconnect that fails after dispose() schedules no retry (no timer outlives the share)', async () => {
+    const timers = new ManualTimers();
+    let release!: () => void;
+    const conn = new Connection({
+      log: new RecordingLogger(),
+      timers,
+      probe: () => new Promise<void>((_, reject) => (release = () => reject(refused))),
+    });
+    const reconnect = conn.resync();
+    conn.dispose();
+    release();
+    assert.equal(await reconnect, false);
+    assert.deepEqual(timers.delays(), [], 'no retry timer after dispose');
+  });
+
+  test('a sign-in page or a change not stored takes the share offline with that cause', () => {
+    const { conn } = make([]);
+    assert.equal(conn.reportFailure(new ShareError('Unavailable', 'PROPFIND /: a web page', { reason: 'signin' })), true);
+    const s = conn.state;
+    assert.ok(s.kind === 'offline' && !s.manual && s.cause === 'signin');
+  });
 });
