@@ -3,8 +3,9 @@
 // - the request target is built by ONE encoder (core/remotePath `encodePath`: every reserved byte of a
 //   segment percent-encoded, `\` included) — the same one the Destination header uses;
 // - redirects are never followed by fetch: a read (GET, PROPFIND) may follow a few hops within the
-//   share's origin (scheme, host AND port), anything else — a write, another origin, `data:` — is refused
-//   with an error that names the target, so neither a body nor the credentials ever leave the origin;
+//   share's origin (scheme, host AND port), a change only the one hop to its own address with a final
+//   `/` (a folder's canonical address); anything else — a change sent elsewhere, another origin, `data:`
+//   — is refused with an error that names the target, so neither a body nor the credentials leave;
 // - bodies are read as streams against limits (Content-Length checked, a maximum enforced while reading),
 //   and multistatus answers are parsed as they arrive, yielding to the event loop between chunks.
 // The `webdav` client gives the auth (Basic, Digest) and the platform's fetch; its fetch is patched once
@@ -122,6 +123,13 @@ export class HttpExchange {
         target = undefined;
       }
       const where = target ? safeUrl(target.href) : 'an address it did not give';
+      // A folder's canonical address ends with `/` (lighttpd and nginx redirect there): the same resource,
+      // so even a change may follow that one hop. Anything else a change never follows.
+      if (target && hop === 0 && target.href === `${url.replace(/\/$/, '')}/` && !url.endsWith('/')) {
+        this.log.debug(`[remote] ${method} ${path}: the server asks for the folder's address with a final "/"`);
+        url = target.href;
+        continue;
+      }
       if (!READS.includes(method)) {
         throw new ShareError(
           'Rejected',

@@ -812,6 +812,22 @@ suite('conformance: hostile server', function () {
     assert.deepEqual(h.server.snapshot(), before, 'the server is unchanged');
   }));
 
+  // a folder's canonical address (lighttpd, nginx): `MOVE /share/docs` → 308 `/share/docs/`
+  test("a change redirected to its own address with a final '/' follows that one hop only; any other target is refused", hostile(async h => {
+    const remote = h.remote();
+    const slashless = (method: string, target: string) => (r: { method: string; target: string }) => r.method === method && r.target === target;
+    h.server.on(slashless('MOVE', '/share/docs'), redirect(308, h.server.url('/share/docs/')), { times: 1 });
+    await remote.move('/docs', '/moved', { overwrite: false });
+    assert.ok(h.server.exists('/moved/one.md') && !h.server.exists('/docs'), 'the folder moved through its canonical address');
+    h.server.on(slashless('DELETE', '/share/moved'), redirect(308, h.server.url('/share/moved/x/')));
+    await h.failure(remote.delete('/moved'), 'Rejected');
+    h.server.off();
+    h.server.on(slashless('DELETE', '/share/moved'), redirect(308, h.server.url('/share/moved/')));
+    h.server.on(slashless('DELETE', '/share/moved/'), redirect(308, h.server.url('/share/moved//')));
+    await h.failure(remote.delete('/moved'), 'Rejected');
+    assert.ok(h.server.exists('/moved/one.md'), 'nothing deleted through a second hop');
+  }));
+
   // fails today: yes (the save is sent to the other server and acknowledged as landed: the bytes are lost)
   test('an online save redirected is never acknowledged as landed; the bytes are not lost', hostile(async h => {
     const share = await h.share();
