@@ -45,6 +45,8 @@ interface Pending {
   readonly meta: Map<string, unknown>;
 }
 
+const changes = (n: number) => (n === 1 ? '1 change' : `${n} changes`);
+
 function emptyPending(): Pending {
   return { puts: new Map(), deletes: new Set(), records: new Map(), tentative: new Map(), meta: new Map() };
 }
@@ -308,7 +310,7 @@ export class CacheIndex {
   private succeeded(): void {
     const recovered = this.failure;
     if (recovered) {
-      this.log.info(`[cache] index: the cache store can write again; ${this.failures} failed commits are now stored`);
+      this.log.info(`[cache] index: the cache store can write again after ${this.failures} failed commits; the changes kept meanwhile are stored`);
       this.failure = undefined;
       this.failures = 0;
       this.retryDelay = 0;
@@ -326,7 +328,7 @@ export class CacheIndex {
     if (first) {
       const n = batch.puts.size + batch.deletes.size + batch.meta.size + [...batch.records.values()].reduce((sum, t) => sum + t.size, 0);
       this.log.error(
-        `[cache] index: could not store ${n} changes (${err.message}); they are kept in memory and retried in the background until the cache store can write again`,
+        `[cache] index: could not store ${changes(n)} (${err.message}); they are kept in memory and retried in the background until the cache store can write again`,
       );
     }
     if (this.disposed) return;
@@ -398,7 +400,7 @@ export class CacheIndex {
     try {
       await this.flush();
     } catch (err) {
-      this.log.error(`[cache] index: ${this.pendingChanges} changes could not be stored before closing (${(err as Error).message})`);
+      this.log.error(`[cache] index: ${changes(this.pendingChanges)} could not be stored before closing (${(err as Error).message})`);
     }
     this.cancelTimer();
     this._onDidChangeWritable.dispose();
