@@ -18,6 +18,12 @@ export interface CacheIndexOptions {
 }
 
 const FLUSH_DELAY_MS = 50;
+/**
+ * While the store fails and nothing is pending (a refused journal intent was taken back), retries commit
+ * the removal of this meta key, which is never set: a real write that changes nothing, so that `writable`
+ * turns true again once the store can write.
+ */
+const PROBE_KEY = 'cache.writeProbe';
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
@@ -252,9 +258,12 @@ export class CacheIndex {
     return this.queued;
   }
 
-  /** Takes the pending changes and commits them. */
+  /** Takes the pending changes and commits them; with nothing pending, only probes a failing store. */
   private commitPending(): Promise<void> {
-    if (isEmpty(this.pending)) return Promise.resolve();
+    if (isEmpty(this.pending)) {
+      if (!this.failure) return Promise.resolve();
+      this.pending.meta.set(PROBE_KEY, null);
+    }
     const taken = this.pending;
     this.pending = emptyPending();
     const run = Promise.resolve()
@@ -303,7 +312,7 @@ export class CacheIndex {
       }
     }
     for (const [key, value] of failed.meta) {
-      if (!now.meta.has(key)) now.meta.set(key, value);
+      if (!now.meta.has(key) && key !== PROBE_KEY) now.meta.set(key, value);
     }
   }
 
@@ -334,7 +343,7 @@ export class CacheIndex {
     if (this.disposed) return;
     this.retryDelay = this.retryDelay ? Math.min(this.retryDelay * 2, this.retryMaxMs) : this.retryFirstMs;
     this.cancelTimer();
-    if (!isEmpty(this.pending)) this.armTimer(this.retryDelay);
+    this.armTimer(this.retryDelay); // with nothing pending, a probe
     if (first) this._onDidChangeWritable.fire(false);
   }
 
@@ -397,10 +406,13 @@ export class CacheIndex {
   async dispose(): Promise<void> {
     this.disposed = true;
     this.cancelTimer();
-    try {
-      await this.flush();
-    } catch (err) {
-      this.log.error(`[cache] index: ${changes(this.pendingChanges)} could not be stored before closing (${(err as Error).message})`);
+    await (this.queued ?? this.committing)?.catch(() => undefined); // a failure gives its changes back
+    if (this.pendingChanges > 0) {
+      try {
+        await this.flush();
+      } catch (err) {
+        this.log.error(`[cache] index: ${changes(this.pendingChanges)} could not be stored before closing (${(err as Error).message})`);
+      }
     }
     this.cancelTimer();
     this._onDidChangeWritable.dispose();

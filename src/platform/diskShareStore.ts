@@ -532,7 +532,8 @@ class DiskShareStore implements ShareStore {
         // a full disk: do not rewrite the whole index after every commit until it works again
         this.compactBackoffMs = this.compactBackoffMs ? Math.min(this.compactBackoffMs * 2, COMPACT_RETRY_MAX_MS) : this.compactRetryMs;
         this.compactNotBefore = Date.now() + this.compactBackoffMs;
-        this.logger.warn(`[cache] ${this.dir}: compaction failed, the log keeps growing; next attempt in ${Math.round(this.compactBackoffMs / 1000)} s (${(err as Error).message})`);
+        const wait = this.compactBackoffMs < 1000 ? `${this.compactBackoffMs} ms` : `${Math.round(this.compactBackoffMs / 1000)} s`;
+        this.logger.warn(`[cache] ${this.dir}: compaction failed, the log keeps growing; next attempt in ${wait} (${(err as Error).message})`);
       },
     );
   }

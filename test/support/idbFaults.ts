@@ -3,8 +3,11 @@
 // QuotaExceededError (as a browser does when the site's quota is exhausted: the request's error event,
 // then the transaction aborts with that error), abort the transaction with QuotaExceededError once the
 // request is done (a quota noticed at commit), or abort it without a reason (as a browser under storage
-// pressure, or closing the page, may). Install in setup, uninstall in teardown: the prototype is global.
+// pressure, or closing the page, may). It also wraps the factory, to close the connections it opened as
+// a browser does when the user clears the site's data (the `close` event). Install in setup, uninstall in
+// teardown: the prototype and the factory are global.
 import 'fake-indexeddb/auto';
+import { forceCloseDatabase } from 'fake-indexeddb';
 
 export type IdbFault = 'request-quota' | 'abort-quota' | 'abort';
 
@@ -31,19 +34,42 @@ interface FakeTransaction extends IDBTransaction {
 export interface IdbFaults {
   plan: IdbFaultPlan | undefined;
   readonly injected: string[];
+  /** Closes every connection opened since install, as the browser does when the site's data is cleared. */
+  forceCloseConnections(): number;
   uninstall(): void;
 }
 
 export function installIdbFaults(): IdbFaults {
   const proto = IDBObjectStore.prototype;
   const originals = { put: proto.put, delete: proto.delete };
+  const factory = indexedDB;
+  const hadOwnOpen = Object.prototype.hasOwnProperty.call(factory, 'open');
+  const originalOpen = factory.open;
+  const connections = new Set<IDBDatabase>();
+  factory.open = function (this: IDBFactory, ...args: Parameters<IDBFactory['open']>) {
+    const request = originalOpen.apply(this, args);
+    request.addEventListener('success', () => {
+      const db = request.result;
+      connections.add(db);
+      db.addEventListener('close', () => connections.delete(db));
+    });
+    return request;
+  };
   let n = 0;
   const faults: IdbFaults = {
     plan: undefined,
     injected: [],
+    forceCloseConnections() {
+      const open = [...connections];
+      connections.clear();
+      for (const db of open) forceCloseDatabase(db as never);
+      return open.length;
+    },
     uninstall() {
       proto.put = originals.put;
       proto.delete = originals.delete;
+      if (hadOwnOpen) factory.open = originalOpen;
+      else delete (factory as { open?: unknown }).open;
     },
   };
   const hook = (op: 'put' | 'delete', original: (...args: never[]) => IDBRequest) =>
