@@ -321,7 +321,9 @@ class DiskShareStore implements ShareStore {
     try {
       await fs.mkdir(dir, { recursive: true });
     } catch (err) {
-      if (NOT_WRITABLE.has(errno(err) ?? '')) throw readOnlyFolder(err, dir);
+      // Node's recursive mkdir says ENOENT on a read-only file system; a plain one gives the real reason
+      const cause = errno(err) === 'ENOENT' ? await fs.mkdir(dir).then(() => err, (plain: unknown) => plain) : err;
+      if (NOT_WRITABLE.has(errno(cause) ?? '')) throw readOnlyFolder(cause, dir);
       throw diskError(err, `creating ${dir}`);
     }
     try {

@@ -15,6 +15,8 @@ export interface FsCall {
   readonly path: string;
   /** The number of this changing call, counted from 1 since the wrapper was made. */
   readonly n: number;
+  /** For a write: how many bytes it would store. */
+  readonly bytes?: number;
 }
 
 /** Decides whether a changing call fails: the errno code to fail it with, or undefined. */
@@ -53,7 +55,7 @@ export class FaultyFs {
         return self.wrapHandle(await openReal(path, flags, mode), String(path));
       },
       async writeFile(file: Parameters<typeof nodeFs.writeFile>[0], data: string | Uint8Array, options?: { flag?: string } | BufferEncoding) {
-        const code = self.decide('writeFile', String(file));
+        const code = self.decide('writeFile', String(file), typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
         if (code) {
           // created, but the data did not fit
           if (PARTIAL.has(code) && typeof options === 'object' && options.flag === 'wx') await nodeFs.writeFile(file, '', { flag: 'wx' });
@@ -95,8 +97,8 @@ export class FaultyFs {
     this.plan = undefined;
   }
 
-  private decide(kind: FsCallKind, path: string): string | undefined {
-    const code = this.plan?.({ kind, path, n: ++this.calls });
+  private decide(kind: FsCallKind, path: string, bytes?: number): string | undefined {
+    const code = this.plan?.({ kind, path, n: ++this.calls, ...(bytes === undefined ? {} : { bytes }) });
     if (code) {
       this.faults++;
       this.injected.push(`${kind} ${code}`);
@@ -115,7 +117,7 @@ export class FaultyFs {
     const overrides: Partial<Record<keyof nodeFs.FileHandle, unknown>> = {
       async write(buffer: Uint8Array, offset = 0, length?: number, position?: number | null) {
         const len = length ?? buffer.byteLength - offset;
-        const code = failNextWrite ?? self.decide('write', path);
+        const code = failNextWrite ?? self.decide('write', path, len);
         failNextWrite = undefined;
         if (code) {
           if (PARTIAL.has(code) && len > 1) {
@@ -130,7 +132,7 @@ export class FaultyFs {
       },
       async writeFile(data: string | Uint8Array, options?: BufferEncoding) {
         const bytes = typeof data === 'string' ? Buffer.from(data, options ?? 'utf8') : data;
-        const code = self.decide('writeFile', path);
+        const code = self.decide('writeFile', path, bytes.byteLength);
         if (code) {
           if (PARTIAL.has(code) && bytes.byteLength > 1) await fh.write(bytes, 0, 1 + Math.floor(self.random() * (bytes.byteLength - 1)));
           throw injectedError(code, { kind: 'writeFile', path });
