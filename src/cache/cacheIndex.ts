@@ -340,7 +340,8 @@ export class CacheIndex {
         `[cache] index: could not store ${changes(n)} (${err.message}); they are kept in memory and retried in the background until the cache store can write again`,
       );
     }
-    if (this.disposed) return;
+    // a closed store never works again: nothing to retry (its owner closed it without disposing the index)
+    if (this.disposed || (err as { code?: unknown }).code === 'ECLOSED') return;
     this.retryDelay = this.retryDelay ? Math.min(this.retryDelay * 2, this.retryMaxMs) : this.retryFirstMs;
     this.cancelTimer();
     this.armTimer(this.retryDelay); // with nothing pending, a probe

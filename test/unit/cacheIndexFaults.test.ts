@@ -239,6 +239,17 @@ suite('CacheIndex: a store that fails commits', function () {
     assert.ok(log.lines.some(l => /error .*1 change could not be stored before closing/.test(l)), log.lines.join('\n'));
   });
 
+  test('a store closed under the index is not retried (it never works again)', async () => {
+    const index = await CacheIndex.load(store, log, { flushDelayMs: 1, retryFirstMs: 5, retryMaxMs: 5 });
+    await store.close();
+    index.set(fileEntry('/a', 1));
+    await eventually(() => assert.equal(store.attempts.length, 1), 1000, 2);
+    await sleep(40);
+    assert.equal(store.attempts.length, 1, 'no retry timer');
+    assert.equal((index.lastError as CacheStoreError).code, 'ECLOSED');
+    await index.dispose();
+  });
+
   test('an explicit flush during the backoff tries at once; success ends the streak and the retry timer', async () => {
     store.failWhen = n => n <= 2;
     const index = await load({ retryFirstMs: 10_000, retryMaxMs: 10_000 });
