@@ -48,7 +48,7 @@ function standalone(data: Uint8Array): Uint8Array {
   return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer ? data : data.slice();
 }
 
-/** A write transaction the browser aborted without naming a reason the store could act on. */
+/** A write transaction that aborted; `reason` is its error (null when it was aborted without one). */
 class TransactionAborted extends Error {
   constructor(readonly reason: DOMException | null) {
     super(reason ? `${reason.name}: ${reason.message}` : 'the transaction was aborted');
