@@ -47,6 +47,24 @@ export interface ShareStore {
   close(): Promise<void>;
 }
 
+/**
+ * A failure of a store, with a code to act on. Both backends use the same codes:
+ *   ENOSPC        no room: a full disk (ENOSPC), an exhausted disk quota (EDQUOT), the browser's storage
+ *                 quota (QuotaExceededError), or a write transaction the browser aborted
+ *   EROFS, EACCES, EPERM   the cache folder cannot be written (read-only file system, permissions)
+ *   EINVAL        the batch itself cannot be stored (nothing of it is applied)
+ *   others        the system's code (EIO, …)
+ * Nothing of a failed commit is applied, and the store goes on working once the cause is gone.
+ */
+export class CacheStoreError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'CacheStoreError';
+    this.code = code;
+  }
+}
+
 export interface CacheStorage {
   /** Opens (creating if needed) the store of the share with this id (a hash of its address). */
   open(shareId: string): Promise<ShareStore>;

@@ -2,7 +2,11 @@
 // recorded as an INTENT, durably, before the cache is touched; the cache change and the record's
 // "applied" state are then committed together in one atomic batch. On start-up, an intent that never
 // got applied is applied again (its content was stored before the intent) or, if that is impossible,
-// rolled back: the cache and the journal always agree. A change is acknowledged only once applied.
+// rolled back: the cache and the journal always agree. A change is acknowledged only once its intent is
+// durable and it is applied. An intent whose commit fails (a full disk) is refused: taken back, never
+// committed later, the caller gets the error. Once the intent is durable the change is acknowledged even
+// if committing the applied state fails: that batch stays pending in the index and is retried, and until
+// it lands the durable intent makes recovery apply the change again.
 import type { Logger } from '../core/log';
 import { appendItem, type JournalItem, type JournalOp } from './journalOps';
 
@@ -19,9 +23,16 @@ export interface JournalRecord {
 /** What the journal needs from storage (the share's cache index implements it). */
 export interface JournalStore {
   loadTable(table: string): Promise<readonly { id: number }[]>;
-  putRecord(table: string, record: JournalRecord): void;
+  /**
+   * Queues a record. A `tentative` one is taken back when the commit that carries it fails (what was
+   * queued for its id before comes back instead), so no later commit stores it.
+   */
+  putRecord(table: string, record: JournalRecord, options?: { readonly tentative?: boolean }): void;
   deleteRecord(table: string, id: number): void;
-  /** Commits everything queued so far (records and cache entries) in one atomic batch. */
+  /**
+   * Commits everything queued so far (records and cache entries) in one atomic batch; rejects when that
+   * commit fails (its changes, but for tentative records, stay queued for the next one).
+   */
   flush(): Promise<void>;
 }
 
@@ -84,7 +95,8 @@ export class Journal {
       } else {
         log.warn(`[journal] recovery: rolling back the interrupted ${describeOp(r.op)} (its content is gone)`);
         store.deleteRecord(JOURNAL_TABLE, r.id);
-        await store.flush();
+        // should this commit fail, the deletion stays queued and is retried; the next recovery would repeat it
+        await store.flush().catch(err => log.warn(`[journal] recovery: storing the rollback failed and is retried (${(err as Error).message})`));
       }
     }
     return journal;
@@ -110,19 +122,24 @@ export class Journal {
     const run = this.queue.then(async () => {
       const item = this.items.find(i => i.id === id);
       if (!item) return;
-      this.attempted.add(id);
-      this.store.putRecord(JOURNAL_TABLE, { id, op: item.op, state: 'applied', time: this.times.get(id) ?? this.now(), attempted: true });
+      // tentative: a replay must not send what is not durably marked, and a refused mark is not kept
+      this.store.putRecord(JOURNAL_TABLE, { id, op: item.op, state: 'applied', time: this.times.get(id) ?? this.now(), attempted: true }, { tentative: true });
       await this.store.flush();
+      this.attempted.add(id);
     });
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  /** Records `op` (intent first, durably), applies it to the cache, commits both; resolves when durable. */
+  /**
+   * Records `op` (intent first, durably), applies it to the cache, commits both; resolves when durable.
+   * Rejects, changing nothing, when the intent cannot be committed.
+   */
   record(op: JournalOp, apply: ApplyOp, settle?: SettleOps): Promise<void> {
     const run = this.queue.then(async () => {
       const intent: JournalRecord = { id: this.nextId++, op, state: 'intent', time: this.now() };
-      this.store.putRecord(JOURNAL_TABLE, intent);
+      // tentative: if this commit fails the intent is taken back, so no retry stores a refused change
+      this.store.putRecord(JOURNAL_TABLE, intent, { tentative: true });
       await this.store.flush();
       await this.commitApplied(intent, apply, settle);
     });
@@ -152,8 +169,14 @@ export class Journal {
     if (!kept.has(intent.id)) this.store.deleteRecord(JOURNAL_TABLE, intent.id); // cancelled or merged
     this.items = next;
     settle?.(next, intent.op);
-    await this.store.flush();
-    this.log.debug(`[journal] recorded ${describeOp(intent.op)} (${this.items.length} pending)`);
+    try {
+      await this.store.flush();
+      this.log.debug(`[journal] recorded ${describeOp(intent.op)} (${this.items.length} pending)`);
+    } catch (err) {
+      // The intent is durable, so the change is kept: this batch stays queued in the store's index and is
+      // retried; should the window close first, recovery applies the intent again.
+      this.log.warn(`[journal] recorded ${describeOp(intent.op)}; storing its applied state failed and is retried (${(err as Error).message})`);
+    }
     this.fireChanged();
   }
 

@@ -19,15 +19,21 @@
 // and its truncation. A batch's tables and meta are in the same line as its entries: one commit.
 // The tables and meta (small: the journal, the recovery area) stay in memory once loaded, so loadTable()
 // and loadMeta() after loadIndex() read nothing from disk; the entries are never kept.
+// A full disk or a read-only folder fails the operation, never the store: a failed append is cut off
+// again (or, if even that fails, before the next append), a failed blob or snapshot leaves only a temp
+// file (removed), and once space is back the same open store commits again.
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs/promises';
+import * as nodeFs from 'node:fs/promises';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import type { CacheEntry } from '../cache/cacheEntry';
 import { isSha256Hex, sha256Hex } from '../cache/contentHash';
-import type { CacheStorage, IndexBatch, ShareStore, StoredRecord } from '../cache/shareStore';
+import { CacheStoreError, type CacheStorage, type IndexBatch, type ShareStore, type StoredRecord } from '../cache/shareStore';
 import { nullLogger, type Logger } from '../core/log';
 import { byId, checkTableName, normalizeExtras, type NormalizedExtras } from './storeBatch';
+
+/** The file system calls the store makes (node:fs/promises); tests pass a wrapper that injects faults. */
+export type DiskFs = Pick<typeof nodeFs, 'open' | 'readFile' | 'writeFile' | 'rm' | 'mkdir' | 'stat' | 'rename' | 'readdir'>;
 
 export interface DiskStoreOptions {
   /** Compact once the log holds more batches than this. */
@@ -37,22 +43,26 @@ export interface DiskStoreOptions {
   readonly logger?: Logger;
   /** Exposed for testing: told when a compaction starts and ends. */
   readonly onCompaction?: (phase: 'start' | 'end') => void;
+  /** Exposed for testing: the file system (default node:fs/promises). */
+  readonly fs?: DiskFs;
+  /** After a failed compaction, the next waits this long (ms), doubling up to 5 minutes. */
+  readonly compactRetryMs?: number;
 }
 
 const DEFAULT_COMPACT_AFTER_BATCHES = 2000;
 const DEFAULT_COMPACT_MIN_BYTES = 1 << 20;
+const DEFAULT_COMPACT_RETRY_MS = 1000;
+const COMPACT_RETRY_MAX_MS = 5 * 60_000;
 const SNAPSHOT_FORMAT = 'webdav-offline-index';
 const SNAPSHOT_VERSION = 2;
 /** Snapshot versions this code reads: 1 has entries only. */
 const READABLE_SNAPSHOT_VERSIONS: readonly unknown[] = [1, 2];
 
 /** An I/O failure of the store. `code` is the system's (ENOSPC for a full disk or an exhausted quota). */
-export class DiskStoreError extends Error {
-  readonly code: string;
+export class DiskStoreError extends CacheStoreError {
   constructor(message: string, code: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
+    super(message, code, cause);
     this.name = 'DiskStoreError';
-    this.code = code;
   }
 }
 
@@ -75,6 +85,20 @@ export function diskError(err: unknown, what: string): DiskStoreError {
       return new DiskStoreError(`cache store: ${what}: ${message}`, sysCode ?? 'EIO', err);
     }
   }
+}
+
+/** Codes that mean this process cannot write in a folder. */
+const NOT_WRITABLE = new Set(['EROFS', 'EACCES', 'EPERM']);
+
+/** The error of a store that cannot be opened because its folder cannot be written. */
+function readOnlyFolder(err: unknown, dir: string): DiskStoreError {
+  const code = errno(err) ?? (err as DiskStoreError).code;
+  const why = code === 'EROFS' ? 'the folder is on a read-only file system' : `the folder is read-only for this user (${code})`;
+  return new DiskStoreError(
+    `cache store: cannot open ${dir}: ${why}. The cache needs a folder it can write to: make it writable, then open the share again.`,
+    code,
+    err,
+  );
 }
 
 function errno(err: unknown): string | undefined {
@@ -165,7 +189,7 @@ function bootTime(): number {
   return Date.now() - os.uptime() * 1000;
 }
 
-async function takeLock(file: string): Promise<void> {
+async function takeLock(fs: DiskFs, file: string): Promise<void> {
   if (heldLocks.has(file)) throw new DiskStoreError(`cache store: ${file} is already open in this process`, 'EBUSY');
   const mine = JSON.stringify({ pid: process.pid, boot: bootTime() });
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -174,7 +198,11 @@ async function takeLock(file: string): Promise<void> {
       heldLocks.add(file);
       return;
     } catch (err) {
-      if (errno(err) !== 'EEXIST') throw diskError(err, `locking ${file}`);
+      if (errno(err) !== 'EEXIST') {
+        // created but not written (a full disk): an empty lock holds nothing, but leave none behind
+        if (errno(err) !== 'EROFS') await fs.rm(file, { force: true }).catch(() => undefined);
+        throw diskError(err, `locking ${file}`);
+      }
     }
     // an empty or torn lock file: its writer was killed while writing it, so it holds nothing
     const holder = await fs.readFile(file, 'utf8').then(
@@ -207,7 +235,7 @@ function isAlive(pid: number, boot: number): boolean {
 }
 
 /** Makes a rename or creation in `dir` durable. Windows cannot open a folder; NTFS journals the rename. */
-async function fsyncDir(dir: string): Promise<void> {
+async function fsyncDir(fs: DiskFs, dir: string): Promise<void> {
   if (process.platform === 'win32') return;
   const fh = await fs.open(dir, 'r');
   try {
@@ -247,13 +275,18 @@ class DiskShareStore implements ShareStore {
   private readonly logger: Logger;
   private readonly compactAfterBatches: number;
   private readonly compactMinBytes: number;
-  private log: fs.FileHandle | undefined; // index.log, opened for appending
+  private log: nodeFs.FileHandle | undefined; // index.log, opened for appending
   private logBytes = 0; // intact bytes in index.log
   private logBatches = 0;
   private snapshotBytes = 0;
   private compactionQueued = false;
   private tail: Promise<unknown> = Promise.resolve(); // index operations run one at a time
-  private broken: Error | undefined; // the log could not be put back after a failed append
+  /** A failed append could not be cut off: the log holds bytes past logBytes until repairLog() succeeds. */
+  private damagedTail: Error | undefined;
+  private readonly fs: DiskFs;
+  private readonly compactRetryMs: number;
+  private compactBackoffMs = 0;
+  private compactNotBefore = 0; // after a failed compaction, no other before this time
   private closed = false;
   private tempCounter = 0;
   private extras: Extras | undefined; // the tables and meta, once read (kept up to date by commits)
@@ -265,6 +298,8 @@ class DiskShareStore implements ShareStore {
     this.logger = options.logger ?? nullLogger;
     this.compactAfterBatches = options.compactAfterBatches ?? DEFAULT_COMPACT_AFTER_BATCHES;
     this.compactMinBytes = options.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES;
+    this.compactRetryMs = options.compactRetryMs ?? DEFAULT_COMPACT_RETRY_MS;
+    this.fs = options.fs ?? nodeFs;
   }
 
   private get snapshotPath() {
@@ -282,18 +317,28 @@ class DiskShareStore implements ShareStore {
 
   static async open(dir: string, options: DiskStoreOptions): Promise<DiskShareStore> {
     const store = new DiskShareStore(dir, options);
+    const fs = store.fs;
     try {
       await fs.mkdir(dir, { recursive: true });
     } catch (err) {
+      // Node's recursive mkdir says ENOENT on a read-only file system; a plain one gives the real reason
+      const cause = errno(err) === 'ENOENT' ? await fs.mkdir(dir).then(() => err, (plain: unknown) => plain) : err;
+      if (NOT_WRITABLE.has(errno(cause) ?? '')) throw readOnlyFolder(cause, dir);
       throw diskError(err, `creating ${dir}`);
     }
-    await takeLock(store.lockPath);
+    try {
+      await takeLock(fs, store.lockPath);
+    } catch (err) {
+      if (NOT_WRITABLE.has((err as DiskStoreError).code)) throw readOnlyFolder((err as Error).cause ?? err, dir);
+      throw err;
+    }
     try {
       await store.prepare();
     } catch (err) {
       await store.log?.close().catch(() => undefined);
       heldLocks.delete(store.lockPath);
       await fs.rm(store.lockPath, { force: true }).catch(() => undefined);
+      if (NOT_WRITABLE.has(errno(err) ?? '')) throw readOnlyFolder(err, dir);
       throw diskError(err, `opening ${dir}`);
     }
     return store;
@@ -301,9 +346,11 @@ class DiskShareStore implements ShareStore {
 
   /** Removes what a crash left behind, cuts a torn log tail, and opens the log for appending. */
   private async prepare(): Promise<void> {
-    await fs.rm(this.tmpDir, { recursive: true, force: true });
-    await fs.rm(`${this.snapshotPath}.tmp`, { force: true });
+    const fs = this.fs;
+    // emptied, not removed and made again: on a full disk a new folder may not fit
     await fs.mkdir(this.tmpDir, { recursive: true });
+    for (const name of await fs.readdir(this.tmpDir)) await fs.rm(join(this.tmpDir, name), { recursive: true, force: true });
+    await fs.rm(`${this.snapshotPath}.tmp`, { force: true });
     await fs.mkdir(join(this.dir, 'blobs'), { recursive: true });
     this.log = await fs.open(this.logPath, 'a+');
     const content = await this.log.readFile();
@@ -316,7 +363,7 @@ class DiskShareStore implements ShareStore {
     this.logBytes = scan.validBytes;
     this.logBatches = scan.count;
     this.snapshotBytes = await fs.stat(this.snapshotPath).then(s => s.size, err => (errno(err) === 'ENOENT' ? 0 : Promise.reject(err)));
-    await fsyncDir(this.dir);
+    await fsyncDir(fs, this.dir);
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -362,7 +409,7 @@ class DiskShareStore implements ShareStore {
     const state: State = { entries: new Map(), tables: new Map(), meta: new Map() };
     let text = '';
     try {
-      text = await fs.readFile(this.snapshotPath, 'utf8');
+      text = await this.fs.readFile(this.snapshotPath, 'utf8');
     } catch (err) {
       if (errno(err) !== 'ENOENT') throw diskError(err, `reading ${this.snapshotPath}`);
     }
@@ -421,19 +468,22 @@ class DiskShareStore implements ShareStore {
       throw new DiskStoreError(`cache store: the batch cannot be stored (${(err as Error).message})`, 'EINVAL', err);
     }
     return this.serial(async () => {
-      if (this.broken) throw this.broken;
+      await this.repairLog();
       try {
-        let written = 0;
-        while (written < line.length) written += (await this.log!.write(line, written)).bytesWritten;
+        for (let written = 0; written < line.length; ) {
+          const { bytesWritten } = await this.log!.write(line, written);
+          if (bytesWritten <= 0) throw Object.assign(new Error('the write stored nothing'), { code: 'EIO' });
+          written += bytesWritten;
+        }
         await this.log!.datasync();
       } catch (err) {
-        const failure = diskError(err, `committing ${batch.put.length + batch.delete.length} index changes`);
-        // Take back a partial line, or every later line would be read as part of it and dropped.
-        try {
-          await this.log!.truncate(this.logBytes);
-        } catch {
-          this.broken = failure;
-        }
+        const failure = diskError(err, `committing ${batch.put.length + batch.delete.length + extras.changes} index changes`);
+        // Take back a partial line, or every later line would be read as part of it and dropped (and a
+        // whole line whose sync failed, or it would count after a restart although the caller was told no).
+        await this.cutLog().catch(cutErr => {
+          this.damagedTail = failure;
+          this.logger.warn(`[cache] ${this.logPath}: a failed append could not be cut off yet (${(cutErr as Error).message}); it will be before the next commit`);
+        });
         throw failure;
       }
       this.logBytes += line.length;
@@ -449,26 +499,55 @@ class DiskShareStore implements ShareStore {
     });
   }
 
+  /** Cuts the log back to its intact bytes. Call inside serial(). */
+  private async cutLog(): Promise<void> {
+    await this.log!.truncate(this.logBytes);
+    await this.log!.datasync();
+  }
+
+  /** Before an append: cuts off a failed append that could not be cut off when it failed. Call inside serial(). */
+  private async repairLog(): Promise<void> {
+    if (!this.damagedTail) return;
+    try {
+      await this.cutLog();
+    } catch (err) {
+      throw diskError(err, `repairing ${this.logPath} after a failed commit`);
+    }
+    this.logger.info(`[cache] ${this.logPath}: the failed append is cut off; commits go on`);
+    this.damagedTail = undefined;
+  }
+
   // call inside serial()
   private maybeCompact(): void {
     const due = this.logBatches > this.compactAfterBatches || (this.logBytes > this.snapshotBytes && this.logBytes > this.compactMinBytes);
-    if (!due || this.compactionQueued) return;
+    if (!due || this.compactionQueued || Date.now() < this.compactNotBefore) return;
     this.compactionQueued = true;
     // Not awaited by the commit that triggered it; later index operations queue behind it.
     this.serial(() => this.compact()).then(
-      () => (this.compactionQueued = false),
+      () => {
+        this.compactionQueued = false;
+        this.compactBackoffMs = 0;
+        this.compactNotBefore = 0;
+      },
       err => {
         this.compactionQueued = false;
-        this.logger.warn(`[cache] ${this.dir}: compaction failed, the log keeps growing (${(err as Error).message})`);
+        // a full disk: do not rewrite the whole index after every commit until it works again
+        this.compactBackoffMs = this.compactBackoffMs ? Math.min(this.compactBackoffMs * 2, COMPACT_RETRY_MAX_MS) : this.compactRetryMs;
+        this.compactNotBefore = Date.now() + this.compactBackoffMs;
+        const wait = this.compactBackoffMs < 1000 ? `${this.compactBackoffMs} ms` : `${Math.round(this.compactBackoffMs / 1000)} s`;
+        this.logger.warn(`[cache] ${this.dir}: compaction failed, the log keeps growing; next attempt in ${wait} (${(err as Error).message})`);
       },
     );
   }
 
   // call inside serial()
   private async compact(): Promise<void> {
-    if (this.closed || this.broken) return;
+    if (this.closed) return;
+    const fs = this.fs;
+    await this.repairLog();
     this.options.onCompaction?.('start');
     const started = Date.now();
+    const batches = this.logBatches;
     const state = await this.readState();
     const tables = Object.fromEntries([...state.tables].map(([name, records]) => [name, [...records.values()].sort(byId)]));
     const json = JSON.stringify({ format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION, entries: [...state.entries.values()], tables, meta: Object.fromEntries(state.meta) });
@@ -482,22 +561,22 @@ class DiskShareStore implements ShareStore {
         await fh.close();
       }
       await fs.rename(temp, this.snapshotPath);
-      await fsyncDir(this.dir);
+      await fsyncDir(fs, this.dir);
     } catch (err) {
       await fs.rm(temp, { force: true }).catch(() => undefined);
       throw diskError(err, `writing ${this.snapshotPath}`);
     }
     // The snapshot holds every logged batch now; a crash before this truncation only replays them again.
+    this.snapshotBytes = Buffer.byteLength(json);
     try {
       await this.log!.truncate(0);
+      this.logBytes = 0; // what the file holds now, even if the sync below fails
+      this.logBatches = 0;
       await this.log!.datasync();
     } catch (err) {
       throw diskError(err, `truncating ${this.logPath}`);
     }
-    this.logger.debug(`[cache] ${this.dir}: compacted ${this.logBatches} batches into ${state.entries.size} entries, ${state.tables.size} tables (${Date.now() - started} ms)`);
-    this.snapshotBytes = Buffer.byteLength(json);
-    this.logBytes = 0;
-    this.logBatches = 0;
+    this.logger.debug(`[cache] ${this.dir}: compacted ${batches} batches into ${state.entries.size} entries, ${state.tables.size} tables (${Date.now() - started} ms)`);
     this.options.onCompaction?.('end');
   }
 
@@ -516,13 +595,13 @@ class DiskShareStore implements ShareStore {
     const hash = await sha256Hex(data);
     const file = this.blobPath(hash);
     try {
-      if ((await fs.stat(file)).size === data.byteLength) return hash;
+      if ((await this.fs.stat(file)).size === data.byteLength) return hash;
     } catch (err) {
       if (errno(err) !== 'ENOENT') throw diskError(err, `reading blob ${hash}`);
     }
     const temp = this.tempPath();
     try {
-      const fh = await fs.open(temp, 'wx');
+      const fh = await this.fs.open(temp, 'wx');
       try {
         await fh.writeFile(data);
         await fh.sync();
@@ -530,12 +609,12 @@ class DiskShareStore implements ShareStore {
         await fh.close();
       }
       const folder = join(this.dir, 'blobs', hash.slice(0, 2));
-      const created = await fs.mkdir(folder, { recursive: true });
-      if (created) await fsyncDir(join(this.dir, 'blobs'));
-      await fs.rename(temp, file);
-      await fsyncDir(folder);
+      const created = await this.fs.mkdir(folder, { recursive: true });
+      if (created) await fsyncDir(this.fs, join(this.dir, 'blobs'));
+      await this.fs.rename(temp, file);
+      await fsyncDir(this.fs, folder);
     } catch (err) {
-      await fs.rm(temp, { force: true }).catch(() => undefined);
+      await this.fs.rm(temp, { force: true }).catch(() => undefined);
       throw diskError(err, `writing blob ${hash} (${data.byteLength} bytes)`);
     }
     return hash;
@@ -547,14 +626,14 @@ class DiskShareStore implements ShareStore {
     const file = this.blobPath(hash);
     let data: Buffer;
     try {
-      data = await fs.readFile(file);
+      data = await this.fs.readFile(file);
     } catch (err) {
       if (errno(err) === 'ENOENT') return undefined;
       throw diskError(err, `reading blob ${hash}`);
     }
     if ((await sha256Hex(data)) !== hash) {
       this.logger.warn(`[cache] blob ${hash}: removed (content does not match its hash)`);
-      await fs.rm(file, { force: true }).catch(() => undefined);
+      await this.fs.rm(file, { force: true }).catch(() => undefined);
       return undefined;
     }
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -565,7 +644,7 @@ class DiskShareStore implements ShareStore {
     for (const hash of hashes) {
       if (!isSha256Hex(hash)) continue;
       try {
-        await fs.rm(this.blobPath(hash), { force: true });
+        await this.fs.rm(this.blobPath(hash), { force: true });
       } catch (err) {
         throw diskError(err, `deleting blob ${hash}`);
       }
@@ -577,9 +656,9 @@ class DiskShareStore implements ShareStore {
     const blobs = join(this.dir, 'blobs');
     const hashes: string[] = [];
     try {
-      for (const prefix of await fs.readdir(blobs)) {
+      for (const prefix of await this.fs.readdir(blobs)) {
         if (!/^[0-9a-f]{2}$/.test(prefix)) continue;
-        for (const name of await fs.readdir(join(blobs, prefix))) {
+        for (const name of await this.fs.readdir(join(blobs, prefix))) {
           if (isSha256Hex(name) && name.startsWith(prefix)) hashes.push(name);
         }
       }
@@ -597,18 +676,18 @@ class DiskShareStore implements ShareStore {
       this.extras = undefined; // read again from disk if the clearing fails half-way
       try {
         await this.log!.truncate(0);
-        await this.log!.datasync();
         this.logBytes = 0;
         this.logBatches = 0;
-        this.broken = undefined;
-        await fs.rm(this.snapshotPath, { force: true });
+        this.damagedTail = undefined;
+        await this.log!.datasync();
+        await this.fs.rm(this.snapshotPath, { force: true });
         this.snapshotBytes = 0;
         this.extras = { tables: new Map(), meta: new Map() };
-        await fs.rm(join(this.dir, 'blobs'), { recursive: true, force: true });
-        await fs.rm(this.tmpDir, { recursive: true, force: true });
-        await fs.mkdir(join(this.dir, 'blobs'), { recursive: true });
-        await fs.mkdir(this.tmpDir, { recursive: true });
-        await fsyncDir(this.dir);
+        await this.fs.rm(join(this.dir, 'blobs'), { recursive: true, force: true });
+        await this.fs.rm(this.tmpDir, { recursive: true, force: true });
+        await this.fs.mkdir(join(this.dir, 'blobs'), { recursive: true });
+        await this.fs.mkdir(this.tmpDir, { recursive: true });
+        await fsyncDir(this.fs, this.dir);
       } catch (err) {
         throw diskError(err, `clearing ${this.dir}`);
       }
@@ -619,10 +698,15 @@ class DiskShareStore implements ShareStore {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     return this.serial(async () => {
-      await this.log?.close();
-      this.log = undefined;
-      heldLocks.delete(this.lockPath);
-      await fs.rm(this.lockPath, { force: true });
+      try {
+        // a failed append not yet cut off would count as committed when the store opens next
+        if (this.damagedTail) await this.cutLog().catch(err => this.logger.warn(`[cache] ${this.logPath}: a failed append could not be cut off before closing (${(err as Error).message})`));
+        await this.log?.close();
+      } finally {
+        this.log = undefined;
+        heldLocks.delete(this.lockPath);
+        await this.fs.rm(this.lockPath, { force: true });
+      }
     });
   }
 }

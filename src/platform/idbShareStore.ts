@@ -7,10 +7,13 @@
 //   webdav-offline-<shareId>-blobs / blobs     Uint8Array values keyed by their SHA-256 (hex)
 // A batch, entries, records and meta together, is ONE readwrite transaction on the one object store, so
 // IndexedDB makes it all-or-nothing. Records and meta values are stored as JSON copies (as on disk).
+// A write waits for its transaction's `complete` event; an abort (an exhausted quota, the browser giving
+// up) rejects with a CacheStoreError, code ENOSPC as on a full disk, and nothing of the transaction is
+// stored. The connection is opened again when the browser closed it, so the store goes on working.
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 import type { CacheEntry } from '../cache/cacheEntry';
 import { isSha256Hex, sha256Hex } from '../cache/contentHash';
-import type { CacheStorage, IndexBatch, ShareStore, StoredRecord } from '../cache/shareStore';
+import { CacheStoreError, type CacheStorage, type IndexBatch, type ShareStore, type StoredRecord } from '../cache/shareStore';
 import { nullLogger, type Logger } from '../core/log';
 import { checkTableName, normalizeExtras, type NormalizedExtras } from './storeBatch';
 
@@ -45,12 +48,38 @@ function standalone(data: Uint8Array): Uint8Array {
   return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer ? data : data.slice();
 }
 
-function idbError(err: unknown, what: string): Error {
-  const name = (err as DOMException | undefined)?.name;
-  if (name === 'QuotaExceededError') {
-    return Object.assign(new Error(`cache store: ${what}: the browser's storage quota is exhausted`, { cause: err }), { code: 'ENOSPC' });
+/** A write transaction that aborted; `reason` is its error (null when it was aborted without one). */
+class TransactionAborted extends Error {
+  constructor(readonly reason: DOMException | null) {
+    super(reason ? `${reason.name}: ${reason.message}` : 'the transaction was aborted');
   }
-  return new Error(`cache store: ${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
+function idbError(err: unknown, what: string): Error {
+  if (err instanceof CacheStoreError) return err;
+  const reason = err instanceof TransactionAborted ? err.reason : err;
+  const name = (reason as DOMException | null | undefined)?.name;
+  if (name === 'QuotaExceededError') {
+    return new CacheStoreError(`cache store: ${what}: the browser's storage quota for this site is exhausted; nothing of it was stored (QuotaExceededError)`, 'ENOSPC', reason);
+  }
+  if (err instanceof TransactionAborted && (!name || name === 'AbortError')) {
+    // Browsers report a full disk or quota pressure this way too (a request failed, the transaction rolled back).
+    return new CacheStoreError(`cache store: ${what}: the browser aborted the write (its storage is full or being cleared); nothing of it was stored`, 'ENOSPC', reason ?? err);
+  }
+  const message = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+  return new CacheStoreError(`cache store: ${what}: ${message}`, name === 'DataCloneError' || name === 'DataError' ? 'EINVAL' : 'EIO', reason);
+}
+
+/**
+ * Resolves when the transaction commits, rejects when it aborts. Unlike idb-keyval's promisifyRequest it
+ * waits for the `abort` event, whose transaction error names the reason (a failed request's `error` event
+ * reaches the transaction first, before that error is set).
+ */
+function committed(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.addEventListener('complete', () => resolve());
+    tx.addEventListener('abort', () => reject(new TransactionAborted(tx.error)));
+  });
 }
 
 class IdbShareStore implements ShareStore {
@@ -73,7 +102,7 @@ class IdbShareStore implements ShareStore {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new Error('cache store: closed');
+    if (this.closed) throw new CacheStoreError('cache store: closed', 'ECLOSED');
   }
 
   private async run<T>(what: string, op: () => Promise<T>): Promise<T> {
@@ -106,7 +135,12 @@ class IdbShareStore implements ShareStore {
 
   async commit(batch: IndexBatch): Promise<void> {
     this.assertOpen();
-    const extras: NormalizedExtras = normalizeExtras(batch); // throws before the transaction: nothing applied
+    let extras: NormalizedExtras;
+    try {
+      extras = normalizeExtras(batch); // throws before the transaction: nothing applied
+    } catch (err) {
+      throw new CacheStoreError(`cache store: the batch cannot be stored (${(err as Error).message})`, 'EINVAL', err);
+    }
     const changes = batch.put.length + batch.delete.length + extras.changes;
     if (changes === 0) return;
     return this.run(`committing ${changes} index changes`, () =>
@@ -125,10 +159,14 @@ class IdbShareStore implements ShareStore {
           }
         } catch (err) {
           // e.g. DataCloneError: without the abort, the requests already made would still commit.
-          s.transaction.abort();
+          try {
+            s.transaction.abort();
+          } catch {
+            // aborted already
+          }
           throw err;
         }
-        return promisifyRequest(s.transaction);
+        return committed(s.transaction);
       }),
     );
   }
@@ -144,7 +182,7 @@ class IdbShareStore implements ShareStore {
           const old = existing.result as unknown;
           if (!(old instanceof Uint8Array && old.byteLength === value.byteLength)) s.put(value, hash);
         };
-        return promisifyRequest(s.transaction);
+        return committed(s.transaction);
       }),
     );
     return hash;
@@ -164,7 +202,7 @@ class IdbShareStore implements ShareStore {
     return this.run(`deleting ${hashes.length} blobs`, () =>
       this.blobs('readwrite', s => {
         for (const hash of hashes) s.delete(hash);
-        return promisifyRequest(s.transaction);
+        return committed(s.transaction);
       }),
     );
   }
@@ -177,11 +215,11 @@ class IdbShareStore implements ShareStore {
     return this.run('clearing', async () => {
       await this.index('readwrite', s => {
         s.clear();
-        return promisifyRequest(s.transaction);
+        return committed(s.transaction);
       });
       await this.blobs('readwrite', s => {
         s.clear();
-        return promisifyRequest(s.transaction);
+        return committed(s.transaction);
       });
     });
   }
