@@ -60,7 +60,8 @@ export class CachingRemote implements RemoteFs {
   /** When each folder's listing was last taken from the server (a stat does not refresh a listing). */
   private readonly listed = new Map<string, number>();
   private cullTimer?: ReturnType<typeof setTimeout>;
-  private wasFull = false;
+  /** Why the cache is full now, once reported (each becomes news again when it ends). */
+  private fullReason?: 'limit' | 'storage';
   /** Offline: no request reaches the server; everything is answered from the cache. */
   private offline = false;
 
@@ -533,11 +534,12 @@ export class CachingRemote implements RemoteFs {
   async cull(): Promise<void> {
     const s = this.settings();
     const plan = planCull(this.index.all(), s.maxCacheBytes, e => this.isPinned(e.path));
-    if (plan.full && !this.wasFull) {
+    if (plan.full && this.fullReason !== 'limit') {
       this.log.warn(`[cache] full: ${plan.keptBytes} bytes are pinned or unsynced, the limit is ${s.maxCacheBytes}`);
       this._onDidBecomeFull.fire({ keptBytes: plan.keptBytes, limitBytes: s.maxCacheBytes, reason: 'limit' });
     }
-    this.wasFull = plan.full;
+    if (plan.full) this.fullReason = 'limit';
+    else if (this.fullReason === 'limit') this.fullReason = undefined;
     if (!s.cullingEnabled || plan.victims.length === 0) return;
     for (const v of plan.victims) this.index.set(withoutContent(v));
     this.log.info(`[cache] culled ${plan.victims.length} files, least recently used first (${plan.totalBytes} → ${plan.remainingBytes} bytes)`);
@@ -687,12 +689,14 @@ export class CachingRemote implements RemoteFs {
   private async storeBlob(path: string, data: Uint8Array, setEntry: (hash: string) => void): Promise<boolean> {
     try {
       await this.index.writeContent(async () => setEntry(await this.index.store.putBlob(data)));
+      // space came back: a later "storage full" is news again (the limit's own state is cull()'s)
+      if (this.fullReason === 'storage') this.fullReason = undefined;
       return true;
     } catch (err) {
       const full = (err as { code?: string }).code === 'ENOSPC';
       this.log.error(`[cache] ${path}: could not store the content (${(err as Error).message})`);
-      if (full && !this.wasFull) {
-        this.wasFull = true;
+      if (full && !this.fullReason) {
+        this.fullReason = 'storage';
         this._onDidBecomeFull.fire({ keptBytes: this.usage().keptBytes, limitBytes: this.settings().maxCacheBytes, reason: 'storage' });
       }
       return false;

@@ -191,11 +191,22 @@ function baseOf(e: CacheEntry | undefined): BaseVersion | undefined {
   };
 }
 
+/** A change the cache could not record, said for the user: nothing of it was kept (the journal refused it). */
 function cacheFull(path: string, err: unknown): unknown {
-  if ((err as { code?: string })?.code !== 'ENOSPC') return err;
-  return new ShareError(
-    'InsufficientStorage',
-    `${path}: the local cache is full, so this change cannot be kept offline. Free up space ("WebDAV: Free Up Space") or go online.`,
-    { cause: err },
-  );
+  const code = (err as { code?: string })?.code;
+  if (code === 'ENOSPC') {
+    return new ShareError(
+      'InsufficientStorage',
+      `${path}: the local cache is full, so this change cannot be kept offline. Free up space ("WebDAV: Free Up Space") or go online.`,
+      { cause: err },
+    );
+  }
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
+    return new ShareError(
+      'NoPermissions',
+      `${path}: the local cache folder cannot be written (${code}), so this change cannot be kept offline. Make the folder writable, or go online.`,
+      { cause: err },
+    );
+  }
+  return err;
 }

@@ -204,7 +204,8 @@ for (const kind of SERVER_KINDS) {
       // the next session starts with the server back
       proxy.mode = { kind: 'pass' };
       const { share } = await restart();
-      for (let i = 0; i < 50 && (await share.pendingChanges()).length; i++) await new Promise(r => setTimeout(r, 100));
+      // the journal empties before the reconnect ends: wait for both
+      for (let i = 0; i < 50 && ((await share.pendingChanges()).length || share.connectionState?.kind !== 'online'); i++) await new Promise(r => setTimeout(r, 100));
       assert.equal((await share.pendingChanges()).length, 0, 'replayed at start');
       assert.equal(readFileSync(onDisk('a.txt'), 'utf8'), 'left pending at exit');
       assert.equal(share.connectionState?.kind, 'online');

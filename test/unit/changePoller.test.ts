@@ -98,6 +98,7 @@ suite('change poller', () => {
     } finally {
       poller.dispose();
       await cache.dispose();
+      await store.close();
       dir.remove();
     }
   });

@@ -18,11 +18,11 @@ import { join } from 'node:path';
 import type { CacheEntry } from '../../src/cache/cacheEntry';
 import { CacheIndex } from '../../src/cache/cacheIndex';
 import { sha256Hex } from '../../src/cache/contentHash';
-import { CacheStoreError, type CacheStorage, type IndexBatch, type ShareStore, type StoredRecord } from '../../src/cache/shareStore';
+import { CacheStoreError, type IndexBatch, type ShareStore, type StoredRecord } from '../../src/cache/shareStore';
 import { Journal, JOURNAL_TABLE, type ApplyOp, type JournalRecord } from '../../src/offline/journal';
 import { DiskCacheStorage, DiskStoreError, type DiskStoreOptions } from '../../src/platform/diskShareStore';
 import { IdbCacheStorage } from '../../src/platform/idbShareStore';
-import { FaultyFs, type FsCall } from '../support/faultyFs';
+import { FaultyFs } from '../support/faultyFs';
 import { installIdbFaults, type IdbFault, type IdbFaults } from '../support/idbFaults';
 import { RecordingLogger } from '../support/recordingLogger';
 import { fileEntry, seededRandom, sorted, tbl } from './shareStore.suite';
@@ -426,7 +426,6 @@ interface TrialStats {
  */
 async function runTrial(backend: Backend, seed: number, stats: TrialStats): Promise<void> {
   const random = seededRandom(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
   const log = new RecordingLogger();
   let store = await backend.open();
   const index = await CacheIndex.load(store, log, { flushDelayMs: 1, retryFirstMs: 1, retryMaxMs: 8 });
