@@ -635,51 +635,102 @@ export class CachingRemote implements RemoteFs {
   }
 
   private async store(path: string, content: RemoteContent): Promise<RemoteContent> {
+    this.refuseGatewayPage(path, content);
+    await this.checkSize(path, content.etag, content.data.byteLength);
+    const now = this.now();
+    const stored = await this.storeBlob(path, content.data, hash => this.setContent(path, hash, content.data.byteLength, content, now));
+    if (stored) this.contentAdded(path, now);
+    return content;
+  }
+
+  /**
+   * Downloads `path` into the cache as it arrives, never holding the whole file in memory (pins,
+   * background fetches); resolves with the bytes fetched (0 when the valid content is cached already).
+   */
+  async download(path: string): Promise<number> {
+    if (hasValidContent(this.index.get(path))) return 0;
+    if (!this.remote.getStream || this.offline) {
+      const content = await this.get(path);
+      return content === 'not-modified' ? 0 : content.data.byteLength;
+    }
+    try {
+      const stream = await this.remote.getStream(path);
+      try {
+        this.refuseGatewayPage(path, stream);
+      } catch (err) {
+        await stream.chunks[Symbol.asyncIterator]().return?.();
+        throw err;
+      }
+      const now = this.now();
+      let size = 0;
+      await this.index.writeContent(async () => {
+        const blob = await this.index.store.putBlobStream(stream.chunks);
+        size = blob.size;
+        // checked before the entry is set: a blob no entry references is collected later
+        await this.checkSize(path, stream.etag, blob.size);
+        this.setContent(path, blob.hash, blob.size, stream, now);
+      });
+      this.contentAdded(path, now);
+      return size;
+    } catch (err) {
+      if (isShareError(err, 'NotFound')) this.forget(path, 'deleted on the server');
+      else if ((err as { code?: string }).code === 'ENOSPC') this.reportStorageFull(path, err);
+      throw err;
+    }
+  }
+
+  /**
+   * A gateway whose session expired answers every GET with its sign-in page: a web page without a
+   * validator for a file the server lists with one, and whose name is not a web page. Never cache it as
+   * the file's content.
+   */
+  private refuseGatewayPage(path: string, answer: { etag?: string; contentType?: string }): void {
     const known = this.index.get(path);
-    // A gateway whose session expired answers every GET with its sign-in page: a web page without a
-    // validator for a file the server lists with one, and whose name is not a web page. Never cache it as
-    // the file's content.
-    if (known?.etag && !content.etag && /^\s*text\/html\b/i.test(content.contentType ?? '') && !/\.x?html?$/i.test(path)) {
+    if (known?.etag && !answer.etag && /^\s*text\/html\b/i.test(answer.contentType ?? '') && !/\.x?html?$/i.test(path)) {
       throw signInNeeded('GET', path, 200);
     }
-    // The same version (etag) with another size than the server just listed: one of the two answers is
-    // stale (lighttpd's stat cache within a second of a change). Ask again; never cache or serve bytes that
-    // contradict the listing.
-    if (known?.type === 'file' && known.etag && content.etag && weakEtagEquals(known.etag, content.etag) && known.size !== content.data.byteLength) {
-      const fresh = await this.remote.stat(path);
-      this.record(fresh);
-      if (fresh.size !== content.data.byteLength || !fresh.etag || !weakEtagEquals(fresh.etag, content.etag)) {
-        throw new ShareError(
-          'Rejected',
-          `GET ${path}: the server sent ${content.data.byteLength} bytes for a version it lists with ${fresh.size} bytes; the content is not trusted. Try again in a moment.`,
-        );
-      }
+  }
+
+  /**
+   * The same version (etag) with another size than the server just listed: one of the two answers is
+   * stale (lighttpd's stat cache within a second of a change). Ask again; never cache or serve bytes that
+   * contradict the listing.
+   */
+  private async checkSize(path: string, etag: string | undefined, size: number): Promise<void> {
+    const known = this.index.get(path);
+    if (!(known?.type === 'file' && known.etag && etag && weakEtagEquals(known.etag, etag) && known.size !== size)) return;
+    const fresh = await this.remote.stat(path);
+    this.record(fresh);
+    if (fresh.size !== size || !fresh.etag || !weakEtagEquals(fresh.etag, etag)) {
+      throw new ShareError('Rejected', `GET ${path}: the server sent ${size} bytes for a version it lists with ${fresh.size} bytes; the content is not trusted. Try again in a moment.`);
     }
-    const now = this.now();
-    const stored = await this.storeBlob(path, content.data, hash => {
-      const prev = this.index.get(path);
-      const mtime = content.mtime ?? prev?.mtime ?? now;
-      this.index.set({
-        ...prev,
-        path,
-        type: 'file',
-        size: content.data.byteLength,
-        mtime,
-        ctime: prev?.ctime ?? mtime,
-        etag: content.etag ?? prev?.etag,
-        lastAccess: now,
-        blob: hash,
-        blobEtag: content.etag,
-        blobMtime: mtime,
-        blobSize: content.data.byteLength,
-      });
+  }
+
+  /** Sets the entry of content stored under `hash`, with the validator it came with. */
+  private setContent(path: string, hash: string, size: number, answer: { etag?: string; mtime?: number }, now: number): void {
+    const prev = this.index.get(path);
+    const mtime = answer.mtime ?? prev?.mtime ?? now;
+    this.index.set({
+      ...prev,
+      path,
+      type: 'file',
+      size,
+      mtime,
+      ctime: prev?.ctime ?? mtime,
+      etag: answer.etag ?? prev?.etag,
+      lastAccess: now,
+      blob: hash,
+      blobEtag: answer.etag,
+      blobMtime: mtime,
+      blobSize: size,
     });
-    if (!stored) return content;
+  }
+
+  private contentAdded(path: string, now: number): void {
     this.checked.set(path, now);
     this.addToParent(path);
     this._onDidChangeCacheState.fire([path]);
     this.scheduleCull();
-    return content;
   }
 
   /**
@@ -693,14 +744,18 @@ export class CachingRemote implements RemoteFs {
       if (this.fullReason === 'storage') this.fullReason = undefined;
       return true;
     } catch (err) {
-      const full = (err as { code?: string }).code === 'ENOSPC';
       this.log.error(`[cache] ${path}: could not store the content (${(err as Error).message})`);
-      if (full && !this.fullReason) {
-        this.fullReason = 'storage';
-        this._onDidBecomeFull.fire({ keptBytes: this.usage().keptBytes, limitBytes: this.settings().maxCacheBytes, reason: 'storage' });
-      }
+      if ((err as { code?: string }).code === 'ENOSPC') this.reportStorageFull(path, err);
       return false;
     }
+  }
+
+  /** The disk or the browser's storage is full: said once, until content can be stored again. */
+  private reportStorageFull(path: string, err: unknown): void {
+    if (this.fullReason) return;
+    this.log.warn(`[cache] ${path}: the storage is full (${(err as Error).message})`);
+    this.fullReason = 'storage';
+    this._onDidBecomeFull.fire({ keptBytes: this.usage().keptBytes, limitBytes: this.settings().maxCacheBytes, reason: 'storage' });
   }
 
   private async readBlob(e: CacheEntry): Promise<Uint8Array | undefined> {

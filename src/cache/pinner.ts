@@ -92,10 +92,7 @@ export class Pinner implements IDisposable {
     if (this.cache.hasContent(path)) return Promise.resolve(0);
     let p = this.inFlight.get(path);
     if (!p) {
-      p = this.cache
-        .get(path)
-        .then(c => (c === 'not-modified' ? 0 : c.data.byteLength))
-        .finally(() => this.inFlight.delete(path));
+      p = this.cache.download(path).finally(() => this.inFlight.delete(path));
       this.inFlight.set(path, p);
     }
     return p;

@@ -37,6 +37,11 @@ export interface ShareStore {
   commit(batch: IndexBatch): Promise<void>;
   /** Stores content and resolves with its SHA-256 (hex) once it is durable. Storing the same bytes twice is a no-op. */
   putBlob(data: Uint8Array): Promise<string>;
+  /**
+   * Stores content as it arrives (a download), hashing on the way; resolves with its hash and size once
+   * durable. Nothing is left under any name when the chunks fail (the error is rethrown).
+   */
+  putBlobStream(chunks: AsyncIterable<Uint8Array>): Promise<{ readonly hash: string; readonly size: number }>;
   /** The content with this hash, verified against the hash; undefined when missing or damaged. */
   getBlob(hash: string): Promise<Uint8Array | undefined>;
   deleteBlobs(hashes: readonly string[]): Promise<void>;

@@ -22,7 +22,7 @@
 // A full disk or a read-only folder fails the operation, never the store: a failed append is cut off
 // again (or, if even that fails, before the next append), a failed blob or snapshot leaves only a temp
 // file (removed), and once space is back the same open store commits again.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs/promises';
 import * as os from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +99,12 @@ function readOnlyFolder(err: unknown, dir: string): DiskStoreError {
     code,
     err,
   );
+}
+
+/** An error of the file system (it has a system error code), as opposed to one from elsewhere. */
+function isIoError(err: unknown): boolean {
+  const code = errno(err);
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) && !(err as { reason?: unknown }).reason;
 }
 
 function errno(err: unknown): string | undefined {
@@ -618,6 +624,48 @@ class DiskShareStore implements ShareStore {
       throw diskError(err, `writing blob ${hash} (${data.byteLength} bytes)`);
     }
     return hash;
+  }
+
+  async putBlobStream(chunks: AsyncIterable<Uint8Array>): Promise<{ hash: string; size: number }> {
+    this.assertOpen();
+    const temp = this.tempPath();
+    const hasher = createHash('sha256');
+    let size = 0;
+    let fh: Awaited<ReturnType<DiskFs['open']>> | undefined;
+    let hash: string | undefined;
+    try {
+      fh = await this.fs.open(temp, 'wx');
+      for await (const chunk of chunks) {
+        hasher.update(chunk);
+        size += chunk.byteLength;
+        for (let at = 0; at < chunk.byteLength; ) at += (await fh.write(chunk, at, chunk.byteLength - at)).bytesWritten;
+      }
+      await fh.sync();
+      await fh.close();
+      fh = undefined;
+      hash = hasher.digest('hex');
+      const file = this.blobPath(hash);
+      const existing = await this.fs.stat(file).then(
+        st => st.size,
+        err => (errno(err) === 'ENOENT' ? undefined : Promise.reject(err)),
+      );
+      if (existing === size) {
+        await this.fs.rm(temp, { force: true });
+        return { hash, size };
+      }
+      const folder = join(this.dir, 'blobs', hash.slice(0, 2));
+      const created = await this.fs.mkdir(folder, { recursive: true });
+      if (created) await fsyncDir(this.fs, join(this.dir, 'blobs'));
+      await this.fs.rename(temp, file);
+      await fsyncDir(this.fs, folder);
+      return { hash, size };
+    } catch (err) {
+      await fh?.close().catch(() => undefined);
+      await this.fs.rm(temp, { force: true }).catch(() => undefined);
+      // a failure of the source (the download) is its own error, not the store's
+      if (!isIoError(err)) throw err;
+      throw diskError(err, `writing blob ${hash ?? '(streamed)'} (${size} bytes so far)`);
+    }
   }
 
   async getBlob(hash: string): Promise<Uint8Array | undefined> {

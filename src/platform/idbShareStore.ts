@@ -188,6 +188,24 @@ class IdbShareStore implements ShareStore {
     return hash;
   }
 
+  /** IndexedDB keeps a value whole: the chunks are gathered (the download's size limit bounds them), then stored. */
+  async putBlobStream(chunks: AsyncIterable<Uint8Array>): Promise<{ hash: string; size: number }> {
+    this.assertOpen();
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of chunks) {
+      parts.push(chunk.slice());
+      size += chunk.byteLength;
+    }
+    const data = new Uint8Array(size);
+    let at = 0;
+    for (const part of parts) {
+      data.set(part, at);
+      at += part.byteLength;
+    }
+    return { hash: await this.putBlob(data), size };
+  }
+
   async getBlob(hash: string): Promise<Uint8Array | undefined> {
     if (!isSha256Hex(hash)) return undefined;
     const value = await this.run(`reading blob ${hash}`, () => this.blobs('readonly', s => promisifyRequest(s.get(hash) as IDBRequest<unknown>)));

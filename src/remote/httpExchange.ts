@@ -152,13 +152,27 @@ export class HttpExchange {
 
   /** Reads a body as bytes, refusing more than `max` bytes or more (or fewer) than Content-Length announces. */
   async readBytes(res: FetchResponse, method: Method, path: string, max: number): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of this.streamBytes(res, method, path, max)) {
+      chunks.push(chunk);
+      total += chunk.byteLength;
+    }
+    return concat(chunks, total);
+  }
+
+  /**
+   * The body's chunks as they arrive, refusing more than `max` bytes or more (or fewer) than
+   * Content-Length announces; a failure while reading is a ShareError of this request.
+   */
+  async *streamBytes(res: FetchResponse, method: Method, path: string, max: number): AsyncGenerator<Uint8Array> {
     const announced = contentLength(res);
     if (announced !== undefined && announced > max) {
       cancelBody(res);
       throw tooLarge(method, path, `${announced} bytes announced`, max);
     }
-    const chunks: Uint8Array[] = [];
     let total = 0;
+    let finished = false;
     try {
       for await (const chunk of bodyChunks(res)) {
         total += chunk.byteLength;
@@ -166,16 +180,17 @@ export class HttpExchange {
         if (announced !== undefined && total > announced) {
           throw new ShareError('Rejected', `${method} ${path}: the server sent more than the ${announced} bytes it announced; the answer is not trusted.`);
         }
-        chunks.push(chunk);
+        yield chunk;
       }
+      finished = true;
     } catch (err) {
-      cancelBody(res);
       throw classifyError(err, method, path);
+    } finally {
+      if (!finished) cancelBody(res); // an error, or a reader that stopped early
     }
     if (announced !== undefined && total < announced) {
       throw new ShareError('Unavailable', `${method} ${path}: the connection ended after ${total} of ${announced} bytes`, { reason: 'reset' });
     }
-    return concat(chunks, total);
   }
 
   /** Reads a (small) text body, at most `max` bytes. */

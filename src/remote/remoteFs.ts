@@ -29,6 +29,15 @@ export interface RemoteContent {
   readonly contentType?: string;
 }
 
+/** A GET whose body is read as it arrives (a download into the cache never holds the whole file). */
+export interface RemoteStream {
+  readonly etag?: string;
+  readonly mtime?: number;
+  readonly contentType?: string;
+  /** The body, checked against Content-Length and the size limit while it is read; read it once. */
+  readonly chunks: AsyncIterable<Uint8Array>;
+}
+
 /** HTTP preconditions: an etag, or `*` (any current representation). */
 export interface Preconditions {
   readonly ifMatch?: string;
@@ -59,6 +68,8 @@ export interface RemoteFs {
   list(path: string): Promise<RemoteListing>;
   /** GET; with `ifNoneMatch` a 304 answer yields `'not-modified'`. */
   get(path: string, options?: { ifNoneMatch?: string }): Promise<RemoteContent | 'not-modified'>;
+  /** GET as a stream (optional: where absent, downloads use get()). */
+  getStream?(path: string): Promise<RemoteStream>;
   put(path: string, data: Uint8Array, preconditions?: Preconditions): Promise<WriteResult>;
   mkcol(path: string): Promise<WriteResult>;
   delete(path: string, preconditions?: Preconditions): Promise<WriteResult>;

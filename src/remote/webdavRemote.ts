@@ -12,7 +12,7 @@ import { hrefToSharePath } from './hrefs';
 import { cancelBody, HttpExchange, type FetchResponse, type SendOptions } from './httpExchange';
 import { classifyError, type Method } from './httpErrors';
 import { PROPFIND_BODY } from './multistatus';
-import type { Credentials, Preconditions, RemoteContent, RemoteEntry, RemoteFs, RemoteListing, WriteResult } from './remoteFs';
+import type { Credentials, Preconditions, RemoteContent, RemoteEntry, RemoteFs, RemoteListing, RemoteStream, WriteResult } from './remoteFs';
 
 /** Platform parts injected by the Node / browser entry points. */
 export interface HttpPlatform {
@@ -155,6 +155,17 @@ export class WebdavRemote implements RemoteFs {
       etag: normalizeEtag(res.headers.get('etag')),
       mtime: lastModified ? Date.parse(lastModified) || undefined : undefined,
       contentType: res.headers.get('content-type') ?? undefined,
+    };
+  }
+
+  async getStream(path: string): Promise<RemoteStream> {
+    const res = await this.request('GET', path, { transfer: true });
+    const lastModified = res.headers.get('last-modified');
+    return {
+      etag: normalizeEtag(res.headers.get('etag')),
+      mtime: lastModified ? Date.parse(lastModified) || undefined : undefined,
+      contentType: res.headers.get('content-type') ?? undefined,
+      chunks: this.http.streamBytes(res, 'GET', path, this.settings().maxDownloadBytes),
     };
   }
 

@@ -1,13 +1,29 @@
 // Tells the share's connection how each request to the server went, so network failures switch it
 // offline by themselves (wherever the request came from: an operation, a revalidation, a poll).
 import type { Connection } from '../offline/connection';
-import type { Credentials, Preconditions, RemoteFs } from '../remote/remoteFs';
+import type { Credentials, Preconditions, RemoteFs, RemoteStream } from '../remote/remoteFs';
 
 export class ObservedRemote implements RemoteFs {
   constructor(
     private readonly inner: RemoteFs,
     private readonly connection: Connection,
-  ) {}
+  ) {
+    const streaming = inner.getStream?.bind(inner);
+    if (streaming) {
+      this.getStream = async path => {
+        const stream = await this.observe(streaming(path));
+        async function* observed() {
+          try {
+            yield* stream.chunks;
+          } catch (err) {
+            connection.reportFailure(err);
+            throw err;
+          }
+        }
+        return { ...stream, chunks: observed() };
+      };
+    }
+  }
 
   private async observe<T>(request: Promise<T>): Promise<T> {
     try {
@@ -32,6 +48,8 @@ export class ObservedRemote implements RemoteFs {
   get(path: string, options?: { ifNoneMatch?: string }) {
     return this.observe(this.inner.get(path, options));
   }
+  /** Where the inner remote streams: a failure while the body arrives is reported too. */
+  readonly getStream?: (path: string) => Promise<RemoteStream>;
   put(path: string, data: Uint8Array, preconditions?: Preconditions) {
     return this.observe(this.inner.put(path, data, preconditions));
   }

@@ -609,6 +609,9 @@ class SlowCommits implements ShareStore {
     await new Promise(r => setTimeout(r, this.delayMs));
     return this.inner.commit(batch);
   }
+  putBlobStream(chunks: AsyncIterable<Uint8Array>) {
+    return this.inner.putBlobStream(chunks);
+  }
   putBlob(data: Uint8Array) {
     return this.inner.putBlob(data);
   }

@@ -90,6 +90,12 @@ class TracingStore implements ShareStore {
     say('blob-done');
     return hash;
   }
+  async putBlobStream(chunks: AsyncIterable<Uint8Array>) {
+    say('blob');
+    const stored = await this.inner.putBlobStream(chunks);
+    say('blob-done');
+    return stored;
+  }
   getBlob(hash: string) {
     return this.inner.getBlob(hash);
   }

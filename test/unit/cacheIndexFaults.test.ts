@@ -55,6 +55,7 @@ class FlakyStore implements ShareStore {
   loadTable(table: string) { return this.inner.loadTable(table); }
   loadMeta() { return this.inner.loadMeta(); }
   putBlob(data: Uint8Array) { return this.inner.putBlob(data); }
+  putBlobStream(chunks: AsyncIterable<Uint8Array>) { return this.inner.putBlobStream(chunks); }
   getBlob(hash: string) { return this.inner.getBlob(hash); }
   deleteBlobs(hashes: readonly string[]) { return this.inner.deleteBlobs(hashes); }
   listBlobs() { return this.inner.listBlobs(); }

@@ -348,6 +348,26 @@ export function runShareStoreSuite(name: string, makeStorage: () => Promise<Stor
       assert.deepEqual((await store.listBlobs()).sort(), [...hashes].sort());
     });
 
+    test('a streamed blob (a download) is hashed on the way; a source that fails leaves nothing behind', async () => {
+      let store = await open(fx.storage);
+      const data = randomBytes(3 * 1024 * 1024 + 17, seededRandom(11));
+      async function* chunks(fail = false) {
+        for (let at = 0; at < data.byteLength; at += 64 * 1024) {
+          if (fail && at > data.byteLength / 2) throw new Error('the download broke off');
+          yield data.subarray(at, Math.min(at + 64 * 1024, data.byteLength));
+        }
+      }
+      const before = (await store.listBlobs()).length;
+      await assert.rejects(store.putBlobStream(chunks(true)), /the download broke off/, "the source's own error comes through");
+      assert.equal((await store.listBlobs()).length, before, 'nothing kept of a broken stream');
+      const stored = await store.putBlobStream(chunks());
+      assert.deepEqual(stored, { hash: sha256(data), size: data.byteLength });
+      assert.deepEqual(await store.putBlobStream(chunks()), stored, 'the same content again: the same blob');
+      store = await restart(store);
+      const back = await store.getBlob(stored.hash);
+      assert.ok(back && Buffer.from(back.buffer, back.byteOffset, back.byteLength).equals(data));
+    });
+
     test('the same content stored twice has one hash and one blob; a view stores only its own bytes', async () => {
       const store = await open(fx.storage);
       const text = new TextEncoder().encode('hello, cache');
