@@ -441,7 +441,7 @@ for (const kind of SERVERS) {
           if (!want) return;
           const s = share.connectionState;
           if (s?.kind !== 'offline' || s.manual || s.cause !== want) {
-            problem('cause', `${what}: after "${fired[0].what}" the share should be offline with cause '${want}', but is ${JSON.stringify(s)}`);
+            problem('6. the wrong cause of going offline', `${what}: after "${fired[0].what}" the share should be offline with cause '${want}', but is ${JSON.stringify(s)}`);
           }
         };
 
@@ -651,11 +651,8 @@ for (const kind of SERVERS) {
         const before = figures.problems.length;
         for (const t of chunk) await runTrial(t);
         const found = figures.problems.slice(before);
-        assert.deepEqual(
-          found.map(pr => `trial ${pr.trial}: ${pr.kind}: ${pr.text}`),
-          [],
-          `${found.length} problems in trials ${chunk[0]}–${chunk[chunk.length - 1]} (the details are printed above each)`,
-        );
+        const byTrial = [...new Set(found.map(pr => pr.trial))].map(t => `trial ${t}: ${[...new Set(found.filter(pr => pr.trial === t).map(pr => pr.kind))].join('; ')}`);
+        assert.equal(found.length, 0, `${found.length} problems (each trial's are printed above, with its changes and log):\n${byTrial.join('\n')}`);
       });
     }
 
@@ -783,6 +780,11 @@ suite('conformance: write-fault findings, reproduced deterministically', functio
     );
     assert.deepEqual((await share.pendingChanges()).map(i => describeOp(i.op)), [`change of ${p('b.md')}`]);
     await share.dispose().catch((e: Error) => assert.fail(`the session cannot close its cache: ${e.message}`));
+    // what the next session finds: the change made with space again, not the refused one
+    const next = await new DiskCacheStorage(cacheDir.path).open('share');
+    const records = (await next.loadTable('journal')) as unknown as { state: string; op: JournalOp }[];
+    await next.close();
+    assert.deepEqual(records.map(r => `${r.state} ${describeOp(r.op)}`), [`applied change of ${p('b.md')}`], 'the journal on disk');
   });
 
   test('finding 2: an offline save whose commit fails after its intent was stored is refused and not kept — not pending, not provisional, not recovered by the next session', async () => {
@@ -822,7 +824,7 @@ suite('conformance: write-fault findings, reproduced deterministically', functio
     assert.deepEqual(readdirSync(join(disk.path, dir)).sort(), ['b.md', 'renamed.md']);
   });
 
-  test('finding 3b: an online copy whose answer is lost after it landed (a reset mid-answer) is replayed without a conflict', async () => {
+  test('finding 4: an online copy whose answer is lost after it landed (a reset mid-answer) is replayed without a conflict', async () => {
     const { share } = await open();
     proxy.arm([{ kind: 'resetAnswer', methods: ['COPY'], nth: 1 }]);
     await share.copy(p('a.md'), p('copy.md'), { overwrite: false }); // kept offline after the reset
@@ -835,10 +837,12 @@ suite('conformance: write-fault findings, reproduced deterministically', functio
     assert.deepEqual(readdirSync(join(disk.path, dir)).sort(), ['a.md', 'b.md', 'copy.md']);
   });
 
-  test('finding 4: a save that landed although the server answered 503 does not make the next save a conflict with itself', async () => {
+  test('finding 5: a save that landed although the server answered 503 does not make the next save a conflict with itself', async () => {
     const { share } = await open();
     proxy.arm([{ kind: 'landedThen503', methods: ['PUT'], nth: 1 }]);
-    await assert.rejects(share.writeFile(p('a.md'), bytes('alpha, first save\n'), { create: false, overwrite: true }), (e: unknown) => isShareError(e, 'Unavailable'));
+    // today the save fails ("the server had an internal error"); a proof of landing may acknowledge it instead
+    await share.writeFile(p('a.md'), bytes('alpha, first save\n'), { create: false, overwrite: true }).catch(() => undefined);
+    assert.equal(proxy.events.length, 1, 'the PUT met the 503');
     assert.equal(readFileSync(onDisk('a.md'), 'utf8'), 'alpha, first save\n', 'the first save landed');
     proxy.disarm();
     // the editor is still dirty: the user saves again, with a little more typed
@@ -847,7 +851,7 @@ suite('conformance: write-fault findings, reproduced deterministically', functio
     assert.equal(readFileSync(onDisk('a.md'), 'utf8'), 'alpha, first save\nand a second line\n');
   });
 
-  test('finding 5: a replayed delete answered with a sign-in page leaves the share offline with cause "signin", not "unstored"', async () => {
+  test('finding 6: a replayed delete answered with a sign-in page leaves the share offline with cause "signin", not "unstored"', async () => {
     const { share } = await open();
     await share.goOffline();
     await share.delete(p('b.md'), { recursive: false });
@@ -861,7 +865,19 @@ suite('conformance: write-fault findings, reproduced deterministically', functio
     assert.ok(!existsSync(onDisk('b.md')));
   });
 
-  test('finding 7: offline, a new folder, a file moved into it, the folder deleted — the replay deletes the file, without a conflict', async () => {
+  test('finding 7: a reconnect that fails because the cache cannot commit does not call the server unreachable', async () => {
+    const { share, store } = await open();
+    await share.goOffline();
+    await share.writeFile(p('a.md'), bytes('alpha, offline\n'), { create: false, overwrite: true });
+    await settle();
+    store.arm({ op: 'commit', nth: 1, code: 'ENOSPC', sticky: true }); // the disk stays full
+    assert.equal(await share.goOnline(), false, 'the replay cannot record its progress');
+    const s = share.connectionState!;
+    assert.equal(s.kind, 'offline');
+    assert.doesNotMatch(describeConnection(s), /unreachable/, `the status names the full disk, not the server: "${describeConnection(s)}"`);
+  });
+
+  test('finding 8: offline, a new folder, a file moved into it, the folder deleted — the replay deletes the file, without a conflict', async () => {
     // found by a trial whose replay met a fault first; the fault plays no part
     const { share } = await open();
     await share.goOffline();
@@ -873,17 +889,5 @@ suite('conformance: write-fault findings, reproduced deterministically', functio
     assert.deepEqual((await share.conflicts()).map(c => `${c.kind} ${c.path}: ${c.detail ?? ''}`), [], `no conflict (the journal was: ${pending.join(', ')})`);
     assert.deepEqual((await share.pendingChanges()).map(i => describeOp(i.op)), []);
     assert.deepEqual(readdirSync(join(disk.path, dir)).sort(), ['b.md'], 'a.md is deleted (it was moved into the folder that was deleted)');
-  });
-
-  test('finding 6: a reconnect that fails because the cache cannot commit does not call the server unreachable', async () => {
-    const { share, store } = await open();
-    await share.goOffline();
-    await share.writeFile(p('a.md'), bytes('alpha, offline\n'), { create: false, overwrite: true });
-    await settle();
-    store.arm({ op: 'commit', nth: 1, code: 'ENOSPC' });
-    assert.equal(await share.goOnline(), false, 'the replay cannot record its progress');
-    const s = share.connectionState!;
-    assert.equal(s.kind, 'offline');
-    assert.doesNotMatch(describeConnection(s), /unreachable/, `the status names the full disk, not the server: "${describeConnection(s)}"`);
   });
 });

@@ -14,11 +14,11 @@ export type HttpFaultKind =
   | 'status'
   /** forward, let the server answer, then answer 503: the change landed, the answer says it failed */
   | 'landedThen503'
-  /** forward, then send the answer's head and half its body and stall (before the head if it has no body) */
+  /** forward, then send the answer's head and half its body (half its head if it has none) and stall */
   | 'stall'
   /** reset the connection mid-request: half the body reaches the server (nothing, for a request without one) */
   | 'resetRequest'
-  /** forward, then reset mid-answer: after half the body (before the head if it has no body) */
+  /** forward, then reset mid-answer: after half the body (half the head if it has no body) */
   | 'resetAnswer'
   /** answer `status` (204, 201) without forwarding: a 2xx for a change that was not stored */
   | 'fake2xx'
@@ -48,6 +48,14 @@ export interface FaultEvent {
   readonly forwarded: boolean;
   /** In words, for a trial's summary. */
   readonly what: string;
+}
+
+/** The server's whole answer to a forwarded request. */
+interface Upstream {
+  readonly status: number;
+  readonly statusText?: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
 }
 
 interface Armed {
@@ -170,26 +178,14 @@ export class HttpFaultProxy {
         }
         case 'resetAnswer': {
           const up = await this.forward(req, await collect(req));
-          if (up.body.byteLength > 1) {
-            res.writeHead(up.status, up.statusText, { ...answerHeaders(up.headers), 'content-length': String(up.body.byteLength) });
-            res.write(up.body.subarray(0, Math.floor(up.body.byteLength / 2)));
-            record(true, `forwarded (the server answered ${up.status}), then reset after ${Math.floor(up.body.byteLength / 2)} of ${up.body.byteLength} bytes of the answer`);
-            await new Promise(r => setTimeout(r, 20));
-          } else {
-            record(true, `forwarded (the server answered ${up.status}), then reset before the answer`);
-          }
+          record(true, `forwarded (the server answered ${up.status}), then reset ${this.partAnswer(req, res, up)}`);
+          await new Promise(r => setTimeout(r, 20));
           req.socket.resetAndDestroy();
           return;
         }
         case 'stall': {
           const up = await this.forward(req, await collect(req));
-          if (up.body.byteLength > 1) {
-            res.writeHead(up.status, up.statusText, { ...answerHeaders(up.headers), 'content-length': String(up.body.byteLength) });
-            res.write(up.body.subarray(0, Math.floor(up.body.byteLength / 2)));
-            record(true, `forwarded (the server answered ${up.status}), then stalled after ${Math.floor(up.body.byteLength / 2)} of ${up.body.byteLength} bytes of the answer`);
-          } else {
-            record(true, `forwarded (the server answered ${up.status}), then stalled before the answer`);
-          }
+          record(true, `forwarded (the server answered ${up.status}), then stalled ${this.partAnswer(req, res, up)}`);
           // held until the client gives up (its timeout) or the proxy stops
           const timer = setTimeout(() => {
             this.timers.delete(timer);
@@ -210,6 +206,26 @@ export class HttpFaultProxy {
     }
   }
 
+  /**
+   * Sends part of the answer: the head and half the body, or — for an answer without a body, whose head
+   * alone would be the whole answer — half the head, written to the socket as it would go out. Resolves
+   * what was sent, in words.
+   */
+  private partAnswer(req: IncomingMessage, res: ServerResponse, up: Upstream): string {
+    if (up.body.byteLength > 1) {
+      const half = Math.floor(up.body.byteLength / 2);
+      res.writeHead(up.status, up.statusText, { ...answerHeaders(up.headers), 'content-length': String(up.body.byteLength) });
+      res.write(up.body.subarray(0, half));
+      return `after ${half} of ${up.body.byteLength} bytes of the answer's body`;
+    }
+    const lines = [`HTTP/1.1 ${up.status} ${up.statusText ?? ''}`];
+    for (const [k, v] of Object.entries(answerHeaders(up.headers))) for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`);
+    const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+    const half = Math.floor(head.byteLength / 2);
+    req.socket.write(head.subarray(0, half));
+    return `after ${half} of ${head.byteLength} bytes of the answer's head (it has no body)`;
+  }
+
   /** Forwards the request and the answer as they are (streamed). */
   private pass(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -225,7 +241,7 @@ export class HttpFaultProxy {
   }
 
   /** Sends the request to the server and reads its whole answer. */
-  private forward(req: IncomingMessage, body: Buffer): Promise<{ status: number; statusText?: string; headers: IncomingHttpHeaders; body: Buffer }> {
+  private forward(req: IncomingMessage, body: Buffer): Promise<Upstream> {
     return new Promise((resolve, reject) => {
       const up = httpRequest({ host: '127.0.0.1', port: this.targetPort, method: req.method, path: req.url, headers: forwardHeaders(req.headers), agent: this.agent }, upRes => {
         collect(upRes).then(b => resolve({ status: upRes.statusCode ?? 502, statusText: upRes.statusMessage, headers: upRes.headers, body: b }), reject);
