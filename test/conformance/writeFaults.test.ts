@@ -17,7 +17,9 @@
 // page). Problems are collected, each trial's summary printed, and the figures at the end; findings that
 // are product bugs are reduced to fixed sequences in the last suite of this file.
 // WEBDAV_FAULT_TRIALS sets the number of trials (default 300; 40 % on nephele, 60 % on Apache),
-// WEBDAV_FAULT_SEED the seed, WEBDAV_FAULT_TRIAL=<n> runs trial n alone (as printed).
+// WEBDAV_FAULT_SEED the seed, WEBDAV_FAULT_TRIAL=<n> runs trial n alone (as printed); WEBDAV_FAULT_VERBOSE=1
+// prints every trial's steps (=log: and its log), not only those of trials with a problem. About 2 minutes
+// for 300 trials on 2 cores (timeouts of 1 s; a stalled answer costs one).
 import * as assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -228,7 +230,8 @@ function pickOp(random: () => number, model: Tree, locked: ReadonlySet<string>, 
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
   const files = [...model].filter(([p, v]) => v !== null && !locked.has(p)).map(([p]) => p);
   const folders = [...model].filter(([p, v]) => v === null && !unusable.has(p)).map(([p]) => p);
-  const made = folders.filter(f => !INITIAL.some(([p]) => p === f));
+  // a folder holding what a failed or refused change may have left is not deleted: the server may have it
+  const made = folders.filter(f => !INITIAL.some(([p]) => p === f) && ![...unusable].some(u => u.startsWith(`${f}/`)));
   const weights: (readonly [Op['kind'], number])[] = [
     ['create', 2],
     ['mkdir', 1],
@@ -668,7 +671,8 @@ for (const kind of SERVERS) {
           `      [figures] ${kind.name}: findings: ${tally(f.problems.reduce<Record<string, number>>((o, pr) => ((o[pr.kind] = (o[pr.kind] ?? 0) + 1), o), {}))}` +
           (f.problems.length ? ` (trials ${[...new Set(f.problems.map(pr => pr.trial))].join(', ')})` : ''),
       );
-      if (ONLY !== undefined) return;
+      // with fewer trials than a few of each kind, not every kind can be expected to hit
+      if (ONLY !== undefined || kind.count < 4 * KINDS.length) return;
       const silent = Object.entries(f.byKind).filter(([, v]) => v.fired === 0).map(([k]) => k);
       assert.deepEqual(silent, [], 'every fault kind hit a request or a store call at least once');
       assert.ok(f.acknowledged > 0 && f.refused > 0 && f.replayedChanges > 0, 'changes were acknowledged, refused and replayed');

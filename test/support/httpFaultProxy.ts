@@ -140,7 +140,7 @@ export class HttpFaultProxy {
     req.on('error', () => undefined);
     try {
       if (!fault) return await this.pass(req, res);
-      const record = (forwarded: boolean, what: string) => this.events.push({ fault, method, target, forwarded, what: `${method} ${decodeURI(target)}: ${what}` });
+      const record = (forwarded: boolean, what: string) => this.events.push({ fault, method, target, forwarded, what: `${method} ${readable(target)}: ${what}` });
       switch (fault.kind) {
         case 'status':
         case 'fake2xx': {
@@ -208,7 +208,7 @@ export class HttpFaultProxy {
 
   /**
    * Sends part of the answer: the head and half the body, or — for an answer without a body, whose head
-   * alone would be the whole answer — half the head, written to the socket as it would go out. Resolves
+   * alone would be the whole answer — half the head, written to the socket as it would go out. Returns
    * what was sent, in words.
    */
   private partAnswer(req: IncomingMessage, res: ServerResponse, up: Upstream): string {
@@ -259,6 +259,15 @@ export class HttpFaultProxy {
     for (const s of this.sockets) s.destroy();
     this.agent.destroy();
     await closed;
+  }
+}
+
+/** A request target for a summary: percent-decoded where it can be. */
+function readable(target: string): string {
+  try {
+    return decodeURI(target);
+  } catch {
+    return target;
   }
 }
 
