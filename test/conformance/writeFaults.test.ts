@@ -38,7 +38,7 @@ import { FaultyStore, faultyDiskCache, type StoreFault } from '../support/faulty
 import { ANY_METHOD, HttpFaultProxy, WRITE_METHODS, type FaultEvent, type HttpFault } from '../support/httpFaultProxy';
 import { startNephele, type RunningServer } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServersInstalled, handToServer, tempFolder, USERS } from '../support/servers';
+import { assertServerInstalled, handToServer, tempFolder, USERS } from '../support/servers';
 import { seededRandom } from '../unit/shareStore.suite';
 
 const TRIALS = Number(process.env.WEBDAV_FAULT_TRIALS ?? 300);
@@ -158,7 +158,7 @@ function statesOf(tree: Tree, op: Op): { before: State; after: State } {
       break;
     case 'save':
     case 'create':
-      after.set(op.path, op.content!);
+      after.set(op.path, op.content);
       break;
     case 'mkdir':
       after.set(op.path, null);
@@ -357,7 +357,7 @@ for (const kind of SERVERS) {
     const figures = newFigures();
 
     suiteSetup(async () => {
-      if (kind.name === 'apache') assertServersInstalled();
+      if (kind.name === 'apache') assertServerInstalled('apache');
       disk = tempFolder(`wdo-writefaults-${kind.name}-`);
       server = await kind.start({ root: disk.path, mount: '/share', users: USERS });
       proxy = await new HttpFaultProxy(server.port).start();

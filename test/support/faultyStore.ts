@@ -80,6 +80,12 @@ export class FaultyStore implements ShareStore {
     return this.inner.putBlob(data);
   }
 
+  putBlobStream(chunks: AsyncIterable<Uint8Array>): Promise<{ hash: string; size: number }> {
+    this.calls.putBlob++;
+    if (this.fails('putBlob')) return Promise.reject(this.failure('putBlob', 'a download'));
+    return this.inner.putBlobStream(chunks);
+  }
+
   loadIndex(): Promise<CacheEntry[]> {
     return this.inner.loadIndex();
   }
