@@ -174,7 +174,16 @@ export function describeState(s: ConnectionState): string {
       return 'online';
     case 'offline':
       if (s.manual) return 'offline (by hand)';
-      return s.cause === 'signin' ? `offline (sign-in needed: ${s.reason})` : s.cause === 'unstored' ? `offline (changes not stored: ${s.reason})` : `offline (unreachable: ${s.reason})`;
+      switch (s.cause) {
+        case 'signin':
+          return `offline (sign-in needed: ${s.reason})`;
+        case 'unstored':
+          return `offline (changes not stored: ${s.reason})`;
+        case 'other':
+          return `offline (reconnect failed: ${s.reason})`;
+        default:
+          return `offline (unreachable: ${s.reason})`;
+      }
     case 'reconnecting':
       return 'reconnecting';
   }

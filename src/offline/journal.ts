@@ -135,9 +135,13 @@ export class Journal {
    * Records `op` (intent first, durably), applies it to the cache, commits both; resolves when durable.
    * Rejects, changing nothing, when the intent cannot be committed.
    */
-  record(op: JournalOp, apply: ApplyOp, settle?: SettleOps): Promise<void> {
+  /**
+   * `sent`: the change was already sent to the server once (an online change whose answer was lost): the
+   * replay then reads a 404 or 412 as "it may have landed" and checks, instead of calling it a conflict.
+   */
+  record(op: JournalOp, apply: ApplyOp, settle?: SettleOps, options: { sent?: boolean } = {}): Promise<void> {
     const run = this.queue.then(async () => {
-      const intent: JournalRecord = { id: this.nextId++, op, state: 'intent', time: this.now() };
+      const intent: JournalRecord = { id: this.nextId++, op, state: 'intent', time: this.now(), ...(options.sent ? { attempted: true } : {}) };
       // tentative: if this commit fails the intent is taken back, so no retry stores a refused change
       this.store.putRecord(JOURNAL_TABLE, intent, { tentative: true });
       await this.store.flush();
@@ -160,9 +164,11 @@ export class Journal {
     }
     for (const item of next) {
       if (before.get(item.id) !== item.op) {
-        this.attempted.delete(item.id);
+        // an operation that now carries a change already sent once may have landed
+        if (intent.attempted) this.attempted.add(item.id);
+        else this.attempted.delete(item.id);
         const time = item.id === intent.id ? intent.time : (this.times.get(item.id) ?? intent.time);
-        this.store.putRecord(JOURNAL_TABLE, { id: item.id, op: item.op, state: 'applied', time });
+        this.store.putRecord(JOURNAL_TABLE, { id: item.id, op: item.op, state: 'applied', time, ...(intent.attempted ? { attempted: true } : {}) });
         this.times.set(item.id, time);
       }
     }

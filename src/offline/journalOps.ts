@@ -117,6 +117,10 @@ export function appendOp(journal: readonly JournalOp[], op: JournalOp): JournalO
       break;
     }
     case 'delete': {
+      if (op.type === 'directory') {
+        const into = intoDeletedFolder(ops, op.path);
+        if (into) return appendOp(into, op);
+      }
       const absorbed = absorbInside(ops, op.path);
       // created here, then deleted: nothing happened
       const c = lastOpOn(absorbed, isCreateOf(op.path), [op.path]);
@@ -178,6 +182,26 @@ function absorbInside(ops: JournalOp[], folder: string): JournalOp[] {
   const escapes = ops.some(o => (o.kind === 'copy' || o.kind === 'move') && isEqualOrParent(o.from, folder) && !inside(o.to));
   if (escapes) return ops;
   return ops.filter(o => !opPaths(o).every(inside));
+}
+
+/**
+ * A folder is deleted: a copy made into it is moot, and a file moved into it is gone from where it was —
+ * the move becomes a delete of its source (which may collapse further). Returns the journal with the
+ * latest such operation rewritten (the caller repeats until there is none), or undefined. Nothing changes
+ * when a later change still reads something inside the folder from outside it.
+ */
+function intoDeletedFolder(ops: JournalOp[], folder: string): JournalOp[] | undefined {
+  const inside = (p: string) => p !== folder && isEqualOrParent(p, folder);
+  if (ops.some(o => (o.kind === 'copy' || o.kind === 'move') && isEqualOrParent(o.from, folder) && !inside(o.to))) return undefined;
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const o = ops[i];
+    if ((o.kind !== 'copy' && o.kind !== 'move') || o.overwrite || !inside(o.to) || isEqualOrParent(o.from, folder)) continue;
+    const rest = ops.filter((_, k) => k !== i);
+    if (o.kind === 'copy') return rest;
+    if (o.type !== 'file' || ops.slice(i + 1).some(x => touches(x, [o.from]))) continue;
+    return appendOp(rest, { kind: 'delete', path: o.from, type: 'file', base: o.base });
+  }
+  return undefined;
 }
 
 /** Collapses a whole sequence (the journal as recorded, in order). */

@@ -2,10 +2,10 @@
 // honours If-Match / If-None-Match (only Apache, lighttpd and nephele do; webdav-server, nginx and
 // rclone overwrite silently), gives etags in listings and on PUT, has directory etags, answers
 // Depth infinity. The replay strategy follows it.
-import { isShareError } from '../core/errors';
+import { isShareError, ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { joinPath } from '../core/remotePath';
-import type { RemoteFs } from './remoteFs';
+import type { RemoteFs, WriteResult } from './remoteFs';
 
 export interface Capabilities {
   /** PUT/DELETE with a stale If-Match fail with 412. */
@@ -38,14 +38,23 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 export async function probeCapabilities(remote: RemoteFs, log: Logger, now = Date.now()): Promise<Capabilities> {
   const dir = `/.webdav-offline-probe-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const file = joinPath(dir, 'probe.txt');
-  await remote.mkcol(dir);
+  // a gateway's sign-in page answers every change with 200: nothing learnt from it may be kept
+  const answered = <T extends WriteResult>(r: T, what: string): T => {
+    if (r.html) throw new ShareError('Unavailable', `${what}: the server (or a gateway in front of it) answered with a web page: a sign-in is needed`, { reason: 'signin', status: 200 });
+    return r;
+  };
+  answered(await remote.mkcol(dir), `MKCOL ${dir}`);
   try {
-    const put = await remote.put(file, bytes('one'), { ifNoneMatch: '*' });
+    const put = answered(await remote.put(file, bytes('one'), { ifNoneMatch: '*' }), `PUT ${file}`);
     const ifNoneMatch = await remote.put(file, bytes('two'), { ifNoneMatch: '*' }).then(
       () => false,
       err => (isShareError(err, 'Conflict') ? true : Promise.reject(err)),
     );
-    const stat = await remote.stat(file);
+    const stat = await remote.stat(file).catch(err => {
+      // the file just written is not there: the server does not store what it accepts; learn nothing
+      if (isShareError(err, 'NotFound')) throw new ShareError('Unavailable', `PUT ${file}: the server answered, but did not store the probe file`, { reason: 'unstored' });
+      throw err;
+    });
     const ifMatch = await remote.put(file, bytes('three'), { ifMatch: '"webdav-offline-stale-etag"' }).then(
       () => false,
       err => (isShareError(err, 'Conflict') ? true : Promise.reject(err)),

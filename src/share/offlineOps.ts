@@ -43,7 +43,9 @@ export class OfflineOps {
 
   // --- recording changes
 
-  async write(path: string, data: Uint8Array): Promise<'created' | 'changed'> {
+  // `sent` (each method): the change was sent online once and its answer lost; see Journal.record.
+
+  async write(path: string, data: Uint8Array, sent = false): Promise<'created' | 'changed'> {
     const prev = this.cache.index.get(path);
     await this.cache.holdingBlobs(async () => {
       let blob: string;
@@ -54,36 +56,36 @@ export class OfflineOps {
       }
       // a file that exists through earlier local changes (written, moved or copied here) is not a create
       const follows = !!prev && isLocal(prev);
-      await this.record({ kind: 'write', path, blob, size: data.byteLength, base: baseOf(prev), ...(follows ? { follows } : {}) });
+      await this.record({ kind: 'write', path, blob, size: data.byteLength, base: baseOf(prev), ...(follows ? { follows } : {}) }, sent);
     });
     return prev ? 'changed' : 'created';
   }
 
-  mkdir(path: string): Promise<void> {
-    return this.record({ kind: 'mkdir', path });
+  mkdir(path: string, sent = false): Promise<void> {
+    return this.record({ kind: 'mkdir', path }, sent);
   }
 
-  delete(path: string, type: EntryType): Promise<void> {
-    if (type === 'file') return this.record({ kind: 'delete', path, type, base: baseOf(this.cache.index.get(path)) });
+  delete(path: string, type: EntryType, sent = false): Promise<void> {
+    if (type === 'file') return this.record({ kind: 'delete', path, type, base: baseOf(this.cache.index.get(path)) }, sent);
     // the server files known below the folder: the replay refuses to delete anything else
     const files = this.cache.index
       .subtree(path)
       .filter(e => e.type === 'file' && !isLocal(e))
       .map(e => ({ path: e.path, etag: e.etag, size: e.size, mtime: e.mtime }));
-    return this.record({ kind: 'delete', path, type, files });
+    return this.record({ kind: 'delete', path, type, files }, sent);
   }
 
-  move(from: string, to: string, type: EntryType, overwrite: boolean): Promise<void> {
-    return this.record({ kind: 'move', from, to, type, overwrite, base: baseOf(this.cache.index.get(from)) });
+  move(from: string, to: string, type: EntryType, overwrite: boolean, sent = false): Promise<void> {
+    return this.record({ kind: 'move', from, to, type, overwrite, base: baseOf(this.cache.index.get(from)) }, sent);
   }
 
-  copy(from: string, to: string, type: EntryType, overwrite: boolean): Promise<void> {
-    return this.record({ kind: 'copy', from, to, type, overwrite });
+  copy(from: string, to: string, type: EntryType, overwrite: boolean, sent = false): Promise<void> {
+    return this.record({ kind: 'copy', from, to, type, overwrite }, sent);
   }
 
-  private async record(op: JournalOp): Promise<void> {
+  private async record(op: JournalOp, sent: boolean): Promise<void> {
     try {
-      await this.journal.record(op, applyTo(this.cache), settleWith(this.cache));
+      await this.journal.record(op, applyTo(this.cache), settleWith(this.cache), { sent });
     } catch (err) {
       throw cacheFull(op.kind === 'move' || op.kind === 'copy' ? op.to : op.path, err);
     }

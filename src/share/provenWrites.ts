@@ -43,14 +43,15 @@ export class ProvenWrites {
   async put(path: string, data: Uint8Array, base: WriteBase): Promise<WriteOutcome> {
     const pre = await this.preconditions(path, base);
     if ('conflict' in pre) return { kind: 'conflict', current: pre.conflict };
+    const expected: Expectation = { path, kind: 'write', size: data.byteLength, base: base === 'absent' ? undefined : base, answer: {} };
     let answer: WriteResult;
     try {
       answer = await this.server.put(path, data, pre);
     } catch (err) {
       if (isShareError(err, 'Conflict')) return { kind: 'conflict', current: await statOrGone(this.server, path).catch(() => undefined) };
-      throw err;
+      return this.landedDespite(err, path, [expected], data);
     }
-    return this.prove(path, [{ path, kind: 'write', size: data.byteLength, base: base === 'absent' ? undefined : base, answer }], answer, data);
+    return this.prove(path, [{ ...expected, answer }], answer, data);
   }
 
   /** The preconditions that make a write of `base` safe, or the conflict found instead. */
@@ -73,30 +74,51 @@ export class ProvenWrites {
 
   /** MKCOL, proven by the folder being there. */
   async mkcol(path: string): Promise<WriteOutcome> {
-    const answer = await this.server.mkcol(path);
-    return this.prove(path, [{ path, kind: 'present', type: 'directory' }], answer);
+    const expected: Expectation[] = [{ path, kind: 'present', type: 'directory' }];
+    const answer = await this.server.mkcol(path).catch(err => this.landedDespite(err, path, expected));
+    return 'kind' in answer ? answer : this.prove(path, expected, answer);
   }
 
   /** DELETE (If-Match of `base` for a file, where the server honours it), proven by the item being gone. */
   async delete(path: string, base: ServerVersion | undefined): Promise<WriteOutcome> {
     const pre = base ? await this.preconditions(path, base) : {};
     if ('conflict' in pre) return { kind: 'conflict', current: pre.conflict };
+    const expected: Expectation[] = [{ path, kind: 'absent', base }];
     let answer: WriteResult;
     try {
       answer = await this.server.delete(path, pre);
     } catch (err) {
       if (isShareError(err, 'Conflict')) return { kind: 'conflict', current: await statOrGone(this.server, path).catch(() => undefined) };
-      throw err;
+      return this.landedDespite(err, path, expected);
     }
-    return this.prove(path, [{ path, kind: 'absent', base }], answer);
+    return this.prove(path, expected, answer);
   }
 
   /** MOVE / COPY (the caller's Overwrite), proven by the target being there and a moved source gone. */
   async transfer(kind: 'move' | 'copy', from: string, to: string, type: EntryType, overwrite: boolean): Promise<WriteOutcome> {
-    const answer = await this.server[kind](from, to, { overwrite });
     const checks: Expectation[] = [{ path: to, kind: 'present', type }];
     if (kind === 'move') checks.push({ path: from, kind: 'absent' });
-    return this.prove(to, checks, answer);
+    const answer = await this.server[kind](from, to, { overwrite }).catch(err => this.landedDespite(err, to, checks));
+    return 'kind' in answer ? answer : this.prove(to, checks, answer);
+  }
+
+  /**
+   * The server answered a change with an error that does not say it did not happen (a 5xx: some servers
+   * and gateways answer 503 after the change landed). If the server shows the change, it landed;
+   * otherwise the error stands. Network failures are not checked here: the share is offline then, and the
+   * replay checks (the change is recorded as sent once).
+   */
+  private async landedDespite(err: unknown, path: string, expected: Expectation[], data?: Uint8Array): Promise<WriteOutcome> {
+    if (!(isShareError(err, 'Unavailable') && err.reason === 'server')) throw err;
+    let outcome: WriteOutcome;
+    try {
+      outcome = await this.prove(path, expected, {}, data);
+    } catch {
+      throw err;
+    }
+    if (outcome.kind !== 'landed') throw err;
+    this.log.info(`[write] ${path}: the server answered ${err.status ?? 'an error'}, but shows the change: it landed`);
+    return outcome;
   }
 
   /** Checks what the server shows now against `expected`; one request per folder at most. */

@@ -28,6 +28,8 @@ export type Outcome =
       readonly checks: readonly Expectation[];
       /** The validator of the server's version of the path when it is known without a check. */
       readonly etag?: string;
+      /** The answer was a web page with a 200 (a gateway's sign-in page): if the checks fail, a sign-in is needed. */
+      readonly html?: boolean;
     }
   | { readonly kind: 'conflict'; readonly conflict: Omit<Conflict, 'id' | 'opId' | 'time'> };
 
@@ -150,8 +152,8 @@ export class ReplayOps {
 
   async mkdir(path: string): Promise<Outcome> {
     try {
-      await this.server.mkcol(path);
-      return done([{ path, kind: 'present', type: 'directory' }]);
+      const answer = await this.server.mkcol(path);
+      return done([{ path, kind: 'present', type: 'directory' }], answer.html);
     } catch (err) {
       if (isShareError(err, 'Exists')) {
         const current = await this.statOrGone(path);
@@ -173,11 +175,11 @@ export class ReplayOps {
       base = { etag, mtime: current?.mtime ?? 0, size: current?.size ?? 0 };
       if (!etag && current) base = { mtime: current.mtime, size: current.size };
     }
-    const gone = (b: ServerVersion | undefined) => done([{ path: op.path, kind: 'absent', base: b }]);
+    const gone = (b: ServerVersion | undefined, html?: boolean) => done([{ path: op.path, kind: 'absent', base: b }], html);
     if (caps.ifMatch && base?.etag && !isWeakEtag(base.etag)) {
       try {
-        await this.server.delete(op.path, { ifMatch: base.etag });
-        return gone(base);
+        const answer = await this.server.delete(op.path, { ifMatch: base.etag });
+        return gone(base, answer.html);
       } catch (err) {
         if (isShareError(err, 'NotFound')) return { kind: 'done', identical: true, checks: [] }; // deleted on both sides
         if (!isShareError(err, 'Conflict')) throw err;
@@ -190,8 +192,8 @@ export class ReplayOps {
     if (decision === 'done') return { kind: 'done', identical: true, checks: [] };
     if (decision === 'apply') {
       // same version (a weak etag, or a server without If-Match): delete it now
-      await this.server.delete(op.path, current?.etag && !isWeakEtag(current.etag) && caps.ifMatch ? { ifMatch: current.etag } : {});
-      return gone(current);
+      const answer = await this.server.delete(op.path, current?.etag && !isWeakEtag(current.etag) && caps.ifMatch ? { ifMatch: current.etag } : {});
+      return gone(current, answer.html);
     }
     return conflict({ path: op.path, kind: 'deleted-changed', base, server: { etag: current?.etag, size: current?.size, mtime: current?.mtime } });
   }
@@ -221,20 +223,21 @@ export class ReplayOps {
     if (unknown.length) {
       return conflict({ path, kind: 'deleted-changed', detail: `the server has new or changed files inside: ${unknown.slice(0, 3).join(', ')}` });
     }
+    let html: boolean | undefined;
     try {
-      await this.server.delete(path);
+      html = (await this.server.delete(path)).html;
     } catch (err) {
       if (!isShareError(err, 'NotFound')) throw err;
     }
-    return done([{ path, kind: 'absent' }]);
+    return done([{ path, kind: 'absent' }], html);
   }
 
   async transfer(op: TransferOp, attempted: boolean): Promise<Outcome> {
     const landing: Expectation[] = [{ path: op.to, kind: 'present', type: op.type }];
     if (op.kind === 'move') landing.push({ path: op.from, kind: 'absent' });
     try {
-      await this.server[op.kind](op.from, op.to, { overwrite: op.overwrite });
-      return done(landing);
+      const answer = await this.server[op.kind](op.from, op.to, { overwrite: op.overwrite });
+      return done(landing, answer.html);
     } catch (err) {
       if (isShareError(err, 'Conflict') || isShareError(err, 'Exists')) {
         // the target exists: if a previous attempt landed, it is our own result
@@ -265,8 +268,8 @@ export class ReplayOps {
   }
 }
 
-function done(checks: Expectation[]): Outcome {
-  return { kind: 'done', checks };
+function done(checks: Expectation[], html?: boolean): Outcome {
+  return html ? { kind: 'done', checks, html } : { kind: 'done', checks };
 }
 
 function conflict(c: Omit<Conflict, 'id' | 'opId' | 'time'>): Outcome {

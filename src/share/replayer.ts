@@ -140,7 +140,7 @@ export class Replayer {
         else if (r.kind === 'conflict') await addConflict(r.sent.item, r.conflict);
       }
       const unstored = results.filter(r => r.kind === 'unstored');
-      if (unstored.length) throw notLanded(unstored.map(r => pathOf(r.sent.item.op)), unstored.some(r => r.kind === 'unstored' && r.html));
+      if (unstored.length) throw notLanded(unstored.map(r => pathOf(r.sent.item.op)), unstored.some(r => r.kind === 'unstored' && r.html), 'sent');
     };
     // new changes made during the replay are recorded in the journal and replayed in the same loop
     for (let item = this.next(tried); item; item = this.next(tried)) {
@@ -332,7 +332,7 @@ export class Replayer {
           results.push({ kind: 'landed', sent: s });
         }
       } else {
-        const html = s.outcome.checks.some(c => c.kind === 'write' && c.answer.html);
+        const html = !!s.outcome.html || s.outcome.checks.some(c => c.kind === 'write' && !!c.answer.html);
         this.log.warn(`[replay] ${describeOp(op)}: the server answered${html ? ' with a web page' : ''}, but does not show the change; it stays pending`);
         results.push({ kind: 'unstored', sent: s, html });
       }

@@ -44,6 +44,9 @@ export class ServerCapabilities {
       if (isShareError(err, 'Unauthorized')) throw err;
       this.log.warn(`[capabilities] cannot probe the server (${(err as Error).message}); assuming it ignores preconditions`);
       caps = { ...UNKNOWN_CAPABILITIES, probedAt: this.now() };
+      // kept for a week only where the server clearly refused the probe (a read-only share); otherwise for
+      // this session, and probed again next time
+      if (!isShareError(err, 'NoPermissions') && !isShareError(err, 'Rejected')) return (this.known = caps);
     }
     this.known = caps;
     this.memory?.setMeta(CAPABILITIES_KEY, caps);

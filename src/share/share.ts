@@ -277,24 +277,25 @@ export class Share {
    * recorded and replayed at once, to be merged, found identical, or listed as a conflict — never an
    * overwrite, and the user's bytes are kept either way.
    */
-  private async change<T>(online: () => Promise<T>, offline: (ops: OfflineOps) => Promise<T>, path?: string): Promise<T> {
+  private async change<T>(online: () => Promise<T>, offline: (ops: OfflineOps, sent: boolean) => Promise<T>, path?: string): Promise<T> {
     await this.ready;
     const ops = this.offline;
     if (!ops || !this.connection) return this.call(online);
     // while offline, and for an item in conflict (its edits are the local side until it is resolved)
-    if (!this.connection.isOnline || (path !== undefined && this.isConflicted(path))) return offline(ops);
+    if (!this.connection.isOnline || (path !== undefined && this.isConflicted(path))) return offline(ops, false);
     try {
       return await this.call(online);
     } catch (err) {
       if (err instanceof OnlineConflict) {
         this.log.info(`[share] ${err.path}: another version is on the server; the change is kept and compared`);
-        const result = await offline(ops);
+        const result = await offline(ops, false);
         await this.replayNow();
         return result;
       }
       if (isNetworkFailure(err) && !this.connection.isOnline) {
         this.log.info(`[share] ${this.key}: the change is kept offline (${err.message})`);
-        return offline(ops);
+        // it may have reached the server before the failure (an answer lost): the replay checks for that
+        return offline(ops, true);
       }
       throw err;
     }
@@ -385,9 +386,9 @@ export class Share {
         else this.seenLive.set(path, version);
         return existing ? 'changed' : 'created';
       },
-      async ops => {
+      async (ops, sent) => {
         await this.requireParentFolder(path);
-        return ops.write(path, data);
+        return ops.write(path, data, sent);
       },
       path,
     );
@@ -405,10 +406,10 @@ export class Share {
         this.settle(path, outcome, 'created');
         this.cache?.remote.recordMkdir(path);
       },
-      async ops => {
+      async (ops, sent) => {
         if (await this.typeOf(path)) throw new ShareError('Exists', `${path}: already exists`);
         await this.requireParentFolder(path);
-        await ops.mkdir(path);
+        await ops.mkdir(path, sent);
       },
     );
   }
@@ -432,10 +433,10 @@ export class Share {
         this.cache?.remote.recordDelete(path);
         this.seenLive.delete(path);
       },
-      async ops => {
+      async (ops, sent) => {
         const type = await this.typeOf(path);
         if (!type) throw new ShareError('NotFound', `${path}: not found`);
-        await ops.delete(path, type);
+        await ops.delete(path, type, sent);
       },
     );
   }
@@ -477,13 +478,13 @@ export class Share {
           throw await this.explainParentFailure(dst, err);
         }
       },
-      async ops => {
+      async (ops, sent) => {
         const type = await this.typeOf(src);
         if (!type) throw new ShareError('NotFound', `${src}: not found`);
         const target = await this.typeOf(dst);
         if (target && !overwrite) throw new ShareError('Exists', `${dst}: already exists`);
         await this.requireParentFolder(dst);
-        await ops[kind](src, dst, type, overwrite);
+        await ops[kind](src, dst, type, overwrite, sent);
       },
     );
   }

@@ -92,6 +92,9 @@ export class ConnectionStatusBar implements vscode.Disposable {
         } else if (state.cause === 'unstored') {
           text = `$(warning) WebDAV: Changes not stored${more}`;
           tooltip = `${share.key}: ${state.reason}. Your changes are kept. Retrying by itself; click to retry now.`;
+        } else if (state.cause === 'other') {
+          text = `$(warning) WebDAV: Offline (reconnect failed)${more}`;
+          tooltip = `${share.key}: the reconnect failed: ${state.reason}. Your changes are kept. Retrying by itself; click to retry now.`;
         } else {
           text = `$(warning) WebDAV: Offline (unreachable)${more}`;
           tooltip = `${share.key}: offline, the server cannot be reached (${state.reason}). Retrying by itself; click to retry now.`;

@@ -33,6 +33,10 @@ const TABLE: [string, JournalOp[], JournalOp[]][] = [
   ['a rename chain broken by a change in between stays', [move('/a', '/b', B1), write('/a', 'new'), move('/b', '/c')], [move('/a', '/b', B1), write('/a', 'new'), move('/b', '/c')]],
   ['unrelated operations keep their order', [mkdir('/x'), write('/y', 'a', B1), del('/z', 'file', B2)], [mkdir('/x'), write('/y', 'a', B1), del('/z', 'file', B2)]],
   ['a move onto itself is nothing', [move('/a', '/a', B1)], []],
+  ['new folder, a file moved into it, the folder deleted → the file deleted where it was (found by the fault trials)', [mkdir('/f'), move('/a', '/f/a', B1), del('/f', 'directory')], [del('/a', 'file', B1)]],
+  ['a new file moved into a new folder, the folder deleted → nothing', [mkdir('/f'), write('/n', 'x'), move('/n', '/f/n'), del('/f', 'directory')], []],
+  ['a copy into a folder that is then deleted is moot', [copy('/a', '/d/c'), del('/d', 'directory')], [del('/d', 'directory')]],
+  ['a file moved into a folder that is deleted, its old name reused → the move stays', [move('/a', '/d/a', B1), write('/a', 'new'), del('/d', 'directory')], [move('/a', '/d/a', B1), write('/a', 'new'), del('/d', 'directory')]],
 ];
 
 suite('journal collapsing (table)', () => {
