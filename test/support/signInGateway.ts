@@ -5,8 +5,9 @@
 //   pass    forward everything
 //   all     answer every request with the sign-in page; nothing reaches the server
 //   writes  answer PUT/DELETE/MKCOL/MOVE/COPY/PROPPATCH with the sign-in page; reads are forwarded
-// Headers that name the gateway's own origin (Destination) are rewritten to the server's, and the
-// server's origin in Location / Content-Location back to the gateway's, so MOVE and COPY work through it.
+// The client's Host header is kept (as a reverse proxy for WebDAV must: servers build absolute hrefs,
+// Location and the check of a MOVE's Destination from it); a Location that names the server's own origin
+// anyway is rewritten to the gateway's.
 // A control endpoint on another loopback port switches the mode from other processes (the extension
 // host): POST <controlUrl>/gateway/mode with the mode's name as the body; GET <controlUrl>/gateway/status.
 // Both answer JSON: { mode, forwarded, signInPages: { METHOD: n } } (counts since the gateway started).
@@ -82,8 +83,6 @@ export async function startSignInGateway(o: { target: string; mode?: GatewayMode
       if (value === undefined || HOP_BY_HOP.has(name)) continue;
       headers[name] = value;
     }
-    headers.host = target.host;
-    if (typeof headers.destination === 'string') headers.destination = swapOrigin(headers.destination, origin, backend);
     const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent }, up => {
       const out: OutgoingHttpHeaders = {};
       for (const [name, value] of Object.entries(up.headers)) {
