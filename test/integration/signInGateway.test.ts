@@ -65,6 +65,18 @@ function recordConnection(share: Share): { changes: ConnectionChange[]; describe
 }
 
 /**
+ * Waits until the share retried by itself once (reconnecting, then "sign-in needed" again) and the retry
+ * is over; it must never count as online meanwhile (the gateway still holds the change back).
+ */
+async function ownRetry(share: Share, events: { changes: ConnectionChange[]; describe(): string }, what: string): Promise<void> {
+  await eventually(() => {
+    assert.ok(!events.changes.some(c => c.current.kind === 'online'), `${what}: the share counted as online while the gateway held the change back: ${events.describe()}`);
+    assert.ok(events.changes.some(c => c.previous.kind === 'reconnecting' && isSignIn(c.current)), `${what}: a retry by itself: ${events.describe()}`);
+  }, 10_000);
+  await eventually(() => assert.notEqual(share.connectionState?.kind, 'reconnecting', `${what}: the retry is over`), 10_000, 20);
+}
+
+/**
  * One sign-in streak in `changes`: the share left "online" exactly once, straight into "sign-in needed";
  * every offline state after it (its own retries included) said sign-in, never "unreachable"; it came back
  * online exactly once, at the end. Resolves how many times it retried by itself.
@@ -190,8 +202,7 @@ suite('integration: a sign-in gateway in front of Apache', function () {
       assert.equal(text(await vscode.workspace.fs.readFile(f.uri)), mine, "the user's version reads back through vscode.workspace.fs");
 
       // it retries by itself (reads pass the gateway, the change does not): still a sign-in, still pending
-      await eventually(() => assert.ok(events.changes.some(c => c.previous.kind === 'reconnecting' && isSignIn(c.current)), `a retry by itself: ${events.describe()}`), 10_000);
-      await eventually(() => assert.notEqual(share.connectionState?.kind, 'reconnecting'), 10_000, 20);
+      await ownRetry(share, events, 'after the save');
       assertSignInNeeded(share, 'after a retry');
       assert.equal(onDisk(f.disk), INITIAL, "Apache's disk is still unchanged after the retry");
       assert.equal(await pendingWrite(share, f.path), mine, 'still pending after the retry');
@@ -256,8 +267,7 @@ suite('integration: a sign-in gateway in front of Apache', function () {
         await meet();
         assertSignInNeeded(share, what);
         // let it retry by itself at least once: a retry is no new streak and no new notice
-        await eventually(() => assert.ok(events.changes.some(c => c.previous.kind === 'reconnecting' && isSignIn(c.current)), `${what}: a retry by itself: ${events.describe()}`), 10_000);
-        await eventually(() => assert.notEqual(share.connectionState?.kind, 'reconnecting'), 10_000, 20);
+        await ownRetry(share, events, what);
         await gw.setMode('pass');
         await goOnlineByCommand(share);
         assert.ok(assertOneSignInStreak(events.changes, events.describe(), what) >= 1, `${what}: retried by itself`);
