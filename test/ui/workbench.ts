@@ -1,5 +1,6 @@
 // Helpers for the UI tests: real VS Code (code-server) in headless Chromium on a nephele share whose
-// server can be stopped and started again (same port, same folder). Screenshots go to artifacts/.
+// server can be stopped and started again (same port, same folder), opened directly or through a sign-in
+// gateway (test/support/signInGateway.ts) whose mode the test switches. Screenshots go to artifacts/.
 import * as assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,11 +10,14 @@ import { ensureRuntime, startCodeServer, type CodeServer } from '../../scripts/l
 import { launchChromium } from '../support/chromium';
 import { eventually } from '../support/eventually';
 import { startShare, type ShareFixture } from '../support/shareFixture';
+import { startSignInGateway, type SignInGateway } from '../support/signInGateway';
 
 export const artifacts = join(repoRoot(), 'artifacts');
 
 export interface Workbench {
   share: ShareFixture;
+  /** The sign-in gateway the folder is opened through (with `{ gateway: true }`). */
+  gateway?: SignInGateway;
   cs: CodeServer;
   browser: Browser;
   page: Page;
@@ -42,26 +46,32 @@ export const UI_SETTINGS = {
 
 /**
  * Starts a share (with `prepare` run on its disk folder first), code-server with this repository as the
- * extension under development, Chromium, and opens the dav: folder.
+ * extension under development, Chromium, and opens the dav: folder — through a sign-in gateway in front
+ * of the share with `{ gateway: true }` (in mode `pass` at first).
  */
-export async function openWorkbench(prefix: string, prepare?: (diskRoot: string) => void): Promise<Workbench> {
+export async function openWorkbench(prefix: string, prepare?: (diskRoot: string) => void, o: { gateway?: boolean } = {}): Promise<Workbench> {
   mkdirSync(artifacts, { recursive: true });
   for (const f of readdirSync(artifacts)) if (f.startsWith(`${prefix}-`)) rmSync(join(artifacts, f));
   await ensureRuntime();
   const share = await startShare();
+  let gateway: SignInGateway | undefined;
   let cs: CodeServer | undefined;
   let browser: Browser | undefined;
   try {
     prepare?.(share.root);
-    cs = await startCodeServer({ extensionDevelopmentPath: repoRoot(), folderUri: share.folderUri, settings: UI_SETTINGS });
+    gateway = o.gateway ? await startSignInGateway({ target: `http://127.0.0.1:${share.port}` }) : undefined;
+    const folderUri = gateway ? `dav://127.0.0.1:${gateway.port}/share/` : share.folderUri;
+    cs = await startCodeServer({ extensionDevelopmentPath: repoRoot(), folderUri, settings: UI_SETTINGS });
     browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(cs.url, { timeout: 60_000 });
     await waitForWorkbench(page);
     const b = browser;
     const c = cs;
+    const g = gateway;
     return {
       share,
+      gateway,
       cs,
       browser,
       page,
@@ -69,12 +79,14 @@ export async function openWorkbench(prefix: string, prepare?: (diskRoot: string)
       async close() {
         await b.close().catch(() => undefined);
         await c.stop();
+        await g?.close();
         await share.close();
       },
     };
   } catch (err) {
     await browser?.close().catch(() => undefined);
     await cs?.stop();
+    await gateway?.close();
     await share.close();
     throw err;
   }
