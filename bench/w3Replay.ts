@@ -2,7 +2,7 @@
 // deletions, renames, new folders), then "Go Online". Measured: requests sent and wall time of the
 // reconnect, against the number of net changes left after collapsing (the least a replay must send).
 import type { Share } from '../src/share/share';
-import type { ReplayReport } from '../src/share/replayer';
+import type { ReplayReport } from '../src/sync/replayer';
 import { bytes, planTree, prng, writeTree, type Tree } from './datasets';
 import { chownForServer, fresh, measure, openShare, removeDir, tempDir, variant, type BenchContext, type Sample, type Target, type Variant } from './harness';
 

@@ -15,12 +15,12 @@ import type { RecoveredFile } from '../offline/recoveryArea';
 import type { Credentials, EntryType, RemoteEntry, RemoteFs } from '../remote/remoteFs';
 import type { AuthHandler } from './auth';
 import { ConflictList, type Conflict } from '../offline/conflicts';
-import { ConflictResolver, type Resolution } from './conflictResolver';
+import { ConflictResolver, type Resolution } from '../sync/conflictResolver';
 import { ObservedRemote } from './observedRemote';
-import { OfflineOps } from './offlineOps';
-import { Replayer, type PreviewItem, type ReplayHooks, type ReplayReport } from './replayer';
-import { notLanded, ProvenWrites, type WriteBase, type WriteOutcome } from './provenWrites';
-import { ServerCapabilities } from './serverCapabilities';
+import { OfflineOps } from '../sync/offlineOps';
+import { Replayer, type PreviewItem, type ReplayHooks, type ReplayReport } from '../sync/replayer';
+import { notLanded, ProvenWrites, type WriteBase, type WriteOutcome } from '../sync/provenWrites';
+import { ServerCapabilities } from '../sync/serverCapabilities';
 import { ShareAuth } from './shareAuth';
 import type { OpenShareCache, ShareCache } from './shareCache';
 
@@ -31,8 +31,8 @@ export type { ConnectionState } from '../offline/connection';
 export type { JournalItem, JournalOp } from '../offline/journalOps';
 export type { RecoveredFile } from '../offline/recoveryArea';
 export type { Conflict, ConflictKind } from '../offline/conflicts';
-export type { PreviewItem, ReplayHooks, ReplayReport } from './replayer';
-export type { Resolution } from './conflictResolver';
+export type { PreviewItem, ReplayHooks, ReplayReport } from '../sync/replayer';
+export type { Resolution } from '../sync/conflictResolver';
 
 /** Hooks for a share without a UI (tests, and before the UI attaches): never ask, never tell. */
 export const SILENT_HOOKS: ReplayHooks = {

@@ -1,11 +1,11 @@
 // The layering rules of the code base, checked on the sources: the core never imports `vscode`, and
-// imports only point downward (extension → ui, provider → share → offline, cache → remote → core).
+// imports only point downward (extension → ui, provider → share → sync → offline, cache → remote → core).
 import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const SRC = join(__dirname, '..', '..', '..', 'src');
-const LAYER_ORDER = ['core', 'remote', 'cache', 'offline', 'platform', 'share', 'provider', 'ui'];
+const LAYER_ORDER = ['core', 'remote', 'cache', 'offline', 'platform', 'sync', 'share', 'provider', 'ui'];
 /** What each layer may import (besides itself and npm packages). */
 const ALLOWED: Record<string, string[]> = {
   core: [],
@@ -13,11 +13,12 @@ const ALLOWED: Record<string, string[]> = {
   cache: ['core', 'remote'],
   offline: ['core', 'remote'],
   platform: ['core', 'cache'],
-  share: ['core', 'remote', 'cache', 'offline'],
+  sync: ['core', 'remote', 'cache', 'offline'],
+  share: ['core', 'remote', 'cache', 'offline', 'sync'],
   provider: ['core', 'remote', 'share'],
   ui: ['core', 'remote', 'share', 'provider'],
 };
-const NO_VSCODE = ['core', 'remote', 'cache', 'offline', 'platform', 'share'];
+const NO_VSCODE = ['core', 'remote', 'cache', 'offline', 'platform', 'sync', 'share'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap(name => {

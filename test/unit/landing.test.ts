@@ -1,7 +1,8 @@
 // Proof of landing (offline/landing.ts) as a table: what the server shows after a change decides
 // whether it landed, did not land, or met someone else's version.
 import * as assert from 'node:assert/strict';
-import { judgePresence, judgeWrite, provenByAnswer, type ServerVersion } from '../../src/offline/landing';
+import type { ServerVersion } from '../../src/remote/version';
+import { judgePresence, judgeWrite, provenByAnswer } from '../../src/sync/landing';
 import type { RemoteEntry } from '../../src/remote/remoteFs';
 
 const file = (etag: string | undefined, size: number, mtime = 1000): RemoteEntry => ({ path: '/a.txt', type: 'file', size, mtime, ctime: mtime, etag });

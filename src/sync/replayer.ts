@@ -17,12 +17,13 @@ import type { Settings } from '../core/settings';
 import { decide, type Conflict, type ConflictList, type RemoteSide } from '../offline/conflicts';
 import { describeOp, type Journal } from '../offline/journal';
 import { opPaths, type JournalItem, type JournalOp } from '../offline/journalOps';
-import type { Verdict } from '../offline/landing';
+import type { Verdict } from './landing';
 import type { Capabilities } from '../remote/capabilities';
 import type { RemoteEntry, RemoteFs, RemoteListing } from '../remote/remoteFs';
 import { statOrGone } from '../remote/settle';
 import { judge, needsObservation, notLanded, observeServer } from './provenWrites';
-import { ReplayOps, sameVersion, type Outcome, type Produced } from './replayOps';
+import { sameVersion } from '../remote/version';
+import { expectedVersion, ReplayOps, type Outcome, type Produced } from './replayOps';
 import type { ServerCapabilities } from './serverCapabilities';
 
 /** Changes sent before their landing is proven in one go (one request per touched folder). */
@@ -181,7 +182,7 @@ export class Replayer {
       switch (op.kind) {
         case 'write': {
           const isCreate = !op.base;
-          const remote: RemoteSide = !target ? 'gone' : isCreate ? 'exists' : sameVersion(target, op.base?.etag, op.base) ? 'same' : 'changed';
+          const remote: RemoteSide = !target ? 'gone' : isCreate ? 'exists' : sameVersion(target, expectedVersion(op.base?.etag, op.base)) ? 'same' : 'changed';
           const d = decide(isCreate ? 'created' : 'changed', remote);
           out.push({ id: item.id, op, action: d === 'apply' ? 'upload' : 'conflict', detail: d === 'apply' ? undefined : `${d}${d === 'both-changed' ? ' (may merge)' : ''}` });
           break;
@@ -190,7 +191,7 @@ export class Replayer {
           out.push({ id: item.id, op, action: !target ? 'create' : target.type === 'directory' ? 'nothing' : 'conflict', detail: target?.type === 'file' ? 'a file has that name' : undefined });
           break;
         case 'delete': {
-          const remote: RemoteSide = !target ? 'gone' : op.type === 'directory' || sameVersion(target, op.base?.etag, op.base) ? 'same' : 'changed';
+          const remote: RemoteSide = !target ? 'gone' : op.type === 'directory' || sameVersion(target, expectedVersion(op.base?.etag, op.base)) ? 'same' : 'changed';
           const d = decide('deleted', remote);
           out.push({ id: item.id, op, action: d === 'apply' ? 'delete' : d === 'done' ? 'nothing' : 'conflict', detail: d === 'deleted-changed' ? 'changed on the server' : undefined });
           break;

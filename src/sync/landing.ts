@@ -12,13 +12,8 @@
 // Pure functions, tested as tables (test/unit/landing.test.ts).
 import { weakEtagEquals } from '../remote/etag';
 import type { EntryType, RemoteEntry } from '../remote/remoteFs';
+import { sameVersion, type ServerVersion } from '../remote/version';
 
-/** A server version as a validator: the etag, else mtime + size. */
-export interface ServerVersion {
-  readonly etag?: string;
-  readonly mtime: number;
-  readonly size: number;
-}
 
 export type Verdict =
   /** the server shows the change; for a write, `etag` is the validator of the bytes sent (when known) */
@@ -29,12 +24,6 @@ export type Verdict =
   | { readonly kind: 'other-version' }
   /** nothing tells (no etags, same size and mtime): read the bytes back to decide */
   | { readonly kind: 'ambiguous' };
-
-/** Whether two server versions are the same: etags compared weakly, else mtime + size. */
-export function sameServerVersion(a: ServerVersion | RemoteEntry, b: ServerVersion | RemoteEntry): boolean {
-  if (a.etag && b.etag) return weakEtagEquals(a.etag, b.etag);
-  return a.mtime === b.mtime && a.size === b.size;
-}
 
 /** What the answer to a PUT proves by itself: a validator that is not the base's. */
 export function provenByAnswer(answerEtag: string | undefined, base: ServerVersion | undefined): boolean {
@@ -48,7 +37,7 @@ export function provenByAnswer(answerEtag: string | undefined, base: ServerVersi
 export function judgeWrite(after: RemoteEntry | undefined, size: number, base: ServerVersion | undefined): Verdict {
   if (!after) return { kind: 'unstored' }; // not there at all: a create that did not land, or a write and a deletion
   if (after.type !== 'file') return { kind: 'other-version' };
-  const unchanged = !!base && sameServerVersion(after, base);
+  const unchanged = !!base && sameVersion(after, base);
   if (after.etag) {
     if (unchanged) return { kind: 'unstored' };
     return after.size === size ? { kind: 'landed', etag: after.etag } : { kind: 'other-version' };
@@ -64,7 +53,7 @@ export function judgePresence(after: RemoteEntry | undefined, expect: EntryType 
   if (expect === 'absent') {
     if (!after) return { kind: 'landed' };
     // still there: the same item (the delete did not happen) or something new in its place
-    return !base || (after.type === 'file' && sameServerVersion(after, base)) || after.type === 'directory' ? { kind: 'unstored' } : { kind: 'other-version' };
+    return !base || (after.type === 'file' && sameVersion(after, base)) || after.type === 'directory' ? { kind: 'unstored' } : { kind: 'other-version' };
   }
   if (!after) return { kind: 'unstored' };
   return after.type === expect ? { kind: 'landed' } : { kind: 'other-version' };

@@ -11,7 +11,7 @@ import { dirname } from '../core/remotePath';
 import type { Conflict, ConflictKind, RemoteSide, Version } from '../offline/conflicts';
 import { decide } from '../offline/conflicts';
 import type { JournalOp, KnownFile } from '../offline/journalOps';
-import { sameServerVersion, type ServerVersion } from '../offline/landing';
+import { sameVersion, type ServerVersion } from '../remote/version';
 import { mergeContent } from '../offline/merge';
 import type { Capabilities } from '../remote/capabilities';
 import { isWeakEtag, weakEtagEquals } from '../remote/etag';
@@ -86,7 +86,7 @@ export class ReplayOps {
     }
     // the server ignores preconditions: compare the validator right before writing
     const current = await this.statOrGone(op.path);
-    const remote: RemoteSide = !current ? 'gone' : isCreate ? 'exists' : sameVersion(current, expected, known ? undefined : op.base) ? 'same' : 'changed';
+    const remote: RemoteSide = !current ? 'gone' : isCreate ? 'exists' : sameVersion(current, expectedVersion(expected, known ? undefined : op.base)) ? 'same' : 'changed';
     const decision = decide(isCreate ? 'created' : 'changed', remote);
     if (decision === 'apply') {
       this.log.info(`[replay] ${op.path}: written after comparing validators (the server ignores If-Match; a change in the last moment would be lost)`);
@@ -187,7 +187,7 @@ export class ReplayOps {
     }
     let current = await this.statOrGone(op.path);
     if (current && isWeakEtag(current.etag)) current = await settledStat(this.server, op.path).catch(() => current);
-    const remote: RemoteSide = !current ? 'gone' : sameVersion(current, base?.etag, base) ? 'same' : 'changed';
+    const remote: RemoteSide = !current ? 'gone' : sameVersion(current, expectedVersion(base?.etag, base)) ? 'same' : 'changed';
     const decision = decide('deleted', remote);
     if (decision === 'done') return { kind: 'done', identical: true, checks: [] };
     if (decision === 'apply') {
@@ -214,7 +214,7 @@ export class ReplayOps {
         if (c.type === 'directory') await walk(c.path);
         else {
           const k = known.get(c.path);
-          if (!k || !sameVersion(c, k.etag, k)) unknown.push(c.path);
+          if (!k || !sameVersion(c, k)) unknown.push(c.path);
         }
       }
       return true;
@@ -276,10 +276,9 @@ function conflict(c: Omit<Conflict, 'id' | 'opId' | 'time'>): Outcome {
   return { kind: 'conflict', conflict: c };
 }
 
-/** Whether the server's current version is the one we knew: etags (weakly), else mtime + size. */
-export function sameVersion(current: RemoteEntry, etag: string | undefined, base?: { mtime: number; size: number }): boolean {
-  if (etag && current.etag) return weakEtagEquals(etag, current.etag);
-  return !!base && sameServerVersion(current, { mtime: base.mtime, size: base.size });
+/** The version a change expects on the server: an etag, and the mtime + size where there is none (unknown: never the same). */
+export function expectedVersion(etag: string | undefined, base?: { mtime: number; size: number }): ServerVersion {
+  return { etag, mtime: base?.mtime ?? Number.NaN, size: base?.size ?? Number.NaN };
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
