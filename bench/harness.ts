@@ -12,7 +12,7 @@ import { DiskCacheStorage } from '../src/platform/diskShareStore';
 import { WebdavRemote } from '../src/remote/webdavRemote';
 import { noAuth } from '../src/share/auth';
 import { Share } from '../src/share/share';
-import { openShareCache, type ShareCache } from '../src/share/shareCache';
+import { openCache, type OpenCache } from '../src/cache/openCache';
 import { startApache } from '../test/support/apacheServer';
 import { startNephele, type RunningServer } from '../test/support/nepheleServer';
 import { LatencyProxy, type LinkOptions, type ProxyCounts } from './latencyProxy';
@@ -78,7 +78,7 @@ export interface OpenedShare {
   readonly share: Share;
   readonly remote: WebdavRemote;
   /** The cache parts (undefined in live mode). */
-  readonly parts?: ShareCache;
+  readonly parts?: OpenCache;
   dispose(): Promise<void>;
 }
 
@@ -89,14 +89,14 @@ export interface OpenedShare {
 export async function openShare(t: Target, cacheDir: string | undefined, settings: Settings = benchSettings, log: Logger = nullLogger): Promise<OpenedShare> {
   const agent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
   const remote = new WebdavRemote(t.location, () => settings, log, { httpAgent: agent });
-  let parts: ShareCache | undefined;
+  let parts: OpenCache | undefined;
   const share = new Share(
     t.location,
     remote,
     noAuth,
     log,
     cacheDir
-      ? async r => (parts = await openShareCache(await new DiskCacheStorage(cacheDir).open('share'), r, () => settings, log))
+      ? async r => (parts = await openCache(await new DiskCacheStorage(cacheDir).open('share'), r, () => settings, log))
       : undefined,
   );
   await share.hasCache();

@@ -10,7 +10,7 @@ import { nullLogger } from '../src/core/log';
 import { DEFAULTS } from '../src/core/settings';
 import { DiskCacheStorage } from '../src/platform/diskShareStore';
 import type { RemoteFs } from '../src/remote/remoteFs';
-import { openShareCache } from '../src/share/shareCache';
+import { openCache } from '../src/cache/openCache';
 import { prng } from './datasets';
 import { median, tempDir, type BenchContext, type Variant } from './harness';
 
@@ -55,8 +55,8 @@ export async function w4Child(kind: string, dir: string): Promise<void> {
   let count = 0;
   let keep: unknown;
   if (kind === 'ours') {
-    const cache = await openShareCache(await new DiskCacheStorage(dir).open('share'), unusedRemote, () => DEFAULTS, nullLogger);
-    count = cache.remote.index.size;
+    const cache = await openCache(await new DiskCacheStorage(dir).open('share'), unusedRemote, () => DEFAULTS, nullLogger);
+    count = cache.tree.size;
     keep = cache;
   } else {
     const map = new Map<string, CacheEntry>();

@@ -10,7 +10,7 @@ import type { Settings } from './core/settings';
 import { WebdavFileSystemProvider } from './provider/webdavFileSystemProvider';
 import { WebdavRemote, type HttpPlatform } from './remote/webdavRemote';
 import { Share } from './share/share';
-import { openShareCache } from './share/shareCache';
+import { openCache, type OpenShareCache } from './cache/openCache';
 import { ShareRegistry } from './share/shareRegistry';
 import { VariantFileSystemProvider } from './provider/variantFileSystemProvider';
 import { CacheCommands } from './ui/cacheCommands';
@@ -83,8 +83,8 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
     const remote = new WebdavRemote(location, current, log, platform);
     const live = isLive(current(), location);
     log.info(`[main] ${shareKey(location)}: ${live ? 'live mode (no cache)' : 'cached'}`);
-    const openCache = live ? undefined : async (r: Parameters<typeof openShareCache>[1]) => openShareCache(await storage.open(await shareId(location)), r, current, log);
-    return new Share(location, remote, credentials, log, openCache, ConflictCommands.hooks());
+    const cacheOf: OpenShareCache | undefined = live ? undefined : async observed => openCache(await storage.open(await shareId(location)), observed, current, log);
+    return new Share(location, remote, credentials, log, cacheOf, ConflictCommands.hooks());
   });
   const addWorkspaceFolders = (folders: readonly vscode.WorkspaceFolder[]) => {
     for (const f of folders) {

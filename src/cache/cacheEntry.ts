@@ -1,6 +1,8 @@
-// What the cache persists about one item: the share's ONE index is a set of these, keyed by path.
-// Live state (freshness, downloads in flight) is kept apart, in memory.
-import type { EntryType } from '../remote/remoteFs';
+// What the cache persists about one item: the share's ONE index is a set of these, keyed by path, and
+// the rules that read an entry (is it local, is its content valid). Live state (freshness, downloads in
+// flight) is kept apart, in memory (cache/cachedTree.ts).
+import { weakEtagEquals } from '../remote/etag';
+import type { EntryType, RemoteEntry } from '../remote/remoteFs';
 
 export type EntryState = 'clean' | 'dirty' | 'conflict';
 
@@ -37,4 +39,37 @@ export interface CacheEntry {
    * the old content conflicts instead of overwriting the newer version.
    */
   readonly seen?: { readonly etag?: string; readonly mtime: number; readonly size: number };
+}
+
+// --- the rules of an entry (one place each)
+
+/** Made or changed here and not yet on the server (dirty or in conflict): never culled, never overwritten. */
+export function isLocal(e: CacheEntry): boolean {
+  return (e.state ?? 'clean') !== 'clean';
+}
+
+/** True when the cached bytes belong to the entry's current validator (or were made here). */
+export function hasValidContent(e: CacheEntry | undefined): boolean {
+  if (!e?.blob) return false;
+  if (isLocal(e)) return true; // changed here: the local content is what counts
+  if (e.etag && e.blobEtag) return weakEtagEquals(e.etag, e.blobEtag);
+  return e.blobMtime === e.mtime && e.blobSize === e.size;
+}
+
+/** The fields that say which content is cached, cleared. */
+export const withoutContentFields = { blob: undefined, blobEtag: undefined, blobMtime: undefined, blobSize: undefined } as const;
+
+/** The entry without its content (the metadata stays). */
+export function withoutContent(e: CacheEntry): CacheEntry {
+  const { blob: _b, blobEtag: _e, blobMtime: _m, blobSize: _s, ...rest } = e;
+  return rest;
+}
+
+export function toRemoteEntry(e: CacheEntry): RemoteEntry {
+  return { path: e.path, type: e.type, size: e.size, mtime: e.mtime, ctime: e.ctime, etag: e.etag };
+}
+
+/** Whether the server's metadata of `b` is what `a` records already (nothing to write). */
+export function sameMetadata(a: CacheEntry, b: CacheEntry): boolean {
+  return a.size === b.size && a.mtime === b.mtime && a.ctime === b.ctime && a.etag === b.etag && a.type === b.type;
 }

@@ -1,8 +1,13 @@
 // Finding files without a network (F1.5): VS Code's Quick Open and text search do not reach a plain
 // FileSystemProvider, so the cache answers from its own index and cached contents.
 import { basename } from '../core/remotePath';
-import { hasValidContent } from './cachingRemote';
-import type { CacheIndex } from './cacheIndex';
+import { hasValidContent, type CacheEntry } from './cacheEntry';
+
+/** What a search reads: the entries, and the blobs by hash. */
+export interface Searchable {
+  all(): Iterable<CacheEntry>;
+  blob(hash: string): Promise<Uint8Array | undefined>;
+}
 
 export interface FileHit {
   readonly path: string;
@@ -18,10 +23,10 @@ export interface TextHit {
 }
 
 /** Every file the index knows (read, listed or pinned), best matches of `query` first. */
-export function findFiles(index: CacheIndex, query: string, limit = 5000): FileHit[] {
+export function findFiles(cache: Pick<Searchable, 'all'>, query: string, limit = 5000): FileHit[] {
   const q = query.toLowerCase();
   const hits: (FileHit & { score: number })[] = [];
-  for (const e of index.all()) {
+  for (const e of cache.all()) {
     if (e.type !== 'file') continue;
     const name = basename(e.path).toLowerCase();
     const path = e.path.toLowerCase();
@@ -33,14 +38,14 @@ export function findFiles(index: CacheIndex, query: string, limit = 5000): FileH
 }
 
 /** Lines of cached text files containing `query` (case-insensitive); binary content is skipped. */
-export async function findInCachedFiles(index: CacheIndex, query: string, limit = 2000): Promise<TextHit[]> {
+export async function findInCachedFiles(cache: Searchable, query: string, limit = 2000): Promise<TextHit[]> {
   const q = query.toLowerCase();
   const hits: TextHit[] = [];
   if (!q) return hits;
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  for (const e of [...index.all()].sort((a, b) => a.path.localeCompare(b.path))) {
+  for (const e of [...cache.all()].sort((a, b) => a.path.localeCompare(b.path))) {
     if (e.type !== 'file' || !hasValidContent(e)) continue;
-    const data = await index.store.getBlob(e.blob!);
+    const data = await cache.blob(e.blob!);
     if (!data || data.includes(0)) continue;
     let text: string;
     try {

@@ -9,6 +9,7 @@ import type { Logger } from '../core/log';
 import { dirname, isEqualOrParent } from '../core/remotePath';
 import type { Settings } from '../core/settings';
 import type { Capabilities } from '../remote/capabilities';
+import type { CachedTree } from './cachedTree';
 import type { CachingRemote } from './cachingRemote';
 
 export class ChangePoller implements IDisposable {
@@ -22,6 +23,7 @@ export class ChangePoller implements IDisposable {
 
   constructor(
     private readonly cache: CachingRemote,
+    private readonly tree: CachedTree,
     private readonly settings: () => Settings,
     private readonly log: Logger,
   ) {}
@@ -57,10 +59,10 @@ export class ChangePoller implements IDisposable {
   foldersToPoll(): string[] {
     const roots: { path: string; recursive: boolean }[] = [...this.watches.values()];
     const out = new Set<string>();
-    for (const e of this.cache.index.all()) {
+    for (const e of this.tree.all()) {
       if (e.type !== 'directory' || !e.children) continue;
       const watched = roots.some(w => (w.recursive ? isEqualOrParent(e.path, w.path) : e.path === w.path || e.path === dirname(w.path)));
-      if (watched || this.cache.isPinned(e.path)) out.add(e.path);
+      if (watched || this.tree.isPinned(e.path)) out.add(e.path);
     }
     return [...out].sort();
   }
@@ -96,10 +98,10 @@ export class ChangePoller implements IDisposable {
   /** A round on a server whose folder etags change with anything below them. */
   private async pollPropagating(): Promise<number> {
     let requests = 0;
-    const roots = [...new Set([...this.watches.values()].map(w => w.path))].filter(p => this.cache.index.get(p)?.type === 'directory');
+    const roots = [...new Set([...this.watches.values()].map(w => w.path))].filter(p => this.tree.get(p)?.type === 'directory');
     try {
       for (const root of roots) {
-        const known = this.cache.index.get(root)?.etag;
+        const known = this.tree.get(root)?.etag;
         const now = await this.cache.revalidate(root);
         requests++;
         if (known && now.etag === known) continue; // nothing changed anywhere below
@@ -107,14 +109,14 @@ export class ChangePoller implements IDisposable {
         while (queue.length && !this.disposed) {
           const folder = queue.shift()!;
           const before = new Map<string, string | undefined>();
-          for (const name of this.cache.index.get(folder)?.children ?? []) {
-            const child = this.cache.index.get(folder === '/' ? `/${name}` : `${folder}/${name}`);
+          for (const name of this.tree.get(folder)?.children ?? []) {
+            const child = this.tree.get(folder === '/' ? `/${name}` : `${folder}/${name}`);
             if (child?.type === 'directory') before.set(child.path, child.etag);
           }
           const listing = await this.cache.refreshListing(folder);
           requests++;
           for (const c of listing.children) {
-            if (c.type === 'directory' && before.has(c.path) && before.get(c.path) !== c.etag && this.cache.index.get(c.path)?.children) queue.push(c.path);
+            if (c.type === 'directory' && before.has(c.path) && before.get(c.path) !== c.etag && this.tree.get(c.path)?.children) queue.push(c.path);
           }
         }
       }

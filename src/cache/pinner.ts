@@ -4,6 +4,8 @@ import { isShareError } from '../core/errors';
 import { dispose, type IDisposable } from '../core/events';
 import type { Logger } from '../core/log';
 import type { Settings } from '../core/settings';
+import type { CachedTree } from './cachedTree';
+import type { CacheSpace } from './cacheSpace';
 import type { CachingRemote } from './cachingRemote';
 
 export interface PinProgress {
@@ -27,15 +29,19 @@ export class Pinner implements IDisposable {
 
   constructor(
     private readonly cache: CachingRemote,
+    private readonly tree: CachedTree,
+    private readonly space: CacheSpace,
+    /** Commits what the cache queued (the pins) durably. */
+    private readonly flush: () => Promise<void>,
     private readonly settings: () => Settings,
     private readonly log: Logger,
   ) {
-    cache.onDidNeedPinnedContent(paths => this.fetchInBackground(paths), this, this.disposables);
+    tree.onDidNeedPinnedContent(paths => this.fetchInBackground(paths), this, this.disposables);
   }
 
   async pin(path: string, onProgress: (p: PinProgress) => void = () => {}, signal?: AbortSignal): Promise<PinResult> {
     const root = await this.cache.stat(path);
-    this.cache.setPinned(path, true);
+    this.space.setPinned(path, true);
     let progress = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
     const failed: { path: string; error: string }[] = [];
     const files: { path: string; size: number }[] = [];
@@ -70,26 +76,26 @@ export class Pinner implements IDisposable {
     await Promise.all(Array.from({ length: Math.max(1, this.settings().parallelDownloads) }, worker));
     const cancelled = !!signal?.aborted;
     if (cancelled) {
-      this.cache.setPinned(path, false); // cancelling undoes the pin; what was downloaded stays cached
+      this.space.setPinned(path, false); // cancelling undoes the pin; what was downloaded stays cached
       this.log.info(`[pin] ${path}: cancelled after ${progress.filesDone} of ${progress.filesTotal} files`);
     } else {
       this.log.info(`[pin] ${path}: ${progress.filesTotal} files, ${progress.bytesTotal} bytes kept available offline`);
     }
-    await this.cache.index.flush();
+    await this.flush();
     return { ...progress, failed, cancelled };
   }
 
   /** Unpins `path` and everything pinned below it, and drops their clean cached content. */
   async freeUpSpace(path: string): Promise<number> {
-    for (const e of this.cache.index.subtree(path)) if (e.pinned) this.cache.setPinned(e.path, false);
-    const freed = await this.cache.dropContent(path, 'free up space');
-    await this.cache.index.flush();
+    for (const e of this.tree.subtree(path)) if (e.pinned) this.space.setPinned(e.path, false);
+    const freed = await this.space.dropContent(path, 'free up space');
+    await this.flush();
     return freed;
   }
 
   /** Downloads `path` into the cache unless it is there already; resolves with the bytes fetched. */
   private download(path: string): Promise<number> {
-    if (this.cache.hasContent(path)) return Promise.resolve(0);
+    if (this.tree.hasContent(path)) return Promise.resolve(0);
     let p = this.inFlight.get(path);
     if (!p) {
       p = this.cache.download(path).finally(() => this.inFlight.delete(path));
@@ -106,7 +112,7 @@ export class Pinner implements IDisposable {
       void (async () => {
         while (this.backlog.length) {
           const path = this.backlog.shift()!;
-          if (!this.cache.isPinned(path)) continue;
+          if (!this.tree.isPinned(path)) continue;
           await this.download(path).then(
             n => n && this.log.debug(`[pin] ${path}: fetched in the background (${n} bytes)`),
             err => this.log.debug(`[pin] ${path}: background fetch failed (${(err as Error).message})`),

@@ -1,14 +1,16 @@
 // Resolving a conflict the replay found: Keep Local, Keep Server, Keep Both (the local version saved as
 // a conflict copy next to it on the server), or Mark Resolved after editing the file. Every local
 // version a resolution replaces goes to the recovery area first: nothing the user wrote is lost.
-import { hasValidContent, type CachingRemote } from '../cache/cachingRemote';
+import type { CachingRemote } from '../cache/cachingRemote';
+import type { LocalChanges } from '../cache/localChanges';
 import { statOrGone } from '../remote/settle';
 import { ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { basename, dirname, joinPath } from '../core/remotePath';
-import { describeConflict, type Conflict, type ConflictList } from '../offline/conflicts';
+import type { Conflict, ConflictList } from '../offline/conflicts';
+import type { Journal } from '../offline/journal';
+import type { RecoveryArea } from '../offline/recoveryArea';
 import type { RemoteEntry, RemoteFs } from '../remote/remoteFs';
-import type { OfflineOps } from './offlineOps';
 import { notLanded, type ProvenWrites, type WriteOutcome } from './provenWrites';
 
 export type Resolution = 'keepLocal' | 'keepServer' | 'keepBoth' | 'markResolved';
@@ -16,8 +18,11 @@ export type Resolution = 'keepLocal' | 'keepServer' | 'keepBoth' | 'markResolved
 export class ConflictResolver {
   constructor(
     private readonly server: RemoteFs,
+    /** The cache's reads (its listings follow the server after a resolution). */
     private readonly cache: CachingRemote,
-    private readonly ops: OfflineOps,
+    private readonly local: LocalChanges,
+    private readonly journal: Journal,
+    private readonly recovery: RecoveryArea,
     private readonly conflicts: ConflictList,
     private readonly writes: ProvenWrites,
     private readonly log: Logger,
@@ -48,9 +53,8 @@ export class ConflictResolver {
 
   /** The local version as the cache holds it now (the user may have edited it since the conflict). */
   private async localContent(c: Conflict): Promise<Uint8Array | undefined> {
-    const e = this.cache.index.get(c.path);
-    const hash = e?.blob && hasValidContent(e) ? e.blob : c.local?.blob;
-    return hash ? this.cache.index.store.getBlob(hash) : undefined;
+    const hash = this.local.currentContent(c.path)?.blob ?? c.local?.blob;
+    return hash ? this.local.blob(hash) : undefined;
   }
 
   private current(path: string): Promise<RemoteEntry | undefined> {
@@ -61,10 +65,10 @@ export class ConflictResolver {
   /** The local side wins on the server; the server's version is kept in the recovery area. */
   private async keepLocal(c: Conflict): Promise<void> {
     const server = await this.current(c.path);
-    const op = this.ops.journal.pending.find(i => i.id === c.opId)?.op;
+    const op = this.journal.pending.find(i => i.id === c.opId)?.op;
     if (op?.kind === 'delete' || c.kind === 'deleted-changed') {
       if (server) landedOrThrow(c.path, await this.writes.delete(c.path, server.type === 'file' ? server : undefined), 'deleted');
-      return this.finish(c, () => this.cache.localDelete(c.path), server);
+      return this.finish(c, () => this.local.delete(c.path), server);
     }
     const data = await this.localContent(c);
     if (!data) throw new ShareError('Other', `${c.path}: there is no local version to keep`);
@@ -72,16 +76,16 @@ export class ConflictResolver {
     if (!server) await this.ensureParents(c.path);
     const outcome = landedOrThrow(c.path, await this.writes.put(c.path, data, server ?? 'absent'), 'changed');
     const after = await this.current(c.path);
-    await this.finish(c, () => this.cache.markSynced(c.path, after ?? versionEntry(c.path, outcome)), server);
+    await this.finish(c, () => this.local.markSynced(c.path, after ?? versionEntry(c.path, outcome)), server);
   }
 
   /** The server side wins; the local version goes to the recovery area. */
   private async keepServer(c: Conflict): Promise<void> {
-    const local = this.cache.index.get(c.path);
+    const local = this.local.localVersion(c.path);
     const server = await this.current(c.path);
     await this.finish(c, () => {
-      if (local?.blob) this.ops.recovery.keep(c.path, local.blob, local.blobSize ?? local.size, 'replaced by the server version');
-      this.cache.localDelete(c.path);
+      if (local) this.recovery.keep(c.path, local.blob, local.size, 'replaced by the server version');
+      this.local.delete(c.path);
       this.cache.invalidate(dirname(c.path));
     });
     if (server) await this.cache.refreshListing(dirname(c.path)).catch(() => undefined);
@@ -103,10 +107,10 @@ export class ConflictResolver {
       }
       copy = conflictCopyName(c.path, this.now(), i); // taken meanwhile: the next name
     }
-    const local = this.cache.index.get(c.path);
+    const local = this.local.localVersion(c.path);
     await this.finish(c, () => {
-      if (local?.blob) this.ops.recovery.keep(c.path, local.blob, local.blobSize ?? local.size, `uploaded as ${basename(copy)}`);
-      this.cache.localDelete(c.path);
+      if (local) this.recovery.keep(c.path, local.blob, local.size, `uploaded as ${basename(copy)}`);
+      this.local.delete(c.path);
       this.cache.invalidate(dirname(c.path));
     });
     await this.cache.refreshListing(dirname(c.path)).catch(() => undefined);
@@ -124,15 +128,15 @@ export class ConflictResolver {
     }
     landedOrThrow(c.path, outcome, 'changed');
     const after = await this.current(c.path);
-    await this.finish(c, () => this.cache.markSynced(c.path, after));
+    await this.finish(c, () => this.local.markSynced(c.path, after));
   }
 
   /** Drops the conflict and its journal operation, applies the cache change, keeps the replaced server version. */
   private async finish(c: Conflict, applyToCache: () => void, replacedServer?: RemoteEntry): Promise<void> {
     const serverBlob = c.server?.blob;
-    await this.ops.journal.remove([c.opId], () => {
+    await this.journal.remove([c.opId], () => {
       this.conflicts.remove(c.id);
-      if (replacedServer && serverBlob) this.ops.recovery.keep(c.path, serverBlob, c.server?.size ?? 0, 'the server version replaced by yours');
+      if (replacedServer && serverBlob) this.recovery.keep(c.path, serverBlob, c.server?.size ?? 0, 'the server version replaced by yours');
       applyToCache();
     });
   }
@@ -155,7 +159,6 @@ export function conflictCopyName(path: string, time: number, n?: number): string
   return joinPath(dirname(path), `${stem} (conflicted copy ${stamp}${n ? ` ${n}` : ''})${ext}`);
 }
 
-export { describeConflict };
 
 /** A resolution's write must land: a conflict or an unproven answer stops it (nothing is dropped yet). */
 function landedOrThrow(path: string, outcome: WriteOutcome, what: string): Extract<WriteOutcome, { kind: 'landed' }> {

@@ -1,8 +1,10 @@
 // Changes made while offline: each is recorded in the journal (intent first, durably) and applied to the
 // cached tree. Also: discarding a pending change (its local version goes to the recovery area), and the
 // recovery after a crash. Connects offline/ (journal, recovery area) with cache/ (the cached tree).
-import type { CacheEntry } from '../cache/cacheEntry';
-import { hasValidContent, isLocal, type CachingRemote } from '../cache/cachingRemote';
+import { hasValidContent, isLocal, type CacheEntry } from '../cache/cacheEntry';
+import type { CachedTree } from '../cache/cachedTree';
+import type { LocalChanges } from '../cache/localChanges';
+import type { OpenCache } from '../cache/openCache';
 import { ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { dirname } from '../core/remotePath';
@@ -14,27 +16,27 @@ import type { EntryType } from '../remote/remoteFs';
 
 export class OfflineOps {
   private constructor(
-    private readonly cache: CachingRemote,
+    private readonly tree: CachedTree,
+    private readonly local: LocalChanges,
     readonly journal: Journal,
     readonly recovery: RecoveryArea,
     private readonly log: Logger,
   ) {}
 
-  static async open(cache: CachingRemote, log: Logger): Promise<OfflineOps> {
-    const index = cache.index;
-    const canRedo = async (op: JournalOp) => op.kind !== 'write' || !!(await index.store.getBlob(op.blob));
-    const journal = await Journal.open(index, applyTo(cache), canRedo, log, Date.now, settleWith(cache));
-    const recovery = await RecoveryArea.open(index, log);
-    index.addBlobHolder(() => journal.blobs());
-    index.addBlobHolder(() => recovery.blobs());
+  static async open(cache: OpenCache, log: Logger): Promise<OfflineOps> {
+    const { tree, local } = cache;
+    const canRedo = async (op: JournalOp) => op.kind !== 'write' || !!(await local.blob(op.blob));
+    const journal = await Journal.open(cache.records, applyTo(local), canRedo, log, Date.now, settleWith(tree, local));
+    const recovery = await RecoveryArea.open(cache.records, log);
+    cache.addBlobHolder(() => journal.blobs());
+    cache.addBlobHolder(() => recovery.blobs());
     // items marked as changed here that no pending change covers (e.g. left by an older version) are clean
-    const stale = [...index.all()].filter(e => e.state === 'dirty' && !journal.pending.some(i => produces(i.op, e.path)));
-    if (stale.length) {
-      stale.forEach(e => cache.markSynced(e.path, undefined));
-      log.info(`[journal] ${stale.length} items marked as changed here had no pending change; they are clean`);
-      await index.flush();
+    const settled = local.settle([...tree.all()], path => journal.pending.some(i => produces(i.op, path)));
+    if (settled) {
+      log.info(`[journal] ${settled} items marked as changed here had no pending change; they are clean`);
+      await local.flush();
     }
-    return new OfflineOps(cache, journal, recovery, log);
+    return new OfflineOps(tree, local, journal, recovery, log);
   }
 
   get pending(): readonly JournalItem[] {
@@ -46,11 +48,11 @@ export class OfflineOps {
   // `sent` (each method): the change was sent online once and its answer lost; see Journal.record.
 
   async write(path: string, data: Uint8Array, sent = false): Promise<'created' | 'changed'> {
-    const prev = this.cache.index.get(path);
-    await this.cache.holdingBlobs(async () => {
+    const prev = this.tree.get(path);
+    await this.local.holdingBlobs(async () => {
       let blob: string;
       try {
-        blob = await this.cache.storeLocalContent(data);
+        blob = await this.local.storeContent(data);
       } catch (err) {
         throw cacheFull(path, err);
       }
@@ -66,9 +68,9 @@ export class OfflineOps {
   }
 
   delete(path: string, type: EntryType, sent = false): Promise<void> {
-    if (type === 'file') return this.record({ kind: 'delete', path, type, base: baseOf(this.cache.index.get(path)) }, sent);
+    if (type === 'file') return this.record({ kind: 'delete', path, type, base: baseOf(this.tree.get(path)) }, sent);
     // the server files known below the folder: the replay refuses to delete anything else
-    const files = this.cache.index
+    const files = this.tree
       .subtree(path)
       .filter(e => e.type === 'file' && !isLocal(e))
       .map(e => ({ path: e.path, etag: e.etag, size: e.size, mtime: e.mtime }));
@@ -76,7 +78,7 @@ export class OfflineOps {
   }
 
   move(from: string, to: string, type: EntryType, overwrite: boolean, sent = false): Promise<void> {
-    return this.record({ kind: 'move', from, to, type, overwrite, base: baseOf(this.cache.index.get(from)) }, sent);
+    return this.record({ kind: 'move', from, to, type, overwrite, base: baseOf(this.tree.get(from)) }, sent);
   }
 
   copy(from: string, to: string, type: EntryType, overwrite: boolean, sent = false): Promise<void> {
@@ -85,7 +87,7 @@ export class OfflineOps {
 
   private async record(op: JournalOp, sent: boolean): Promise<void> {
     try {
-      await this.journal.record(op, applyTo(this.cache), settleWith(this.cache), { sent });
+      await this.journal.record(op, applyTo(this.local), settleWith(this.tree, this.local), { sent });
     } catch (err) {
       throw cacheFull(op.kind === 'move' || op.kind === 'copy' ? op.to : op.path, err);
     }
@@ -105,74 +107,51 @@ export class OfflineOps {
       switch (op.kind) {
         case 'write': {
           this.recovery.keep(op.path, op.blob, op.size, 'discarded');
-          this.restore(op.path, op.base);
+          this.local.restore(op.path, op.base);
           break;
         }
         case 'mkdir':
-          this.cache.localDelete(op.path);
+          this.local.delete(op.path);
           break;
         case 'delete':
         case 'copy':
           // what was deleted, or replaced by the copy, is not cached any more: the server tells again
-          this.cache.localDelete(op.kind === 'copy' ? op.to : op.path);
-          this.cache.invalidate(dirname(op.kind === 'copy' ? op.to : op.path));
+          this.local.delete(op.kind === 'copy' ? op.to : op.path);
+          this.tree.invalidate(dirname(op.kind === 'copy' ? op.to : op.path));
           break;
         case 'move':
-          this.cache.localMove(op.to, op.from);
-          for (const e of this.cache.index.subtree(op.from)) this.cache.markSynced(e.path, undefined);
+          this.local.move(op.to, op.from);
+          for (const e of this.tree.subtree(op.from)) this.local.markSynced(e.path, undefined);
           break;
       }
     });
     this.log.info(`[journal] discarded ${op.kind} ${'path' in op ? op.path : op.from}`);
   }
-
-  /** Puts the server version a change started from back into the cache (or forgets the item). */
-  private restore(path: string, base: BaseVersion | undefined): void {
-    const e = this.cache.index.get(path);
-    if (!base) return this.cache.localDelete(path);
-    if (!e) return;
-    this.cache.index.set({
-      ...e,
-      size: base.size,
-      mtime: base.mtime,
-      etag: base.etag,
-      state: undefined,
-      blob: base.blob,
-      blobEtag: base.blob ? base.etag : undefined,
-      blobMtime: base.blob ? base.mtime : undefined,
-      blobSize: base.blob ? base.size : undefined,
-    });
-    this.cache.invalidate(path);
-  }
 }
 
 /** The cache operation of each journal operation (used to record, and again by crash recovery). */
-export function applyTo(cache: CachingRemote): ApplyOp {
+export function applyTo(local: LocalChanges): ApplyOp {
   return op => {
     switch (op.kind) {
       case 'write':
-        return cache.localWrite(op.path, op.blob, op.size);
+        return local.write(op.path, op.blob, op.size);
       case 'mkdir':
-        return cache.localMkdir(op.path);
+        return local.mkdir(op.path);
       case 'delete':
-        return cache.localDelete(op.path);
+        return local.delete(op.path);
       case 'move':
-        return cache.localMove(op.from, op.to);
+        return local.move(op.from, op.to);
       case 'copy':
-        return cache.localCopy(op.from, op.to);
+        return local.copy(op.from, op.to);
     }
   };
 }
 
 /** After collapsing: what the op touched and no pending change covers any more is clean again. */
-function settleWith(cache: CachingRemote): SettleOps {
+function settleWith(tree: CachedTree, local: LocalChanges): SettleOps {
   return (pending, op) => {
     const roots = op.kind === 'move' || op.kind === 'copy' ? [op.from, op.to] : [op.path];
-    for (const root of roots) {
-      for (const e of cache.index.subtree(root)) {
-        if (e.state === 'dirty' && !pending.some(i => produces(i.op, e.path))) cache.markSynced(e.path, undefined);
-      }
-    }
+    for (const root of roots) local.settle(tree.subtree(root), path => pending.some(i => produces(i.op, path)));
   };
 }
 

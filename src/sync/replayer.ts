@@ -8,8 +8,10 @@
 // Crash and drop safety: an operation is marked "attempted" (durably) before it is sent and removed
 // from the journal only after it is proven. Sending it again is safe: its preconditions then fail, and the
 // server's state (identical content, the target in place) shows it had landed.
+import { isLocal } from '../cache/cacheEntry';
+import type { CachedTree } from '../cache/cachedTree';
 import type { CachingRemote } from '../cache/cachingRemote';
-import { isLocal } from '../cache/cachingRemote';
+import type { LocalChanges } from '../cache/localChanges';
 import { isShareError, ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { basename, isEqualOrParent } from '../core/remotePath';
@@ -68,7 +70,10 @@ export class Replayer {
 
   constructor(
     private readonly server: RemoteFs,
+    /** The cache's reads: the directory diff's listings are recorded through it. */
     private readonly cache: CachingRemote,
+    private readonly tree: CachedTree,
+    private readonly local: LocalChanges,
     private readonly journal: Journal,
     readonly conflicts: ConflictList,
     private readonly capabilities: ServerCapabilities,
@@ -77,15 +82,16 @@ export class Replayer {
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {
-    this.ops = new ReplayOps(server, {
-      getBlob: hash => cache.index.store.getBlob(hash),
-      putBlob: data => cache.index.store.putBlob(data),
-      writeLocal: async (path, data) => cache.localWrite(path, await cache.storeLocalContent(data), data.byteLength),
-      localVersion: path => {
-        const local = cache.index.get(path);
-        return local?.blob ? { blob: local.blob, size: local.size } : undefined;
+    this.ops = new ReplayOps(
+      server,
+      {
+        getBlob: hash => local.blob(hash),
+        putBlob: data => local.storeContent(data),
+        writeLocal: async (path, data) => local.write(path, await local.storeContent(data), data.byteLength),
+        localVersion: path => local.localVersion(path),
       },
-    }, log);
+      log,
+    );
   }
 
   /** Detects remote changes and replays the journal. Network failures propagate (the share stays offline). */
@@ -127,8 +133,8 @@ export class Replayer {
     };
     const addConflict = async (item: JournalItem, c: Extract<Outcome, { kind: 'conflict' }>['conflict']) => {
       const conflict = this.conflicts.add({ ...c, opId: item.id, time: this.now() });
-      this.cache.markConflict(conflict.path);
-      await this.cache.index.flush();
+      this.local.markConflict(conflict.path);
+      await this.local.flush();
       report.conflicts.push(conflict);
       this.hooks.progress(++done, Math.max(done, pending.length));
     };
@@ -220,7 +226,7 @@ export class Replayer {
    * server; clean items follow the server, items changed here stay for the replay to decide.
    */
   private async detectRemoteChanges(): Promise<number> {
-    const folders = [...this.cache.index.all()].filter(e => e.type === 'directory' && e.children).map(e => e.path).sort();
+    const folders = this.tree.cachedFolders();
     let forgotten = 0;
     const listings: { path: string; names: Set<string>; listing?: RemoteListing }[] = [];
     for (const folder of folders) {
@@ -235,11 +241,11 @@ export class Replayer {
     // the mass-delete guard: count what the server's listings would remove from the cache
     const doomed: string[] = [];
     for (const l of listings) {
-      const e = this.cache.index.get(l.path);
+      const e = this.tree.get(l.path);
       for (const name of e?.children ?? []) {
         if (l.names.has(name)) continue;
         const path = l.path === '/' ? `/${name}` : `${l.path}/${name}`;
-        for (const x of this.cache.index.subtree(path)) if (x.type === 'file' && x.blob && !isLocal(x)) doomed.push(x.path);
+        for (const x of this.tree.subtree(path)) if (x.type === 'file' && x.blob && !isLocal(x)) doomed.push(x.path);
       }
     }
     if (doomed.length > this.settings().massDeleteThreshold && !(await this.hooks.confirmMassDelete(doomed.length, doomed.slice(0, 5), 'local'))) {
@@ -247,7 +253,7 @@ export class Replayer {
     }
     // the same listings, recorded (parents first): clean items follow the server
     for (const l of listings) {
-      if (!this.cache.index.get(l.path)) continue; // forgotten with a folder above it
+      if (!this.tree.get(l.path)) continue; // forgotten with a folder above it
       if (l.listing) this.cache.recordListing(l.listing);
       else this.cache.recordGone(l.path);
     }
@@ -343,7 +349,7 @@ export class Replayer {
 
   /** Another version is where our write went: identical after all (nothing to do), else the conflict. */
   private async writeConflictAfter(op: Extract<JournalOp, { kind: 'write' }>) {
-    const data = await this.cache.index.store.getBlob(op.blob);
+    const data = await this.local.blob(op.blob);
     if (!data) return { path: op.path, kind: 'rejected' as const, detail: 'the local content is missing from the cache' };
     const outcome = await this.ops.writeConflict(op, data, op.base?.etag);
     if (outcome.kind === 'conflict') return outcome.conflict;
@@ -351,7 +357,7 @@ export class Replayer {
   }
 
   private async readBack(path: string, blob: string): Promise<Verdict> {
-    const [got, data] = await Promise.all([this.server.get(path), this.cache.index.store.getBlob(blob)]);
+    const [got, data] = await Promise.all([this.server.get(path), this.local.blob(blob)]);
     if (got === 'not-modified' || !data || !equalBytes(got.data, data)) return { kind: 'unstored' };
     return { kind: 'landed', etag: got.etag };
   }
@@ -363,16 +369,16 @@ export class Replayer {
     let server: RemoteEntry | undefined;
     if (target) {
       server = after.get(target);
-      const local = this.cache.index.get(target);
+      const local = this.tree.get(target);
       if (!server && etag && local) server = { path: target, type: local.type, size: local.blobSize ?? local.size, mtime: local.mtime, ctime: local.ctime, etag };
       else if (server && etag && !server.etag) server = { ...server, etag };
       produced.set(target, server?.etag ?? etag);
     }
-    const moved = op.kind === 'move' || op.kind === 'copy' ? this.cache.index.subtree(op.to).map(e => e.path) : [];
+    const moved = op.kind === 'move' || op.kind === 'copy' ? this.tree.subtree(op.to).map(e => e.path) : [];
     await this.journal.remove([item.id], () => {
-      if (target) this.cache.markSynced(target, server);
+      if (target) this.local.markSynced(target, server);
       // below a moved or copied folder, the entries are what the server has now (metadata refreshes later)
-      for (const p of moved) if (p !== target) this.cache.markSynced(p, undefined);
+      for (const p of moved) if (p !== target) this.local.markSynced(p, undefined);
     });
   }
 

@@ -3,14 +3,14 @@
 import * as assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RemoteChange } from '../../src/cache/cachingRemote';
+import type { RemoteChange } from '../../src/cache/cachedTree';
 import { ShareError } from '../../src/core/errors';
 import { DEFAULTS, type Settings } from '../../src/core/settings';
 import type { ShareLocation } from '../../src/core/shareLocation';
 import type { RemoteEntry, RemoteFs, RemoteListing } from '../../src/remote/remoteFs';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share } from '../../src/share/share';
-import type { ShareCache } from '../../src/share/shareCache';
+import type { OpenCache } from '../../src/cache/openCache';
 import type { RunningServer } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
 import { diskCache } from '../support/cachedShare';
@@ -73,12 +73,12 @@ for (const kind of SERVER_KINDS) {
     /** Opens a share with a cache on `cacheDir` (a new process would do the same on restart). */
     async function open(wrap: (r: RemoteFs) => RemoteFs = r => r) {
       const remote = new WebdavRemote(location, () => settings, log);
-      let parts!: ShareCache;
+      let parts!: OpenCache;
       const open = diskCache(cacheDir.path, () => settings, log, () => clock);
       const share = new Share(location, wrap(remote), auth, log, async r => (parts = (await open(r))!));
       await share.hasCache();
       opened.push({ share });
-      return { share, remote, cache: parts.remote, parts, requests: () => total(remote.requestCounts) };
+      return { share, remote, cache: parts, parts, requests: () => total(remote.requestCounts) };
     }
 
     suiteSetup(async () => {
@@ -151,12 +151,12 @@ for (const kind of SERVER_KINDS) {
     test('a server change is seen on the next read after the window, with its new etag', async () => {
       const { share, cache } = await open();
       assert.equal(Buffer.from(await share.readFile(p('a.txt'))).toString(), 'alpha');
-      const before = cache.index.get(p('a.txt'))!;
+      const before = cache.tree.get(p('a.txt'))!;
       changeOnServer('a.txt', 'ALPHA, changed by someone else');
       assert.equal(Buffer.from(await share.readFile(p('a.txt'))).toString(), 'alpha', 'inside the window the cache answers');
       clock += 6_000;
       assert.equal(Buffer.from(await share.readFile(p('a.txt'))).toString(), 'ALPHA, changed by someone else');
-      const after = cache.index.get(p('a.txt'))!;
+      const after = cache.tree.get(p('a.txt'))!;
       assert.notEqual(after.etag, before.etag);
       assert.notEqual(after.blob, before.blob);
       assert.equal(after.blobEtag, after.etag, 'content and validator were stored together');
@@ -180,7 +180,7 @@ for (const kind of SERVER_KINDS) {
       changeOnServer('docs/one.md', 'one, version two');
       clock += 6_000;
       await share.readDirectory(p('docs')); // sees the new etag, not the new bytes
-      const e = cache.index.get(p('docs/one.md'))!;
+      const e = cache.tree.get(p('docs/one.md'))!;
       assert.equal(e.blob, undefined, 'the stale content is no longer served');
       await server!.close();
       server = undefined;
@@ -190,7 +190,7 @@ for (const kind of SERVER_KINDS) {
     test('without etags (as nginx lists), mtime + size is the fingerprint', async () => {
       const { share, cache, requests } = await open(r => new NoEtagRemote(r));
       assert.equal(Buffer.from(await share.readFile(p('a.txt'))).toString(), 'alpha');
-      assert.equal(cache.index.get(p('a.txt'))!.etag, undefined);
+      assert.equal(cache.tree.get(p('a.txt'))!.etag, undefined);
       clock += 6_000;
       const r0 = requests();
       assert.equal(Buffer.from(await share.readFile(p('a.txt'))).toString(), 'alpha');
@@ -205,7 +205,7 @@ for (const kind of SERVER_KINDS) {
     test('our own write is cached with its new validator; reading it back downloads nothing', async () => {
       const { share, cache, remote } = await open();
       await share.writeFile(p('new.txt'), Buffer.from('written here'), { create: true, overwrite: false });
-      const e = cache.index.get(p('new.txt'))!;
+      const e = cache.tree.get(p('new.txt'))!;
       assert.ok(e.blob && e.etag, 'content and etag recorded');
       const gets = remote.requestCounts.get('GET') ?? 0;
       clock += 6_000; // Apache's etag is weak right after the write, then strong: both compare equal
@@ -248,18 +248,18 @@ for (const kind of SERVER_KINDS) {
       assert.equal(result.bytesTotal, 3 + 3 + 5);
       assert.equal(result.failed.length, 0);
       assert.ok(seen.includes(3));
-      for (const f of ['docs/one.md', 'docs/two.md', 'docs/deep/three.md']) assert.ok(first.cache.hasContent(p(f)), f);
-      assert.equal(first.cache.hasContent(p('a.txt')), false, 'outside the pin nothing was fetched');
+      for (const f of ['docs/one.md', 'docs/two.md', 'docs/deep/three.md']) assert.ok(first.cache.tree.hasContent(p(f)), f);
+      assert.equal(first.cache.tree.hasContent(p('a.txt')), false, 'outside the pin nothing was fetched');
       await first.share.dispose();
       opened.length = 0;
       const second = await open();
-      assert.equal(second.cache.isPinned(p('docs/deep/three.md')), true, 'the pin survived');
+      assert.equal(second.cache.tree.isPinned(p('docs/deep/three.md')), true, 'the pin survived');
       writeFileSync(onDisk('docs/deep/later.md'), 'appeared later');
       chown();
       clock += 6_000;
       await second.share.readDirectory(p('docs/deep'));
       await second.parts.pinner.idle();
-      assert.ok(second.cache.hasContent(p('docs/deep/later.md')), 'a new file in a pinned folder is pinned and fetched');
+      assert.ok(second.cache.tree.hasContent(p('docs/deep/later.md')), 'a new file in a pinned folder is pinned and fetched');
     });
 
     test('cancelling a pin stops and undoes it', async () => {
@@ -268,7 +268,7 @@ for (const kind of SERVER_KINDS) {
       abort.abort();
       const result = await share.pin(p('docs'), undefined, abort.signal);
       assert.equal(result.cancelled, true);
-      assert.equal(cache.isPinned(p('docs')), false);
+      assert.equal(cache.tree.isPinned(p('docs')), false);
     });
 
     test('culling drops least-recently-used clean content first, never pinned; a full cache is reported', async () => {
@@ -281,16 +281,16 @@ for (const kind of SERVER_KINDS) {
         await share.readFile(p(`docs/big${i}.bin`));
         clock += 10;
       }
-      await cache.cull();
-      const cached = [0, 1, 2, 3, 4].filter(i => cache.hasContent(p(`docs/big${i}.bin`)));
+      await cache.space.cull();
+      const cached = [0, 1, 2, 3, 4].filter(i => cache.tree.hasContent(p(`docs/big${i}.bin`)));
       assert.deepEqual(cached, [0, 4], 'the pinned file and the most recent one remain');
       const fulls: unknown[] = [];
-      cache.onDidBecomeFull(f => fulls.push(f));
+      cache.space.onDidBecomeFull(f => fulls.push(f));
       settings = { ...settings, maxCacheBytes: 500 };
-      await cache.cull();
+      await cache.space.cull();
       assert.equal(fulls.length, 1, 'pinned data alone exceed the limit');
-      assert.ok(cache.hasContent(p('docs/big0.bin')), 'pinned content is never culled');
-      assert.equal(cache.hasContent(p('docs/big4.bin')), false);
+      assert.ok(cache.tree.hasContent(p('docs/big0.bin')), 'pinned content is never culled');
+      assert.equal(cache.tree.hasContent(p('docs/big4.bin')), false);
       assert.equal(Buffer.from(await share.readFile(p('docs/big4.bin')))[0], 4, 'culled content is fetched again');
     });
 
@@ -299,8 +299,8 @@ for (const kind of SERVER_KINDS) {
       await share.pin(p('docs'));
       const freed = await share.freeUpSpace(p('docs'));
       assert.equal(freed, 6);
-      assert.equal(cache.isPinned(p('docs/one.md')), false);
-      assert.equal(cache.hasContent(p('docs/one.md')), false);
+      assert.equal(cache.tree.isPinned(p('docs/one.md')), false);
+      assert.equal(cache.tree.hasContent(p('docs/one.md')), false);
       assert.equal(Buffer.from(await share.readFile(p('docs/one.md'))).toString(), 'one');
       const usage = (await share.usage())!;
       assert.equal(usage.files, 1);

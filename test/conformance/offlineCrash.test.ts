@@ -29,7 +29,7 @@ import type { JournalItem } from '../../src/offline/journalOps';
 import { DiskCacheStorage } from '../../src/platform/diskShareStore';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share } from '../../src/share/share';
-import { openShareCache } from '../../src/share/shareCache';
+import { openCache } from '../../src/cache/openCache';
 import type { ChildConfig } from '../support/offlineCrashChild';
 import {
   applyChildOp,
@@ -370,7 +370,7 @@ suite('F5.4 offline journal: crash trials (SIGKILL during saves, journal commits
 
     const log = new RecordingLogger();
     const remote = new WebdavRemote(location, () => settings, log);
-    const share = new Share(location, remote, auth, log, async r => openShareCache(await new DiskCacheStorage(copy).open(SHARE_ID), r, () => settings, log));
+    const share = new Share(location, remote, auth, log, async r => openCache(await new DiskCacheStorage(copy).open(SHARE_ID), r, () => settings, log));
     let pending: readonly JournalItem[] = [];
     let matched: Tree | undefined;
     try {
@@ -663,7 +663,7 @@ suite('F5.4 offline journal: crash-trial findings, reproduced deterministically'
   async function open(wrap: (store: ShareStore) => ShareStore = s => s): Promise<Share> {
     const log = new RecordingLogger();
     const share = new Share(location, new WebdavRemote(location, () => settings, log), auth, log, async r =>
-      openShareCache(wrap(await new DiskCacheStorage(cacheRoot).open(SHARE_ID)), r, () => settings, log),
+      openCache(wrap(await new DiskCacheStorage(cacheRoot).open(SHARE_ID)), r, () => settings, log),
     );
     assert.ok(await share.hasCache());
     opened.push(share);

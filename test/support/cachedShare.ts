@@ -2,8 +2,8 @@
 import type { Logger } from '../../src/core/log';
 import type { Settings } from '../../src/core/settings';
 import { DiskCacheStorage } from '../../src/platform/diskShareStore';
-import { openShareCache, type OpenShareCache } from '../../src/share/shareCache';
+import { openCache, type OpenShareCache } from '../../src/cache/openCache';
 
 export function diskCache(folder: string, settings: () => Settings, log: Logger, now?: () => number, shareId = 'share'): OpenShareCache {
-  return async remote => openShareCache(await new DiskCacheStorage(folder).open(shareId), remote, settings, log, now);
+  return async remote => openCache(await new DiskCacheStorage(folder).open(shareId), remote, settings, log, now);
 }

@@ -9,7 +9,7 @@ import type { IndexBatch, ShareStore, StoredRecord } from '../../src/cache/share
 import type { Logger } from '../../src/core/log';
 import type { Settings } from '../../src/core/settings';
 import { DiskCacheStorage, diskError } from '../../src/platform/diskShareStore';
-import { openShareCache, type OpenShareCache } from '../../src/share/shareCache';
+import { openCache, type OpenShareCache } from '../../src/cache/openCache';
 
 export type StoreFaultOp = 'commit' | 'putBlob';
 export type StoreFaultCode = 'ENOSPC' | 'EROFS';
@@ -128,6 +128,6 @@ export function faultyDiskCache(folder: string, settings: () => Settings, log: L
   return async remote => {
     const store = new FaultyStore(await new DiskCacheStorage(folder).open(shareId));
     opened(store);
-    return openShareCache(store, remote, settings, log);
+    return openCache(store, remote, settings, log);
   };
 }

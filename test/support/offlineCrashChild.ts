@@ -23,7 +23,7 @@ import type { ShareLocation } from '../../src/core/shareLocation';
 import { DiskCacheStorage } from '../../src/platform/diskShareStore';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share } from '../../src/share/share';
-import { openShareCache } from '../../src/share/shareCache';
+import { openCache } from '../../src/cache/openCache';
 import { seededRandom } from '../unit/shareStore.suite';
 import { Chooser, runOp, SHARE_ID, walk } from './offlineCrashModel';
 
@@ -145,7 +145,7 @@ async function main(config: ChildConfig): Promise<void> {
   say('opening');
   const share = new Share(location, new WebdavRemote(location, () => settings, logger), auth, logger, async remote => {
     store = new TracingStore(await new DiskCacheStorage(config.cacheRoot).open(SHARE_ID));
-    return openShareCache(store, remote, () => settings, logger);
+    return openCache(store, remote, () => settings, logger);
   });
   if (!(await share.hasCache()) || !store) fail('the share opened without its cache');
   say(`opened ${JSON.stringify(share.connectionState)}`);

@@ -2,8 +2,8 @@
 // tree costs one request per round, and only changed branches are re-listed. No server available here
 // propagates etags, so this runs on an in-memory server (the other servers are in the conformance suite).
 import * as assert from 'node:assert/strict';
-import { CacheIndex } from '../../src/cache/cacheIndex';
-import { CachingRemote, type RemoteChange } from '../../src/cache/cachingRemote';
+import type { RemoteChange } from '../../src/cache/cachedTree';
+import { openCache } from '../../src/cache/openCache';
 import { ChangePoller } from '../../src/cache/changePoller';
 import { ShareError } from '../../src/core/errors';
 import { dirname, isEqualOrParent } from '../../src/core/remotePath';
@@ -70,15 +70,16 @@ suite('change poller', () => {
     const store = await new DiskCacheStorage(dir.path).open('s');
     const log = new RecordingLogger();
     const settings = () => ({ ...DEFAULTS, pollIntervalMs: 0 });
-    const cache = new CachingRemote(server, await CacheIndex.load(store, log), settings, log);
-    const poller = new ChangePoller(cache, settings, log);
+    const parts = await openCache(store, server, settings, log);
+    const cache = parts.remote;
+    const poller = new ChangePoller(cache, parts.tree, settings, log);
     const caps: Capabilities = { ifMatch: true, ifNoneMatch: true, etagInListing: true, etagOnPut: true, directoryEtags: true, etagPropagation: true, depthInfinity: false, probedAt: 0 };
     poller.useCapabilities(async () => caps);
     try {
       for (const d of ['/', '/a', '/a/deep', '/b', '/b/deep', '/c']) await cache.list(d);
       const watch = poller.watch('/', true);
       const changes: RemoteChange[] = [];
-      cache.onDidChangeRemote(c => changes.push(...c));
+      parts.tree.onDidChangeRemote(c => changes.push(...c));
 
       let before = server.requests;
       assert.equal(await poller.poll(), 1);
@@ -97,8 +98,7 @@ suite('change poller', () => {
       watch.dispose();
     } finally {
       poller.dispose();
-      await cache.dispose();
-      await store.close();
+      await parts.dispose();
       dir.remove();
     }
   });

@@ -10,7 +10,7 @@ import type { ShareLocation } from '../../src/core/shareLocation';
 import { IdbCacheStorage } from '../../src/platform/idbShareStore';
 import { noAuth } from '../../src/share/auth';
 import { Share, type ReplayReport } from '../../src/share/share';
-import { openShareCache } from '../../src/share/shareCache';
+import { openCache } from '../../src/cache/openCache';
 import { MemoryRemote, type MemoryRemoteOptions } from '../fakes/memoryRemote';
 import { RecordingLogger } from '../support/recordingLogger';
 
@@ -37,7 +37,7 @@ async function world(options: MemoryRemoteOptions = {}, seed: Record<string, str
   const w = { server, log, settings: { ...DEFAULTS, pollIntervalMs: 0 }, reports: [] as ReplayReport[] } as World;
   const prefix = `wb${++stores}`;
   const open = async () => {
-    const share = new Share(location, server, noAuth, log, async r => openShareCache(await new IdbCacheStorage({ prefix }).open('s'), r, () => w.settings, log));
+    const share = new Share(location, server, noAuth, log, async r => openCache(await new IdbCacheStorage({ prefix }).open('s'), r, () => w.settings, log));
     share.onDidReplay(r => w.reports.push(r));
     await share.hasCache();
     return share;
