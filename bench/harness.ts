@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { nullLogger, type Logger } from '../src/core/log';
 import { DEFAULTS, type Settings } from '../src/core/settings';
 import type { ShareLocation } from '../src/core/shareLocation';
-import { DiskCacheStorage } from '../src/platform/diskShareStore';
+import { DiskShareStores } from '../src/platform/diskShareStore';
 import { WebdavRemote } from '../src/remote/webdavRemote';
 import { noAuth } from '../src/share/auth';
 import { Share } from '../src/share/share';
@@ -96,7 +96,7 @@ export async function openShare(t: Target, cacheDir: string | undefined, setting
     noAuth,
     log,
     cacheDir
-      ? async r => (parts = await openCache(await new DiskCacheStorage(cacheDir).open('share'), r, () => settings, log))
+      ? async r => (parts = await openCache(await new DiskShareStores(cacheDir).open('share'), r, () => settings, log))
       : undefined,
   );
   await share.hasCache();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { CacheEntry } from '../src/cache/cacheEntry';
 import { nullLogger } from '../src/core/log';
 import { DEFAULTS } from '../src/core/settings';
-import { DiskCacheStorage } from '../src/platform/diskShareStore';
+import { DiskShareStores } from '../src/platform/diskShareStore';
 import type { RemoteFs } from '../src/remote/remoteFs';
 import { openCache } from '../src/cache/openCache';
 import { prng } from './datasets';
@@ -55,7 +55,7 @@ export async function w4Child(kind: string, dir: string): Promise<void> {
   let count = 0;
   let keep: unknown;
   if (kind === 'ours') {
-    const cache = await openCache(await new DiskCacheStorage(dir).open('share'), unusedRemote, () => DEFAULTS, nullLogger);
+    const cache = await openCache(await new DiskShareStores(dir).open('share'), unusedRemote, () => DEFAULTS, nullLogger);
     count = cache.tree.size;
     keep = cache;
   } else {
@@ -81,7 +81,7 @@ export async function runW4(ctx: BenchContext, n: number): Promise<Variant[]> {
   const list = entries(n);
   ctx.log(`W4: writing an index of ${n} entries, and ${n} per-item files`);
   const ours = tempDir(ctx, 'w4-ours-');
-  const store = await new DiskCacheStorage(ours).open('share');
+  const store = await new DiskShareStores(ours).open('share');
   for (let i = 0; i < list.length; i += 1000) await store.commit({ put: list.slice(i, i + 1000), delete: [] });
   await store.close();
   const perItem = tempDir(ctx, 'w4-peritem-');

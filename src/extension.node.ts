@@ -5,7 +5,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { join } from 'node:path';
 import type * as vscode from 'vscode';
 import { activateWith, type WebdavOfflineApi } from './extension';
-import { DiskCacheStorage } from './platform/diskShareStore';
+import { DiskShareStores } from './platform/diskShareStore';
 
 let api: WebdavOfflineApi | undefined;
 
@@ -14,7 +14,7 @@ export function activate(context: vscode.ExtensionContext): WebdavOfflineApi {
     name: 'node',
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 8 }),
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 8 }),
-    cacheStorage: (ctx, logger) => new DiskCacheStorage(join(ctx.globalStorageUri.fsPath, 'cache'), { logger }),
+    shareStores: (ctx, logger) => new DiskShareStores(join(ctx.globalStorageUri.fsPath, 'cache'), { logger }),
   });
   return api;
 }

@@ -1,7 +1,7 @@
 // Composition root: builds the objects, registers them, pushes one disposable. Shared by the Node and
 // browser entry points, which inject what differs between the hosts.
 import * as vscode from 'vscode';
-import type { CacheStorage } from './cache/shareStore';
+import type { ShareStores } from './cache/shareStore';
 import { sha256Hex } from './cache/contentHash';
 import type { Logger } from './core/log';
 import { isShareScheme, parseShareUrl, shareKey, splitAuthority, type ShareLocation } from './core/shareLocation';
@@ -21,13 +21,14 @@ import { FindCommands } from './ui/findCommands';
 import { ConnectionStatusBar } from './ui/connectionStatusBar';
 import { PendingChangesScm } from './ui/pendingChangesScm';
 import { CredentialStore } from './ui/credentialStore';
-import { OpenFolderCommand } from './ui/openFolderCommand';
+import { offerToRemovePassword, OpenFolderCommand } from './ui/openFolderCommand';
 import { SettingsReader } from './ui/settingsReader';
+import { ShareCommands } from './ui/shareCommands';
 
 export interface Platform extends HttpPlatform {
   readonly name: 'node' | 'web';
   /** Where the caches live: on disk in the Node host, in IndexedDB in the browser. */
-  cacheStorage(context: vscode.ExtensionContext, log: Logger): CacheStorage;
+  shareStores(context: vscode.ExtensionContext, log: Logger): ShareStores;
 }
 
 /** What `activate` returns: used by the integration tests, and by other extensions that open shares. */
@@ -54,20 +55,6 @@ function isLive(settings: Settings, location: ShareLocation): boolean {
   });
 }
 
-/**
- * A workspace folder whose address holds a password: the password went to SecretStorage; VS Code itself
- * keeps the address (recent list, window title), so offer to open the folder without it.
- */
-async function offerToRemovePassword(folder: vscode.WorkspaceFolder): Promise<void> {
-  const { authority } = splitAuthority(folder.uri.authority);
-  const clean = folder.uri.with({ authority });
-  const choice = await vscode.window.showWarningMessage(
-    `The address of the folder ${clean.toString(true)} contains a password. WebDAV Offline keeps it in VS Code's secret storage; remove it from the folder's address?`,
-    'Remove from Address',
-  );
-  if (choice === 'Remove from Address') vscode.workspace.updateWorkspaceFolders(folder.index, 1, { uri: clean, name: folder.name });
-}
-
 export function activateWith(context: vscode.ExtensionContext, platform: Platform): WebdavOfflineApi {
   const output = vscode.window.createOutputChannel('WebDAV Offline', { log: true });
   const log: Logger = output;
@@ -77,7 +64,7 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
 
   const settings = new SettingsReader();
   const credentials = new CredentialStore(context.secrets, context.globalState);
-  const storage = platform.cacheStorage(context, log);
+  const storage = platform.shareStores(context, log);
   const current = () => settings.settings;
   const registry = new ShareRegistry((location: ShareLocation) => {
     const remote = new WebdavRemote(location, current, log, platform);
@@ -108,17 +95,8 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
   const pendingView = new PendingChangesScm(registry);
   const conflictCommands = new ConflictCommands(registry);
   const find = new FindCommands(registry);
-  const shareByKey = async (key?: string) => (key ? registry.all().find(s => s.key === key) : statusBar.current()) ?? (await pickShare('Which WebDAV share?'));
   const openFolder = new OpenFolderCommand(registry, log);
-  const pickShare = async (title: string) => {
-    const shares = registry.all();
-    if (shares.length <= 1) return shares[0];
-    const pick = await vscode.window.showQuickPick(
-      shares.map(s => ({ label: s.key, share: s })),
-      { title },
-    );
-    return pick?.share;
-  };
+  const shareCommands = new ShareCommands(registry, credentials, statusBar, log);
 
   const disposables: vscode.Disposable[] = [
     output,
@@ -135,43 +113,15 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
     registerCommands(
       {
         'webdavOffline.openFolder': (address?: string, mode?: 'open' | 'newWindow' | 'add') => openFolder.run(address, mode),
-        'webdavOffline.signIn': async () => {
-          const share = await pickShare('Sign in to which WebDAV share?');
-          if (!share) return void vscode.window.showInformationMessage('No WebDAV share is open.');
-          if (await share.signIn()) void vscode.window.showInformationMessage(`Signed in to ${share.key}.`);
-        },
-        'webdavOffline.forgetCredentials': async () => {
-          const keys = credentials.keys();
-          if (keys.length === 0) return void vscode.window.showInformationMessage('No WebDAV credentials are stored.');
-          const key = keys.length === 1 ? keys[0] : await vscode.window.showQuickPick(keys, { title: 'Forget the credentials of which share?' });
-          if (!key) return;
-          await credentials.forget(key);
-          registry.all().find(s => s.key === key)?.forgetCredentials();
-          log.info(`[auth] ${key}: credentials forgotten`);
-          void vscode.window.showInformationMessage(`Forgot the credentials of ${key}.`);
-        },
+        'webdavOffline.signIn': () => shareCommands.signIn(),
+        'webdavOffline.forgetCredentials': () => shareCommands.forgetCredentials(),
         'webdavOffline.showLog': () => output.show(),
         'webdavOffline.pin': (uri?: vscode.Uri, selection?: vscode.Uri[]) => cacheCommands.pin(uri, selection),
         'webdavOffline.freeUpSpace': (uri?: vscode.Uri, selection?: vscode.Uri[]) => cacheCommands.freeUpSpace(uri, selection),
         'webdavOffline.showCacheUsage': () => cacheCommands.showUsage(),
-        'webdavOffline.goOffline': async (key?: string) => {
-          const share = await shareByKey(key);
-          if (share) await share.goOffline();
-        },
-        'webdavOffline.goOnline': async (key?: string) => {
-          const share = await shareByKey(key);
-          if (share && !(await share.goOnline())) {
-            const s = share.connectionState;
-            void vscode.window.showWarningMessage(`${share.key} is still offline${s?.kind === 'offline' && !s.manual ? `: ${s.reason}` : ''}. Retrying by itself.`);
-          }
-          return share?.connectionState?.kind === 'online';
-        },
-        'webdavOffline.toggleOnline': async (key?: string) => {
-          const share = await shareByKey(key);
-          if (!share) return;
-          if (share.connectionState?.kind === 'online') await share.goOffline();
-          else await vscode.commands.executeCommand('webdavOffline.goOnline', share.key);
-        },
+        'webdavOffline.goOffline': (key?: string) => shareCommands.goOffline(key),
+        'webdavOffline.goOnline': (key?: string) => shareCommands.goOnline(key),
+        'webdavOffline.toggleOnline': (key?: string) => shareCommands.toggleOnline(key),
         'webdavOffline.showConflicts': (key?: string) => conflictCommands.showConflicts(key),
         'webdavOffline.compareConflict': async (arg?: unknown) => {
           const t = await conflictCommands.target(arg);
@@ -188,23 +138,9 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
         'webdavOffline.showRecoveredFiles': () => conflictCommands.showRecovered(),
         'webdavOffline.goToFile': () => find.goToFile(),
         'webdavOffline.findInFiles': (query?: string) => find.findInFiles(query),
-        'webdavOffline.previewReconnect': async (key?: string) => conflictCommands.previewReconnect(await shareByKey(key)),
-        'webdavOffline.openChange': async (arg?: unknown) => {
-          const t = PendingChangesScm.target(arg);
-          if (t) await PendingChangesScm.open(t.share, t.item);
-        },
-        'webdavOffline.discardChange': async (...args: unknown[]) => {
-          const targets = args.flat().map(a => PendingChangesScm.target(a)).filter(t => !!t);
-          if (!targets.length) return;
-          const what = targets.length === 1 ? 'this change' : `these ${targets.length} changes`;
-          const ok = await vscode.window.showWarningMessage(
-            `Discard ${what}? The local version of a file is kept in the recovered files.`,
-            { modal: true },
-            'Discard',
-          );
-          if (ok !== 'Discard') return;
-          for (const t of targets) await t.share.discardChange(t.item.id);
-        },
+        'webdavOffline.previewReconnect': async (key?: string) => conflictCommands.previewReconnect(await shareCommands.shareByKey(key)),
+        'webdavOffline.openChange': (arg?: unknown) => shareCommands.openChange(arg),
+        'webdavOffline.discardChange': (...args: unknown[]) => shareCommands.discardChanges(...args),
       },
       log,
       () => output.show(),

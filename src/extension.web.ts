@@ -2,12 +2,12 @@
 // the cache in IndexedDB.
 import type * as vscode from 'vscode';
 import { activateWith, type WebdavOfflineApi } from './extension';
-import { IdbCacheStorage } from './platform/idbShareStore';
+import { IdbShareStores } from './platform/idbShareStore';
 
 let api: WebdavOfflineApi | undefined;
 
 export function activate(context: vscode.ExtensionContext): WebdavOfflineApi {
-  api = activateWith(context, { name: 'web', cacheStorage: (_ctx, logger) => new IdbCacheStorage({ logger }) });
+  api = activateWith(context, { name: 'web', shareStores: (_ctx, logger) => new IdbShareStores({ logger }) });
   return api;
 }
 

@@ -70,7 +70,8 @@ export class CacheStoreError extends Error {
   }
 }
 
-export interface CacheStorage {
+/** Where the stores of every share live (a folder on disk, IndexedDB): opens one by its share's id. */
+export interface ShareStores {
   /** Opens (creating if needed) the store of the share with this id (a hash of its address). */
   open(shareId: string): Promise<ShareStore>;
 }

@@ -43,17 +43,3 @@ export class Emitter<T> implements IDisposable {
     this.listeners.clear();
   }
 }
-
-export function filterEvent<T>(event: Event<T>, filter: (e: T) => boolean): Event<T> {
-  return (listener, thisArgs, disposables) =>
-    event(e => (filter(e) ? listener.call(thisArgs, e) : undefined), undefined, disposables);
-}
-
-export function eventToPromise<T>(event: Event<T>): Promise<T> {
-  return new Promise(resolve => {
-    const d = event(e => {
-      d.dispose();
-      resolve(e);
-    });
-  });
-}

@@ -58,21 +58,23 @@ export function decide(local: LocalSide, remote: RemoteSide): 'apply' | 'done' |
   }
 }
 
+const KIND_TEXT: Record<ConflictKind, string> = {
+  'both-changed': 'changed here and on the server',
+  'changed-deleted': 'changed here, deleted on the server',
+  'deleted-changed': 'deleted here, changed on the server',
+  'both-created': 'created here and on the server',
+  'folder-deleted': 'its folder was deleted on the server',
+  rejected: 'the server refused the change',
+};
+
+/** What happened, in words (for lists and notices): "changed here and on the server (…)". */
+export function describeConflictKind(c: Pick<Conflict, 'kind' | 'detail'>): string {
+  return KIND_TEXT[c.kind] + (c.detail ? ` (${c.detail})` : '');
+}
+
+/** The conflict in one sentence (for the log): "/a.txt: changed here and on the server". */
 export function describeConflict(c: Pick<Conflict, 'kind' | 'path' | 'detail'>): string {
-  switch (c.kind) {
-    case 'both-changed':
-      return `${c.path} was changed here and on the server`;
-    case 'changed-deleted':
-      return `${c.path} was changed here but deleted on the server`;
-    case 'deleted-changed':
-      return `${c.path} was deleted here but changed on the server`;
-    case 'both-created':
-      return `${c.path} was created here and on the server`;
-    case 'folder-deleted':
-      return `the folder of ${c.path} was deleted on the server`;
-    case 'rejected':
-      return `the server refused the change of ${c.path}${c.detail ? `: ${c.detail}` : ''}`;
-  }
+  return `${c.path}: ${describeConflictKind(c)}`;
 }
 
 export const CONFLICT_TABLE = 'conflicts';
@@ -112,7 +114,7 @@ export class ConflictList {
     for (const c of this.table.all) for (const v of [c.local, c.server, c.base]) if (v?.blob) yield v.blob;
   }
 
-  onDidChange(listener: () => void): { dispose(): void } {
-    return this.table.onDidChange(listener);
+  get onDidChange() {
+    return this.table.onDidChange;
   }
 }

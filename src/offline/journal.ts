@@ -8,7 +8,9 @@
 // if committing the applied state fails: that batch stays pending in the index and is retried, and until
 // it lands the durable intent makes recovery apply the change again.
 import type { Logger } from '../core/log';
+import { Emitter } from '../core/events';
 import { appendItem, type JournalItem, type JournalOp } from './journalOps';
+import type { RecordStore } from './recordTable';
 
 export interface JournalRecord {
   readonly id: number;
@@ -18,22 +20,6 @@ export interface JournalRecord {
   readonly time: number;
   /** A replay sent it to the server at least once (it may have landed before a drop). */
   readonly attempted?: boolean;
-}
-
-/** What the journal needs from storage (the share's cache index implements it). */
-export interface JournalStore {
-  loadTable(table: string): Promise<readonly { id: number }[]>;
-  /**
-   * Queues a record. A `tentative` one is taken back when the commit that carries it fails (what was
-   * queued for its id before comes back instead), so no later commit stores it.
-   */
-  putRecord(table: string, record: JournalRecord, options?: { readonly tentative?: boolean }): void;
-  deleteRecord(table: string, id: number): void;
-  /**
-   * Commits everything queued so far (records and cache entries) in one atomic batch; rejects when that
-   * commit fails (its changes, but for tentative records, stay queued for the next one).
-   */
-  flush(): Promise<void>;
 }
 
 /**
@@ -58,10 +44,12 @@ export class Journal {
   private nextId = 1;
   /** Changes are recorded one at a time, in order. */
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly listeners = new Set<() => void>();
+  private readonly _onDidChange = new Emitter<void>();
+  /** The pending changes changed (recorded, collapsed, replayed or discarded). */
+  readonly onDidChange = this._onDidChange.event;
 
   private constructor(
-    private readonly store: JournalStore,
+    private readonly store: RecordStore,
     private readonly log: Logger,
     private readonly now: () => number,
   ) {}
@@ -71,7 +59,7 @@ export class Journal {
    * `apply` (or rolled back when `canRedo` says their content is gone).
    */
   static async open(
-    store: JournalStore,
+    store: RecordStore,
     apply: ApplyOp,
     canRedo: (op: JournalOp) => Promise<boolean>,
     log: Logger,
@@ -105,10 +93,6 @@ export class Journal {
   /** The pending operations, collapsed, in replay order. */
   get pending(): readonly JournalItem[] {
     return this.items;
-  }
-
-  timeOf(id: number): number | undefined {
-    return this.times.get(id);
   }
 
   /** Whether a replay already sent this operation (so an answer like 404 may mean it landed). */
@@ -154,7 +138,7 @@ export class Journal {
   private async commitApplied(intent: JournalRecord, apply: ApplyOp, settle?: SettleOps): Promise<void> {
     apply(intent.op);
     const before = new Map(this.items.map(i => [i.id, i.op]));
-    const next = appendItem(this.items, { id: intent.id, op: intent.op });
+    const next = appendItem(this.items, { id: intent.id, op: intent.op }, () => this.nextId++);
     const kept = new Set(next.map(i => i.id));
     for (const id of before.keys()) {
       if (!kept.has(id)) {
@@ -183,7 +167,7 @@ export class Journal {
       // retried; should the window close first, recovery applies the intent again.
       this.log.warn(`[journal] recorded ${describeOp(intent.op)}; storing its applied state failed and is retried (${(err as Error).message})`);
     }
-    this.fireChanged();
+    this._onDidChange.fire();
   }
 
   /** Removes pending operations (replayed, or discarded by the user) and commits. */
@@ -198,20 +182,7 @@ export class Journal {
       this.items = this.items.filter(i => !gone.has(i.id));
       alsoCommit?.();
       await this.store.flush();
-      this.fireChanged();
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Replaces a pending operation (e.g. replay progress) and commits. */
-  async replace(id: number, op: JournalOp): Promise<void> {
-    const run = this.queue.then(async () => {
-      const time = this.times.get(id) ?? this.now();
-      this.items = this.items.map(i => (i.id === id ? { id, op } : i));
-      this.store.putRecord(JOURNAL_TABLE, { id, op, state: 'applied', time });
-      await this.store.flush();
-      this.fireChanged();
+      this._onDidChange.fire();
     });
     this.queue = run.catch(() => undefined);
     return run;
@@ -225,14 +196,6 @@ export class Journal {
     }
   }
 
-  onDidChange(listener: () => void): { dispose(): void } {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
-  }
-
-  private fireChanged(): void {
-    for (const l of [...this.listeners]) l();
-  }
 }
 
 export function describeOp(op: JournalOp): string {

@@ -85,19 +85,31 @@ const isCreateOf = (path: string) => (op: JournalOp) => isCreate(op) && opPaths(
  * An operation that replaces an earlier one keeps the earlier one's id (and so its place); a new one
  * takes `item.id`.
  */
-export function appendItem(journal: readonly JournalItem[], item: JournalItem): JournalItem[] {
+export function appendItem(journal: readonly JournalItem[], item: JournalItem, allocate: () => number = noMoreIds): JournalItem[] {
   const ids = new Map<JournalOp, number>();
   journal.forEach(j => ids.set(j.op, j.id));
   const before = journal.map(j => j.op);
   const after = appendOp(before, item.op);
-  // appendOp makes at most one new operation: either in place of an earlier one (same index, all before
-  // it unchanged), or at the end
+  // A new operation stands either in place of an earlier one (same index, all before it unchanged: it
+  // keeps that one's id and place), or after every kept one: the first takes `item.id`, any further one
+  // (a folder's delete that turned a move into it into a delete of its source) a newly allocated id —
+  // ids stay unique and ascending in replay order.
+  let itemIdUsed = false;
   return after.map((op, i) => {
     const known = ids.get(op);
     if (known !== undefined) return { id: known, op };
     const inPlace = i < before.length && !after.includes(before[i]) && after.slice(0, i).every((o, k) => o === before[k]);
-    return { id: inPlace ? journal[i].id : item.id, op };
+    if (inPlace) return { id: journal[i].id, op };
+    if (!itemIdUsed) {
+      itemIdUsed = true;
+      return { id: item.id, op };
+    }
+    return { id: allocate(), op };
   });
+}
+
+function noMoreIds(): number {
+  throw new Error('journal: collapsing made more than one new operation and no id allocator was given');
 }
 
 /** Appends `op` to a collapsed journal and collapses; returns the new list (the input is not changed). */

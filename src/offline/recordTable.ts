@@ -1,16 +1,29 @@
 // A durable list of records in one of the share store's named tables (the conflicts, the recovery
 // area): records are added and removed in memory at once and committed with the caller's next flush.
+import { Emitter } from '../core/events';
+
+/** Where the tables live (the share's cache index): records are committed with its batches. */
 export interface RecordStore {
   loadTable(table: string): Promise<readonly { id: number }[]>;
-  putRecord(table: string, record: { id: number }): void;
+  /**
+   * Queues a record. A `tentative` one is taken back when the commit that carries it fails (what was
+   * queued for its id before comes back instead), so no later commit stores it.
+   */
+  putRecord<R extends { readonly id: number }>(table: string, record: R, options?: { readonly tentative?: boolean }): void;
   deleteRecord(table: string, id: number): void;
+  /**
+   * Commits everything queued so far (records and cache entries) in one atomic batch; rejects when that
+   * commit fails (its changes, but for tentative records, stay queued for the next one).
+   */
   flush(): Promise<void>;
 }
 
 export class RecordTable<T extends { readonly id: number }> {
   private items: T[] = [];
   private nextId = 1;
-  private readonly listeners = new Set<() => void>();
+  private readonly _onDidChange = new Emitter<void>();
+  /** A record was added or removed (in memory; committed with the next flush). */
+  readonly onDidChange = this._onDidChange.event;
 
   private constructor(
     private readonly store: RecordStore,
@@ -33,7 +46,7 @@ export class RecordTable<T extends { readonly id: number }> {
     const r = { ...record, id: this.nextId++ } as T;
     this.items.push(r);
     this.store.putRecord(this.table, r);
-    this.fire();
+    this._onDidChange.fire();
     return r;
   }
 
@@ -41,19 +54,11 @@ export class RecordTable<T extends { readonly id: number }> {
   remove(id: number): void {
     this.items = this.items.filter(r => r.id !== id);
     this.store.deleteRecord(this.table, id);
-    this.fire();
+    this._onDidChange.fire();
   }
 
   flush(): Promise<void> {
     return this.store.flush();
   }
 
-  onDidChange(listener: () => void): { dispose(): void } {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
-  }
-
-  private fire(): void {
-    for (const l of [...this.listeners]) l();
-  }
 }

@@ -49,7 +49,7 @@ export class RecoveryArea {
     for (const f of this.table.all) yield f.blob;
   }
 
-  onDidChange(listener: () => void): { dispose(): void } {
-    return this.table.onDidChange(listener);
+  get onDidChange() {
+    return this.table.onDidChange;
   }
 }

@@ -22,15 +22,19 @@
 // A full disk or a read-only folder fails the operation, never the store: a failed append is cut off
 // again (or, if even that fails, before the next append), a failed blob or snapshot leaves only a temp
 // file (removed), and once space is back the same open store commits again.
-import { createHash, randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs/promises';
-import * as os from 'node:os';
 import { join } from 'node:path';
 import type { CacheEntry } from '../cache/cacheEntry';
-import { isSha256Hex, sha256Hex } from '../cache/contentHash';
-import { CacheStoreError, type CacheStorage, type IndexBatch, type ShareStore, type StoredRecord } from '../cache/shareStore';
+import type { ShareStores, IndexBatch, ShareStore, StoredRecord } from '../cache/shareStore';
 import { nullLogger, type Logger } from '../core/log';
+import { diskError, DiskStoreError, errno, NOT_WRITABLE, readOnlyFolder } from './diskErrors';
+import { encodeLogLine, scanLog, type LogBatch } from './diskLog';
+import { DiskBlobs } from './diskBlobs';
+import { fsyncDir, heldLocks, takeLock } from './diskLock';
 import { byId, checkTableName, normalizeExtras, type NormalizedExtras } from './storeBatch';
+
+export { crc32 } from './diskLog';
+export { diskError, DiskStoreError } from './diskErrors';
 
 /** The file system calls the store makes (node:fs/promises); tests pass a wrapper that injects faults. */
 export type DiskFs = Pick<typeof nodeFs, 'open' | 'readFile' | 'writeFile' | 'rm' | 'mkdir' | 'stat' | 'rename' | 'readdir'>;
@@ -58,60 +62,7 @@ const SNAPSHOT_VERSION = 2;
 /** Snapshot versions this code reads: 1 has entries only. */
 const READABLE_SNAPSHOT_VERSIONS: readonly unknown[] = [1, 2];
 
-/** An I/O failure of the store. `code` is the system's (ENOSPC for a full disk or an exhausted quota). */
-export class DiskStoreError extends CacheStoreError {
-  constructor(message: string, code: string, cause?: unknown) {
-    super(message, code, cause);
-    this.name = 'DiskStoreError';
-  }
-}
-
-/** Wraps a Node I/O error in a message a person understands; ENOSPC says the disk is full. */
-export function diskError(err: unknown, what: string): DiskStoreError {
-  if (err instanceof DiskStoreError) return err;
-  const sysCode = (err as NodeJS.ErrnoException | undefined)?.code;
-  switch (sysCode) {
-    case 'ENOSPC':
-      return new DiskStoreError(`cache store: ${what}: the disk is full (ENOSPC)`, 'ENOSPC', err);
-    case 'EDQUOT':
-      return new DiskStoreError(`cache store: ${what}: the disk quota is exhausted (EDQUOT)`, 'ENOSPC', err);
-    case 'EACCES':
-    case 'EPERM':
-      return new DiskStoreError(`cache store: ${what}: permission denied (${sysCode})`, sysCode, err);
-    case 'EROFS':
-      return new DiskStoreError(`cache store: ${what}: the file system is read-only (EROFS)`, sysCode, err);
-    default: {
-      const message = err instanceof Error ? err.message : String(err);
-      return new DiskStoreError(`cache store: ${what}: ${message}`, sysCode ?? 'EIO', err);
-    }
-  }
-}
-
-/** Codes that mean this process cannot write in a folder. */
-const NOT_WRITABLE = new Set(['EROFS', 'EACCES', 'EPERM']);
-
-/** The error of a store that cannot be opened because its folder cannot be written. */
-function readOnlyFolder(err: unknown, dir: string): DiskStoreError {
-  const code = errno(err) ?? (err as DiskStoreError).code;
-  const why = code === 'EROFS' ? 'the folder is on a read-only file system' : `the folder is read-only for this user (${code})`;
-  return new DiskStoreError(
-    `cache store: cannot open ${dir}: ${why}. The cache needs a folder it can write to: make it writable, then open the share again.`,
-    code,
-    err,
-  );
-}
-
-/** An error of the file system (it has a system error code), as opposed to one from elsewhere. */
-function isIoError(err: unknown): boolean {
-  const code = errno(err);
-  return typeof code === 'string' && /^E[A-Z]+$/.test(code) && !(err as { reason?: unknown }).reason;
-}
-
-function errno(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
-
-export class DiskCacheStorage implements CacheStorage {
+export class DiskShareStores implements ShareStores {
   constructor(
     private readonly root: string,
     private readonly options: DiskStoreOptions = {},
@@ -123,131 +74,6 @@ export class DiskCacheStorage implements CacheStorage {
       return Promise.reject(new Error(`cache store: invalid share id ${JSON.stringify(shareId)}`));
     }
     return DiskShareStore.open(join(this.root, shareId), this.options);
-  }
-}
-
-// --- the log's line format
-
-const CRC_TABLE = (() => {
-  const table = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c;
-  }
-  return table;
-})();
-
-/** CRC-32 (IEEE), as zlib computes it; ours because zlib.crc32 is newer than VS Code's Node. */
-export function crc32(buf: Uint8Array, start = 0, end = buf.length): number {
-  let c = -1;
-  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}
-
-interface LogBatch {
-  readonly d: readonly string[];
-  readonly p: readonly CacheEntry[];
-  readonly t?: Readonly<Record<string, { readonly d?: readonly number[]; readonly p?: readonly StoredRecord[] }>>;
-  readonly m?: Readonly<Record<string, unknown>>;
-}
-
-function encodeLogLine(batch: IndexBatch, extras: NormalizedExtras): Buffer {
-  const line: { -readonly [K in keyof LogBatch]: LogBatch[K] } = { d: batch.delete, p: batch.put };
-  if (Object.keys(extras.tables).length > 0) {
-    line.t = Object.fromEntries(Object.entries(extras.tables).map(([name, change]) => [name, { d: change.delete, p: change.put }]));
-  }
-  if (Object.keys(extras.meta).length > 0) line.m = extras.meta;
-  const json = Buffer.from(JSON.stringify(line), 'utf8');
-  const tail = Buffer.from(`\t${crc32(json).toString(16).padStart(8, '0')}\n`, 'latin1');
-  return Buffer.concat([json, tail]);
-}
-
-interface LogScan {
-  /** Bytes from the start that hold whole, intact lines. */
-  readonly validBytes: number;
-  readonly count: number;
-}
-
-/** Walks the intact lines of a log (JSON never contains a raw tab or newline), stopping at the first bad one. */
-function scanLog(buf: Buffer, onBatch?: (json: string) => void): LogScan {
-  let pos = 0;
-  let count = 0;
-  while (pos < buf.length) {
-    const nl = buf.indexOf(10, pos);
-    if (nl < 0) break; // torn: the crash came in the middle of the append
-    const tab = nl - 9;
-    if (tab < pos || buf[tab] !== 9) break;
-    const sum = buf.toString('latin1', tab + 1, nl);
-    if (!/^[0-9a-f]{8}$/.test(sum) || parseInt(sum, 16) !== crc32(buf, pos, tab)) break;
-    onBatch?.(buf.toString('utf8', pos, tab));
-    count++;
-    pos = nl + 1;
-  }
-  return { validBytes: pos, count };
-}
-
-// --- the lock
-
-const heldLocks = new Set<string>();
-
-function bootTime(): number {
-  return Date.now() - os.uptime() * 1000;
-}
-
-async function takeLock(fs: DiskFs, file: string): Promise<void> {
-  if (heldLocks.has(file)) throw new DiskStoreError(`cache store: ${file} is already open in this process`, 'EBUSY');
-  const mine = JSON.stringify({ pid: process.pid, boot: bootTime() });
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await fs.writeFile(file, mine, { flag: 'wx' });
-      heldLocks.add(file);
-      return;
-    } catch (err) {
-      if (errno(err) !== 'EEXIST') {
-        // created but not written (a full disk): an empty lock holds nothing, but leave none behind
-        if (errno(err) !== 'EROFS') await fs.rm(file, { force: true }).catch(() => undefined);
-        throw diskError(err, `locking ${file}`);
-      }
-    }
-    // an empty or torn lock file: its writer was killed while writing it, so it holds nothing
-    const holder = await fs.readFile(file, 'utf8').then(
-      text => {
-        try {
-          return JSON.parse(text) as { pid?: unknown; boot?: unknown };
-        } catch {
-          return undefined;
-        }
-      },
-      () => undefined,
-    );
-    if (holder && typeof holder.pid === 'number' && typeof holder.boot === 'number' && isAlive(holder.pid, holder.boot)) {
-      throw new DiskStoreError(`cache store: in use by another window (process ${holder.pid}): ${file}`, 'EBUSY');
-    }
-    await fs.rm(file, { force: true }); // stale: its process is gone
-  }
-  throw new DiskStoreError(`cache store: could not lock ${file}`, 'EBUSY');
-}
-
-function isAlive(pid: number, boot: number): boolean {
-  // A lock from before the last reboot is stale even if its pid now names some other process.
-  if (pid === process.pid || Math.abs(boot - bootTime()) > 120_000) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errno(err) === 'EPERM';
-  }
-}
-
-/** Makes a rename or creation in `dir` durable. Windows cannot open a folder; NTFS journals the rename. */
-async function fsyncDir(fs: DiskFs, dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const fh = await fs.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 
@@ -294,8 +120,8 @@ class DiskShareStore implements ShareStore {
   private compactBackoffMs = 0;
   private compactNotBefore = 0; // after a failed compaction, no other before this time
   private closed = false;
-  private tempCounter = 0;
   private extras: Extras | undefined; // the tables and meta, once read (kept up to date by commits)
+  private readonly blobs: DiskBlobs;
 
   private constructor(
     private readonly dir: string,
@@ -306,6 +132,7 @@ class DiskShareStore implements ShareStore {
     this.compactMinBytes = options.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES;
     this.compactRetryMs = options.compactRetryMs ?? DEFAULT_COMPACT_RETRY_MS;
     this.fs = options.fs ?? nodeFs;
+    this.blobs = new DiskBlobs(this.fs, dir, join(dir, 'tmp'), this.logger);
   }
 
   private get snapshotPath() {
@@ -586,134 +413,31 @@ class DiskShareStore implements ShareStore {
     this.options.onCompaction?.('end');
   }
 
-  // --- blobs
+  // --- blobs (diskBlobs.ts)
 
-  private blobPath(hash: string): string {
-    return join(this.dir, 'blobs', hash.slice(0, 2), hash);
-  }
-
-  private tempPath(): string {
-    return join(this.tmpDir, `${process.pid}-${++this.tempCounter}-${randomBytes(4).toString('hex')}`);
-  }
-
-  async putBlob(data: Uint8Array): Promise<string> {
+  putBlob(data: Uint8Array): Promise<string> {
     this.assertOpen();
-    const hash = await sha256Hex(data);
-    const file = this.blobPath(hash);
-    try {
-      if ((await this.fs.stat(file)).size === data.byteLength) return hash;
-    } catch (err) {
-      if (errno(err) !== 'ENOENT') throw diskError(err, `reading blob ${hash}`);
-    }
-    const temp = this.tempPath();
-    try {
-      const fh = await this.fs.open(temp, 'wx');
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      const folder = join(this.dir, 'blobs', hash.slice(0, 2));
-      const created = await this.fs.mkdir(folder, { recursive: true });
-      if (created) await fsyncDir(this.fs, join(this.dir, 'blobs'));
-      await this.fs.rename(temp, file);
-      await fsyncDir(this.fs, folder);
-    } catch (err) {
-      await this.fs.rm(temp, { force: true }).catch(() => undefined);
-      throw diskError(err, `writing blob ${hash} (${data.byteLength} bytes)`);
-    }
-    return hash;
+    return this.blobs.put(data);
   }
 
-  async putBlobStream(chunks: AsyncIterable<Uint8Array>): Promise<{ hash: string; size: number }> {
+  putBlobStream(chunks: AsyncIterable<Uint8Array>): Promise<{ hash: string; size: number }> {
     this.assertOpen();
-    const temp = this.tempPath();
-    const hasher = createHash('sha256');
-    let size = 0;
-    let fh: Awaited<ReturnType<DiskFs['open']>> | undefined;
-    let hash: string | undefined;
-    try {
-      fh = await this.fs.open(temp, 'wx');
-      for await (const chunk of chunks) {
-        hasher.update(chunk);
-        size += chunk.byteLength;
-        for (let at = 0; at < chunk.byteLength; ) at += (await fh.write(chunk, at, chunk.byteLength - at)).bytesWritten;
-      }
-      await fh.sync();
-      await fh.close();
-      fh = undefined;
-      hash = hasher.digest('hex');
-      const file = this.blobPath(hash);
-      const existing = await this.fs.stat(file).then(
-        st => st.size,
-        err => (errno(err) === 'ENOENT' ? undefined : Promise.reject(err)),
-      );
-      if (existing === size) {
-        await this.fs.rm(temp, { force: true });
-        return { hash, size };
-      }
-      const folder = join(this.dir, 'blobs', hash.slice(0, 2));
-      const created = await this.fs.mkdir(folder, { recursive: true });
-      if (created) await fsyncDir(this.fs, join(this.dir, 'blobs'));
-      await this.fs.rename(temp, file);
-      await fsyncDir(this.fs, folder);
-      return { hash, size };
-    } catch (err) {
-      await fh?.close().catch(() => undefined);
-      await this.fs.rm(temp, { force: true }).catch(() => undefined);
-      // a failure of the source (the download) is its own error, not the store's
-      if (!isIoError(err)) throw err;
-      throw diskError(err, `writing blob ${hash ?? '(streamed)'} (${size} bytes so far)`);
-    }
+    return this.blobs.putStream(chunks);
   }
 
-  async getBlob(hash: string): Promise<Uint8Array | undefined> {
+  getBlob(hash: string): Promise<Uint8Array | undefined> {
     this.assertOpen();
-    if (!isSha256Hex(hash)) return undefined;
-    const file = this.blobPath(hash);
-    let data: Buffer;
-    try {
-      data = await this.fs.readFile(file);
-    } catch (err) {
-      if (errno(err) === 'ENOENT') return undefined;
-      throw diskError(err, `reading blob ${hash}`);
-    }
-    if ((await sha256Hex(data)) !== hash) {
-      this.logger.warn(`[cache] blob ${hash}: removed (content does not match its hash)`);
-      await this.fs.rm(file, { force: true }).catch(() => undefined);
-      return undefined;
-    }
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return this.blobs.get(hash);
   }
 
-  async deleteBlobs(hashes: readonly string[]): Promise<void> {
+  deleteBlobs(hashes: readonly string[]): Promise<void> {
     this.assertOpen();
-    for (const hash of hashes) {
-      if (!isSha256Hex(hash)) continue;
-      try {
-        await this.fs.rm(this.blobPath(hash), { force: true });
-      } catch (err) {
-        throw diskError(err, `deleting blob ${hash}`);
-      }
-    }
+    return this.blobs.delete(hashes);
   }
 
-  async listBlobs(): Promise<string[]> {
+  listBlobs(): Promise<string[]> {
     this.assertOpen();
-    const blobs = join(this.dir, 'blobs');
-    const hashes: string[] = [];
-    try {
-      for (const prefix of await this.fs.readdir(blobs)) {
-        if (!/^[0-9a-f]{2}$/.test(prefix)) continue;
-        for (const name of await this.fs.readdir(join(blobs, prefix))) {
-          if (isSha256Hex(name) && name.startsWith(prefix)) hashes.push(name);
-        }
-      }
-    } catch (err) {
-      if (errno(err) !== 'ENOENT') throw diskError(err, `listing ${blobs}`);
-    }
-    return hashes;
+    return this.blobs.list();
   }
 
   // --- lifecycle

@@ -13,7 +13,7 @@
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 import type { CacheEntry } from '../cache/cacheEntry';
 import { isSha256Hex, sha256Hex } from '../cache/contentHash';
-import { CacheStoreError, type CacheStorage, type IndexBatch, type ShareStore, type StoredRecord } from '../cache/shareStore';
+import { CacheStoreError, type ShareStores, type IndexBatch, type ShareStore, type StoredRecord } from '../cache/shareStore';
 import { nullLogger, type Logger } from '../core/log';
 import { checkTableName, normalizeExtras, type NormalizedExtras } from './storeBatch';
 
@@ -30,7 +30,7 @@ export interface IdbStoreOptions {
   readonly prefix?: string;
 }
 
-export class IdbCacheStorage implements CacheStorage {
+export class IdbShareStores implements ShareStores {
   constructor(private readonly options: IdbStoreOptions = {}) {}
 
   async open(shareId: string): Promise<ShareStore> {

@@ -36,3 +36,11 @@ export async function settledStatOrGone(remote: RemoteFs, path: string): Promise
     throw err;
   }
 }
+
+/**
+ * The ONE rule for a version about to be named in If-Match or compared right before a write: `entry` as it
+ * is, unless its etag is weak (Apache, within a second of a change) — then stat again until it settles.
+ */
+export async function settled(remote: RemoteFs, entry: RemoteEntry | undefined): Promise<RemoteEntry | undefined> {
+  return entry && isWeakEtag(entry.etag) ? settledStatOrGone(remote, entry.path) : entry;
+}

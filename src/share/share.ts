@@ -36,6 +36,7 @@ export type { ConnectionState } from '../offline/connection';
 export type { JournalItem, JournalOp } from '../offline/journalOps';
 export type { RecoveredFile } from '../offline/recoveryArea';
 export type { Conflict, ConflictKind } from '../offline/conflicts';
+export { describeConflictKind } from '../offline/conflicts';
 export type { PreviewItem, ReplayHooks, ReplayReport } from '../sync/replayer';
 export type { Resolution } from '../sync/conflictResolver';
 

@@ -11,7 +11,7 @@ import { dirname } from '../core/remotePath';
 import type { Capabilities } from '../remote/capabilities';
 import { isWeakEtag } from '../remote/etag';
 import type { EntryType, Preconditions, RemoteEntry, RemoteFs, WriteResult } from '../remote/remoteFs';
-import { settledStatOrGone, statOrGone } from '../remote/settle';
+import { settled, statOrGone } from '../remote/settle';
 import { sameVersion, type ServerVersion } from '../remote/version';
 import { judgePresence, judgeWrite, provenByAnswer, type Verdict } from './landing';
 
@@ -66,7 +66,7 @@ export class ProvenWrites {
     if (caps.ifMatch && base.etag && !isWeakEtag(base.etag)) return { ifMatch: base.etag };
     // A weak etag (Apache, within a second of a change) can never match If-Match; a server that ignores
     // If-Match, or gives no etags, gets the version compared right before the write.
-    const current = base.etag && isWeakEtag(base.etag) ? await settledStatOrGone(this.server, path) : await statOrGone(this.server, path);
+    const current = await settled(this.server, await statOrGone(this.server, path));
     if (!current || current.type !== 'file' || !sameVersion(current, base)) return { conflict: current };
     if (caps.ifMatch && current.etag && !isWeakEtag(current.etag)) return { ifMatch: current.etag };
     if (!caps.ifMatch) this.log.debug(`[write] ${path}: the server ignores If-Match; the version was compared right before writing`);

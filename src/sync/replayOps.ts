@@ -16,7 +16,7 @@ import { mergeContent } from '../offline/merge';
 import type { Capabilities } from '../remote/capabilities';
 import { isWeakEtag, weakEtagEquals } from '../remote/etag';
 import type { RemoteEntry, RemoteFs } from '../remote/remoteFs';
-import { settledStat, statOrGone } from '../remote/settle';
+import { settled, settledStatOrGone, statOrGone } from '../remote/settle';
 import type { Expectation } from './provenWrites';
 
 export type Outcome =
@@ -69,8 +69,7 @@ export class ReplayOps {
     let base: ServerVersion | undefined = known ? (expected ? { etag: expected, mtime: 0, size: -1 } : undefined) : op.base;
     if (op.follows && !known) {
       // it exists through earlier local changes that replayed in an earlier session: their result is the base
-      let current = await this.statOrGone(op.path);
-      if (current && isWeakEtag(current.etag)) current = await settledStat(this.server, op.path);
+      const current = await settled(this.server, await this.statOrGone(op.path));
       expected = current?.etag;
       base = current;
     }
@@ -110,7 +109,7 @@ export class ReplayOps {
     }
     // Apache: the etag we hold may be the weak one given within a second of a write; the version is the same
     if (expected && weakEtagEquals(current.etag, expected) && (isWeakEtag(current.etag) || isWeakEtag(expected))) {
-      current = await settledStat(this.server, op.path).catch(err => (isShareError(err, 'NotFound') ? undefined : Promise.reject(err)));
+      current = await settledStatOrGone(this.server, op.path);
       if (current?.etag && !isWeakEtag(current.etag) && weakEtagEquals(current.etag, expected)) {
         const settled: RemoteEntry = current;
         try {
@@ -123,7 +122,8 @@ export class ReplayOps {
       }
     }
     if (!current) return this.writeConflict(op, data, expected);
-    if (isWeakEtag(current.etag)) current = await settledStat(this.server, op.path); // a usable If-Match below
+    current = await settled(this.server, current); // a usable If-Match below
+    if (!current) return this.writeConflict(op, data, expected);
     const server = await this.server.get(op.path);
     if (server === 'not-modified') throw new ShareError('Other', `GET ${op.path}: unexpected 304`);
     // also: our PUT had landed before a drop
@@ -185,8 +185,7 @@ export class ReplayOps {
         if (!isShareError(err, 'Conflict')) throw err;
       }
     }
-    let current = await this.statOrGone(op.path);
-    if (current && isWeakEtag(current.etag)) current = await settledStat(this.server, op.path).catch(() => current);
+    const current = await settled(this.server, await this.statOrGone(op.path));
     const remote: RemoteSide = !current ? 'gone' : sameVersion(current, expectedVersion(base?.etag, base)) ? 'same' : 'changed';
     const decision = decide('deleted', remote);
     if (decision === 'done') return { kind: 'done', identical: true, checks: [] };

@@ -6,7 +6,7 @@ import { basename, dirname, joinPath } from '../core/remotePath';
 import { isShareScheme } from '../core/shareLocation';
 import { uriOf } from '../provider/webdavFileSystemProvider';
 import { VARIANT_SCHEME, variantUri } from '../provider/variantFileSystemProvider';
-import type { Conflict, RecoveredFile, ReplayHooks, Resolution, Share } from '../share/share';
+import { describeConflictKind, type Conflict, type RecoveredFile, type ReplayHooks, type Resolution, type Share } from '../share/share';
 import type { ShareRegistry } from '../share/shareRegistry';
 
 export interface ConflictTarget {
@@ -14,18 +14,6 @@ export interface ConflictTarget {
   readonly conflict: Conflict;
 }
 
-const DESCRIPTIONS: Record<Conflict['kind'], string> = {
-  'both-changed': 'changed here and on the server',
-  'changed-deleted': 'changed here, deleted on the server',
-  'deleted-changed': 'deleted here, changed on the server',
-  'both-created': 'created here and on the server',
-  'folder-deleted': 'its folder was deleted on the server',
-  rejected: 'the server refused the change',
-};
-
-export function describeKind(c: Conflict): string {
-  return DESCRIPTIONS[c.kind] + (c.detail ? ` (${c.detail})` : '');
-}
 
 /** Closes the compare editors of a resolved conflict: their server side is history now. */
 async function closeComparisons(local: vscode.Uri): Promise<void> {
@@ -108,7 +96,7 @@ export class ConflictCommands implements vscode.Disposable {
     for (const share of this.registry.all()) {
       if (key && share.key !== key) continue;
       for (const conflict of await share.conflicts()) {
-        items.push({ label: conflict.path, description: describeKind(conflict), detail: share.key, share, conflict });
+        items.push({ label: conflict.path, description: describeConflictKind(conflict), detail: share.key, share, conflict });
       }
     }
     if (!items.length) {
@@ -122,7 +110,7 @@ export class ConflictCommands implements vscode.Disposable {
     const t = await this.pick(key);
     if (!t) return;
     const actions = ['Compare', 'Merge', 'Keep Local', 'Keep Server', 'Keep Both', 'Mark Resolved'];
-    const action = await vscode.window.showQuickPick(actions, { title: `${t.conflict.path}: ${describeKind(t.conflict)}` });
+    const action = await vscode.window.showQuickPick(actions, { title: `${t.conflict.path}: ${describeConflictKind(t.conflict)}` });
     if (action === 'Compare') await this.compare(t);
     else if (action === 'Merge') await this.merge(t);
     else if (action) await this.resolve(t, ({ 'Keep Local': 'keepLocal', 'Keep Server': 'keepServer', 'Keep Both': 'keepBoth', 'Mark Resolved': 'markResolved' } as const)[action as 'Keep Local']);
@@ -133,7 +121,7 @@ export class ConflictCommands implements vscode.Disposable {
     const local = uriOf(share, conflict.path);
     const server = conflict.server?.blob ? variantUri(share, conflict.path, conflict.server.blob, 'server') : undefined;
     if (!server) {
-      void vscode.window.showInformationMessage(`${conflict.path}: ${describeKind(conflict)}; there is no server version to compare with.`);
+      void vscode.window.showInformationMessage(`${conflict.path}: ${describeConflictKind(conflict)}; there is no server version to compare with.`);
       return void (await vscode.commands.executeCommand('vscode.open', local));
     }
     await vscode.commands.executeCommand('vscode.diff', server, local, `${basename(conflict.path)} (server ↔ local)`);

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { isShareError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { basename } from '../core/remotePath';
-import { parseShareUrl, shareKey, type ShareLocation } from '../core/shareLocation';
+import { parseShareUrl, shareKey, splitAuthority, type ShareLocation } from '../core/shareLocation';
 import type { ShareRegistry } from '../share/shareRegistry';
 
 export type OpenMode = 'open' | 'newWindow' | 'add';
@@ -126,4 +126,18 @@ function describeConnectFailure(err: unknown, where: string): string {
     default:
       return `Could not open ${where}: ${err.message}`;
   }
+}
+
+/**
+ * A workspace folder whose address holds a password: the password went to SecretStorage; VS Code itself
+ * keeps the address (recent list, window title), so offer to open the folder without it.
+ */
+export async function offerToRemovePassword(folder: vscode.WorkspaceFolder): Promise<void> {
+  const { authority } = splitAuthority(folder.uri.authority);
+  const clean = folder.uri.with({ authority });
+  const choice = await vscode.window.showWarningMessage(
+    `The address of the folder ${clean.toString(true)} contains a password. WebDAV Offline keeps it in VS Code's secret storage; remove it from the folder's address?`,
+    'Remove from Address',
+  );
+  if (choice === 'Remove from Address') vscode.workspace.updateWorkspaceFolders(folder.index, 1, { uri: clean, name: folder.name });
 }

@@ -4,8 +4,7 @@ import * as vscode from 'vscode';
 import { basename } from '../core/remotePath';
 import { uriOf } from '../provider/webdavFileSystemProvider';
 import { variantUri } from '../provider/variantFileSystemProvider';
-import type { Conflict, JournalItem, Share } from '../share/share';
-import { describeKind } from './conflictCommands';
+import { describeConflictKind, type Conflict, type JournalItem, type Share } from '../share/share';
 import type { ShareRegistry } from '../share/shareRegistry';
 
 /** One pending change in the Source Control view. */
@@ -57,7 +56,7 @@ export class PendingChangesScm implements vscode.Disposable {
       conflict,
       resourceUri: uriOf(share, conflict.path),
       contextValue: 'conflict',
-      decorations: { tooltip: `${conflict.path}: ${describeKind(conflict)}. Compare, merge, or keep one side or both.` },
+      decorations: { tooltip: `${conflict.path}: ${describeConflictKind(conflict)}. Compare, merge, or keep one side or both.` },
       command: { title: 'Compare', command: 'webdavOffline.compareConflict', arguments: [{ share, conflict }] },
     };
   }

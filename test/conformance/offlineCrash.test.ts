@@ -26,7 +26,7 @@ import type { IndexBatch, ShareStore } from '../../src/cache/shareStore';
 import { DEFAULTS, type Settings } from '../../src/core/settings';
 import type { ShareLocation } from '../../src/core/shareLocation';
 import type { JournalItem } from '../../src/offline/journalOps';
-import { DiskCacheStorage } from '../../src/platform/diskShareStore';
+import { DiskShareStores } from '../../src/platform/diskShareStore';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share } from '../../src/share/share';
 import { openCache } from '../../src/cache/openCache';
@@ -362,7 +362,7 @@ suite('F5.4 offline journal: crash trials (SIGKILL during saves, journal commits
   async function check(session: SessionLog, copy: string, expected: Tree[]): Promise<{ problems: string[]; intentsAtKill: number; pending: number; matched?: Tree }> {
     const problems: string[] = [];
     // the journal as the kill left it (opening the store cuts a torn log tail, nothing else)
-    const raw = await new DiskCacheStorage(copy).open(SHARE_ID);
+    const raw = await new DiskShareStores(copy).open(SHARE_ID);
     const atKill = (await raw.loadTable('journal')) as { id: number; state: string }[];
     await raw.close();
     const intentsAtKill = atKill.filter(r => r.state === 'intent').length;
@@ -370,7 +370,7 @@ suite('F5.4 offline journal: crash trials (SIGKILL during saves, journal commits
 
     const log = new RecordingLogger();
     const remote = new WebdavRemote(location, () => settings, log);
-    const share = new Share(location, remote, auth, log, async r => openCache(await new DiskCacheStorage(copy).open(SHARE_ID), r, () => settings, log));
+    const share = new Share(location, remote, auth, log, async r => openCache(await new DiskShareStores(copy).open(SHARE_ID), r, () => settings, log));
     let pending: readonly JournalItem[] = [];
     let matched: Tree | undefined;
     try {
@@ -418,7 +418,7 @@ suite('F5.4 offline journal: crash trials (SIGKILL during saves, journal commits
     }
 
     // 3. no intent left once the share was open
-    const after = await new DiskCacheStorage(copy).open(SHARE_ID);
+    const after = await new DiskShareStores(copy).open(SHARE_ID);
     const records = (await after.loadTable('journal')) as { id: number; state: string }[];
     await after.close();
     const intents = records.filter(r => r.state !== 'applied');
@@ -663,7 +663,7 @@ suite('F5.4 offline journal: crash-trial findings, reproduced deterministically'
   async function open(wrap: (store: ShareStore) => ShareStore = s => s): Promise<Share> {
     const log = new RecordingLogger();
     const share = new Share(location, new WebdavRemote(location, () => settings, log), auth, log, async r =>
-      openCache(wrap(await new DiskCacheStorage(cacheRoot).open(SHARE_ID)), r, () => settings, log),
+      openCache(wrap(await new DiskShareStores(cacheRoot).open(SHARE_ID)), r, () => settings, log),
     );
     assert.ok(await share.hasCache());
     opened.push(share);
@@ -750,7 +750,7 @@ suite('F5.4 offline journal: crash-trial findings, reproduced deterministically'
     await share.dispose();
     opened.splice(0);
     // the state a kill between an intent's commit and its applied commit leaves (journal.ts's record format)
-    const store = await new DiskCacheStorage(cacheRoot).open(SHARE_ID);
+    const store = await new DiskShareStores(cacheRoot).open(SHARE_ID);
     const intent = { id: write.id + 1, op: { kind: 'mkdir', path: '/made-before-the-crash' }, state: 'intent', time: Date.now() };
     await store.commit({ put: [], delete: [], tables: { journal: { put: [intent] } } });
     await store.close();

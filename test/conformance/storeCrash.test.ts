@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CacheEntry } from '../../src/cache/cacheEntry';
 import type { IndexBatch } from '../../src/cache/shareStore';
-import { DiskCacheStorage } from '../../src/platform/diskShareStore';
+import { DiskShareStores } from '../../src/platform/diskShareStore';
 import { crashBlobHeader, CRASH_SHARE_ID, CRASH_TABLE, type CrashRecord } from '../support/storeCrashChild';
 import { bundleChild } from '../support/bundleChild';
 import { seededRandom, sorted } from '../unit/shareStore.suite';
@@ -122,7 +122,7 @@ async function runTrial(childJs: string, trial: number, delayMs: number): Promis
     assert.equal(signal, 'SIGKILL', `trial ${trial}: the child died by itself (exit ${code})\n${stderr}`);
 
     const { acked, inFlight, outcome } = readChildLog(stdout);
-    const store = await new DiskCacheStorage(root).open(CRASH_SHARE_ID);
+    const store = await new DiskShareStores(root).open(CRASH_SHARE_ID);
     try {
       const dir = join(root, CRASH_SHARE_ID);
       assert.deepEqual(readdirSync(join(dir, 'tmp')), [], `trial ${trial}: temp blobs were removed`);

@@ -22,7 +22,7 @@ import { CacheIndex } from '../../src/cache/cacheIndex';
 import { sha256Hex } from '../../src/cache/contentHash';
 import { CacheStoreError, type IndexBatch, type ShareStore, type StoredRecord } from '../../src/cache/shareStore';
 import { Journal, JOURNAL_TABLE, type ApplyOp, type JournalRecord } from '../../src/offline/journal';
-import { DiskCacheStorage, DiskStoreError, type DiskStoreOptions } from '../../src/platform/diskShareStore';
+import { DiskShareStores, DiskStoreError, type DiskStoreOptions } from '../../src/platform/diskShareStore';
 import { eventually } from '../support/eventually';
 import { FaultyFs } from '../support/faultyFs';
 import { RecordingLogger } from '../support/recordingLogger';
@@ -179,7 +179,7 @@ suite('store faults on a real small disk', function () {
   });
 
   async function open(root: string, options: DiskStoreOptions = {}): Promise<ShareStore> {
-    const store = await new DiskCacheStorage(root, { ...disk.options, logger: log, ...options }).open('s');
+    const store = await new DiskShareStores(root, { ...disk.options, logger: log, ...options }).open('s');
     closers.push(() => store.close());
     return store;
   }
@@ -313,7 +313,7 @@ suite('store faults on a real small disk', function () {
 
     disk.readOnly(true);
     for (const share of ['s', 'new-share']) {
-      await assert.rejects(new DiskCacheStorage(root, { ...disk.options, logger: log }).open(share), (err: DiskStoreError) => {
+      await assert.rejects(new DiskShareStores(root, { ...disk.options, logger: log }).open(share), (err: DiskStoreError) => {
         assert.ok(err instanceof DiskStoreError, String(err));
         assert.equal(err.code, 'EROFS');
         assert.match(err.message, new RegExp(`^cache store: cannot open .*${share}: the folder is on a read-only file system\\. The cache needs a folder it can write to: make it writable, then open the share again\\.$`));

@@ -8,7 +8,7 @@ import type { CacheEntry } from '../../src/cache/cacheEntry';
 import type { IndexBatch, ShareStore, StoredRecord } from '../../src/cache/shareStore';
 import type { Logger } from '../../src/core/log';
 import type { Settings } from '../../src/core/settings';
-import { DiskCacheStorage, diskError } from '../../src/platform/diskShareStore';
+import { DiskShareStores, diskError } from '../../src/platform/diskShareStore';
 import { openCache, type OpenShareCache } from '../../src/cache/openCache';
 
 export type StoreFaultOp = 'commit' | 'putBlob';
@@ -126,7 +126,7 @@ export function describeBatch(batch: IndexBatch): string {
 /** diskCache (cachedShare.ts) over a FaultyStore; `opened` receives the wrapper once the store is open. */
 export function faultyDiskCache(folder: string, settings: () => Settings, log: Logger, opened: (store: FaultyStore) => void, shareId = 'share'): OpenShareCache {
   return async remote => {
-    const store = new FaultyStore(await new DiskCacheStorage(folder).open(shareId));
+    const store = new FaultyStore(await new DiskShareStores(folder).open(shareId));
     opened(store);
     return openCache(store, remote, settings, log);
   };

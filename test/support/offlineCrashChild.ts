@@ -20,7 +20,7 @@ import type { IndexBatch, ShareStore, StoredRecord } from '../../src/cache/share
 import type { Logger } from '../../src/core/log';
 import { DEFAULTS, type Settings } from '../../src/core/settings';
 import type { ShareLocation } from '../../src/core/shareLocation';
-import { DiskCacheStorage } from '../../src/platform/diskShareStore';
+import { DiskShareStores } from '../../src/platform/diskShareStore';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share } from '../../src/share/share';
 import { openCache } from '../../src/cache/openCache';
@@ -28,7 +28,7 @@ import { seededRandom } from '../unit/shareStore.suite';
 import { Chooser, runOp, SHARE_ID, walk } from './offlineCrashModel';
 
 export interface ChildConfig {
-  /** Root of the cache storage (DiskCacheStorage). */
+  /** Root of the cache storage (DiskShareStores). */
   readonly cacheRoot: string;
   readonly port: number;
   readonly user: string;
@@ -144,7 +144,7 @@ async function main(config: ChildConfig): Promise<void> {
   let store: TracingStore | undefined;
   say('opening');
   const share = new Share(location, new WebdavRemote(location, () => settings, logger), auth, logger, async remote => {
-    store = new TracingStore(await new DiskCacheStorage(config.cacheRoot).open(SHARE_ID));
+    store = new TracingStore(await new DiskShareStores(config.cacheRoot).open(SHARE_ID));
     return openCache(store, remote, () => settings, logger);
   });
   if (!(await share.hasCache()) || !store) fail('the share opened without its cache');

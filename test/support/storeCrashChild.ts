@@ -1,4 +1,4 @@
-// The process that test/conformance/storeCrash.test.ts kills at a random moment. It works a DiskCacheStorage
+// The process that test/conformance/storeCrash.test.ts kills at a random moment. It works a DiskShareStores
 // as the cache layer will (each blob stored before the entry that refers to it, batches of puts, touches and
 // deletes, garbage collection, frequent compactions), with an offline-journal-like table committed in the
 // same batches as the entries it describes (table `journal`: one record {id, path, version} per entry,
@@ -11,7 +11,7 @@
 import { writeSync } from 'node:fs';
 import type { CacheEntry } from '../../src/cache/cacheEntry';
 import type { IndexBatch, StoredRecord } from '../../src/cache/shareStore';
-import { DiskCacheStorage } from '../../src/platform/diskShareStore';
+import { DiskShareStores } from '../../src/platform/diskShareStore';
 import { seededRandom } from '../unit/shareStore.suite';
 
 export const CRASH_SHARE_ID = 'crash';
@@ -35,7 +35,7 @@ function say(line: string): void {
 
 async function main(root: string, seed: number): Promise<void> {
   const random = seededRandom(seed);
-  const storage = new DiskCacheStorage(root, {
+  const storage = new DiskShareStores(root, {
     compactAfterBatches: CRASH_COMPACT_AFTER_BATCHES,
     onCompaction: phase => say(`compact-${phase}`),
   });

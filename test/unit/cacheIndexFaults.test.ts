@@ -10,10 +10,10 @@ import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacheIndex, type CacheIndexOptions } from '../../src/cache/cacheIndex';
-import { CacheStoreError, type CacheStorage, type IndexBatch, type ShareStore, type StoredRecord } from '../../src/cache/shareStore';
+import { CacheStoreError, type ShareStores, type IndexBatch, type ShareStore, type StoredRecord } from '../../src/cache/shareStore';
 import { Journal, JOURNAL_TABLE, type ApplyOp, type JournalRecord } from '../../src/offline/journal';
 import type { JournalOp } from '../../src/offline/journalOps';
-import { DiskCacheStorage } from '../../src/platform/diskShareStore';
+import { DiskShareStores } from '../../src/platform/diskShareStore';
 import { eventually } from '../support/eventually';
 import { RecordingLogger } from '../support/recordingLogger';
 import { fileEntry, sorted } from './shareStore.suite';
@@ -70,14 +70,14 @@ const write = (path: string, size: number): JournalOp => ({ kind: 'write', path,
 suite('CacheIndex: a store that fails commits', function () {
   this.timeout(20_000);
   let root: string;
-  let storage: CacheStorage;
+  let storage: ShareStores;
   let store: FlakyStore;
   let log: RecordingLogger;
   const open: (CacheIndex | ShareStore)[] = [];
 
   setup(async () => {
     root = await fs.mkdtemp(join(tmpdir(), 'wdo-index-faults-'));
-    storage = new DiskCacheStorage(root);
+    storage = new DiskShareStores(root);
     store = new FlakyStore(await storage.open('s'));
     log = new RecordingLogger();
     open.length = 0;
@@ -270,7 +270,7 @@ suite('CacheIndex: a store that fails commits', function () {
 suite('Journal: a store that fails commits', function () {
   this.timeout(20_000);
   let root: string;
-  let storage: CacheStorage;
+  let storage: ShareStores;
   let store: FlakyStore;
   let log: RecordingLogger;
   let index: CacheIndex;
@@ -283,7 +283,7 @@ suite('Journal: a store that fails commits', function () {
 
   setup(async () => {
     root = await fs.mkdtemp(join(tmpdir(), 'wdo-journal-faults-'));
-    storage = new DiskCacheStorage(root);
+    storage = new DiskShareStores(root);
     store = new FlakyStore(await storage.open('s'));
     log = new RecordingLogger();
     applied = [];

@@ -8,7 +8,7 @@ import { ChangePoller } from '../../src/cache/changePoller';
 import { ShareError } from '../../src/core/errors';
 import { dirname, isEqualOrParent } from '../../src/core/remotePath';
 import { DEFAULTS } from '../../src/core/settings';
-import { DiskCacheStorage } from '../../src/platform/diskShareStore';
+import { DiskShareStores } from '../../src/platform/diskShareStore';
 import type { Capabilities } from '../../src/remote/capabilities';
 import type { RemoteEntry, RemoteFs, RemoteListing } from '../../src/remote/remoteFs';
 import { RecordingLogger } from '../support/recordingLogger';
@@ -67,7 +67,7 @@ suite('change poller', () => {
     const server = new PropagatingServer();
     for (const f of ['/a/x.txt', '/a/deep/y.txt', '/b/z.txt', '/b/deep/w.txt', '/c/v.txt']) server.write(f, f);
     const dir = tempFolder('wdo-poller-');
-    const store = await new DiskCacheStorage(dir.path).open('s');
+    const store = await new DiskShareStores(dir.path).open('s');
     const log = new RecordingLogger();
     const settings = () => ({ ...DEFAULTS, pollIntervalMs: 0 });
     const parts = await openCache(store, server, settings, log);

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { dispose, Emitter, eventToPromise, filterEvent, toDisposable } from '../../src/core/events';
+import { dispose, Emitter, toDisposable } from '../../src/core/events';
 
 suite('events', () => {
   test('Emitter delivers to listeners until they are disposed', () => {
@@ -22,14 +22,6 @@ suite('events', () => {
     e.fire('y');
     assert.equal(target.got, 'x');
     assert.deepEqual(bag, []);
-  });
-
-  test('filterEvent and eventToPromise', async () => {
-    const e = new Emitter<number>();
-    const even = eventToPromise(filterEvent(e.event, n => n % 2 === 0));
-    e.fire(1);
-    e.fire(4);
-    assert.equal(await even, 4);
   });
 
   test('toDisposable runs once', () => {

@@ -53,8 +53,11 @@ suite('journal collapsing (table)', () => {
 });
 
 suite('journal collapsing keeps record ids', () => {
-  const run = (ops: JournalOp[]) =>
-    ops.reduce<{ id: number; op: JournalOp }[]>((acc, op, i) => appendItem(acc, { id: i + 1, op }), []);
+  /** As the journal does: each change takes the next id, and collapsing allocates further ones from the same counter. */
+  const run = (ops: JournalOp[]) => {
+    let next = 1;
+    return ops.reduce<{ id: number; op: JournalOp }[]>((acc, op) => appendItem(acc, { id: next++, op }, () => next++), []);
+  };
 
   test('every table case: the same operations as collapse(), unique ids in ascending order', () => {
     for (const [name, input, expected] of TABLE) {
@@ -70,5 +73,11 @@ suite('journal collapsing keeps record ids', () => {
     assert.deepEqual(run([write('/a', 'x', B1), mkdir('/m'), write('/a', 'y', B1)]).map(i => i.id), [1, 2]);
     assert.deepEqual(run([move('/a', '/b', B1), mkdir('/m'), move('/b', '/c')]).map(i => i.id), [2, 3]);
     assert.deepEqual(run([write('/a', 'x', B1), mkdir('/m'), del('/a', 'file', B2)]).map(i => i.id), [2, 3]);
+  });
+
+  test('a folder delete that turns a move into it into a delete of the source: both new operations get their own id (found by the crash trials)', () => {
+    const items = run([write('/b', 'x', B1), move('/b', '/d/m', B1), mkdir('/x'), del('/d', 'directory')]);
+    assert.deepEqual(items.map(i => i.op), [mkdir('/x'), del('/b', 'file', B1), del('/d', 'directory')]);
+    assert.deepEqual(items.map(i => i.id), [3, 4, 5], 'unique, ascending, the second new one allocated');
   });
 });

@@ -1,15 +1,15 @@
-// The behaviour every CacheStorage backend must have, run against each of them (shareStore.test.ts):
+// The behaviour every ShareStores backend must have, run against each of them (shareStore.test.ts):
 // what a restart sees after commits (entries, table records, meta values), atomic batches, byte-exact
 // blobs, damage detection, isolation.
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { CacheEntry } from '../../src/cache/cacheEntry';
-import type { CacheStorage, IndexBatch, ShareStore, StoredRecord } from '../../src/cache/shareStore';
+import type { ShareStores, IndexBatch, ShareStore, StoredRecord } from '../../src/cache/shareStore';
 
 export interface StorageFixture {
-  readonly storage: CacheStorage;
-  /** A new CacheStorage over the same data: what the next session sees (close the stores first). */
-  reopen(): Promise<CacheStorage>;
+  readonly storage: ShareStores;
+  /** A new ShareStores over the same data: what the next session sees (close the stores first). */
+  reopen(): Promise<ShareStores>;
   /** Changes the stored bytes of a blob behind the store's back, keeping its key. */
   damageBlob(shareId: string, hash: string): Promise<void>;
   dispose(): Promise<void>;
@@ -72,13 +72,13 @@ export function runShareStoreSuite(name: string, makeStorage: () => Promise<Stor
       await fx.dispose();
     });
 
-    async function open(storage: CacheStorage, shareId = 'share1'): Promise<ShareStore> {
+    async function open(storage: ShareStores, shareId = 'share1'): Promise<ShareStore> {
       const store = await storage.open(shareId);
       opened.push(store);
       return store;
     }
 
-    /** Closes `store` and opens the same share through a new CacheStorage, as after a restart. */
+    /** Closes `store` and opens the same share through a new ShareStores, as after a restart. */
     async function restart(store: ShareStore, shareId = 'share1'): Promise<ShareStore> {
       await store.close();
       return open(await fx.reopen(), shareId);

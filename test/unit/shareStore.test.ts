@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { createStore, set } from 'idb-keyval';
 import type { CacheEntry } from '../../src/cache/cacheEntry';
 import type { ShareStore } from '../../src/cache/shareStore';
-import { crc32, DiskCacheStorage, diskError, type DiskStoreOptions } from '../../src/platform/diskShareStore';
-import { IdbCacheStorage } from '../../src/platform/idbShareStore';
+import { crc32, DiskShareStores, diskError, type DiskStoreOptions } from '../../src/platform/diskShareStore';
+import { IdbShareStores } from '../../src/platform/idbShareStore';
 import { fileEntry, runShareStoreSuite, seededRandom, sorted, tbl, type StorageFixture } from './shareStore.suite';
 
 async function tempRoot(): Promise<string> {
@@ -22,8 +22,8 @@ async function diskFixture(options: DiskStoreOptions = {}): Promise<StorageFixtu
   const root = await tempRoot();
   return {
     root,
-    storage: new DiskCacheStorage(root, options),
-    reopen: async () => new DiskCacheStorage(root, options),
+    storage: new DiskShareStores(root, options),
+    reopen: async () => new DiskShareStores(root, options),
     damageBlob: async (shareId, hash) => {
       const file = join(root, shareId, 'blobs', hash.slice(0, 2), hash);
       const bytes = readFileSync(file);
@@ -38,8 +38,8 @@ let idbFixtures = 0;
 async function idbFixture(): Promise<StorageFixture> {
   const prefix = `test${++idbFixtures}`;
   return {
-    storage: new IdbCacheStorage({ prefix }),
-    reopen: async () => new IdbCacheStorage({ prefix }),
+    storage: new IdbShareStores({ prefix }),
+    reopen: async () => new IdbShareStores({ prefix }),
     damageBlob: (shareId, hash) => set(hash, new TextEncoder().encode('other bytes'), createStore(`${prefix}-${shareId}-blobs`, 'blobs')),
     // fake-indexeddb lives in this process's memory and goes with it.
     dispose: async () => undefined,
@@ -50,7 +50,7 @@ async function idbFixture(): Promise<StorageFixture> {
 runShareStoreSuite('disk', () => diskFixture({ compactAfterBatches: 50 }));
 runShareStoreSuite('IndexedDB', idbFixture);
 
-suite('DiskCacheStorage', function () {
+suite('DiskShareStores', function () {
   this.timeout(60_000);
   let root: string;
   const stores: ShareStore[] = [];
@@ -62,7 +62,7 @@ suite('DiskCacheStorage', function () {
     await fs.rm(root, { recursive: true, force: true });
   });
   async function open(options: DiskStoreOptions = {}, shareId = 's'): Promise<ShareStore> {
-    const store = await new DiskCacheStorage(root, options).open(shareId);
+    const store = await new DiskShareStores(root, options).open(shareId);
     stores.push(store);
     return store;
   }
@@ -248,7 +248,7 @@ suite('DiskCacheStorage', function () {
 
   test('a share is open in one place at a time; the lock of a dead process is taken over', async () => {
     const store = await open();
-    await assert.rejects(new DiskCacheStorage(root).open('s'), (err: NodeJS.ErrnoException) => err.code === 'EBUSY');
+    await assert.rejects(new DiskShareStores(root).open('s'), (err: NodeJS.ErrnoException) => err.code === 'EBUSY');
     await store.close();
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     const boot = Date.now() - uptime() * 1000;
@@ -259,7 +259,7 @@ suite('DiskCacheStorage', function () {
 
   test('share ids cannot leave the root', async () => {
     for (const id of ['', '..', '../x', 'a/b', 'a\\b', '.hidden']) {
-      await assert.rejects(new DiskCacheStorage(root).open(id), /invalid share id/, id);
+      await assert.rejects(new DiskShareStores(root).open(id), /invalid share id/, id);
     }
   });
 
@@ -277,7 +277,7 @@ suite('DiskCacheStorage', function () {
 
   test('a store that cannot be created fails with a message that names its folder and keeps the code', async () => {
     writeFileSync(join(root, 'not-a-folder'), '');
-    await assert.rejects(new DiskCacheStorage(join(root, 'not-a-folder')).open('s'), (err: NodeJS.ErrnoException) => {
+    await assert.rejects(new DiskShareStores(join(root, 'not-a-folder')).open('s'), (err: NodeJS.ErrnoException) => {
       assert.match(err.message, /^cache store: creating .*not-a-folder.s: /);
       assert.equal(err.code, 'ENOTDIR');
       return true;
@@ -324,7 +324,7 @@ suite('DiskCacheStorage', function () {
 
     let compactionStart = 0;
     let compactionMs = 0;
-    const compacting = new DiskCacheStorage(root, {
+    const compacting = new DiskShareStores(root, {
       compactAfterBatches: 0,
       onCompaction: phase => (phase === 'start' ? (compactionStart = performance.now()) : (compactionMs = performance.now() - compactionStart)),
     });

@@ -20,8 +20,8 @@ import { CacheIndex } from '../../src/cache/cacheIndex';
 import { sha256Hex } from '../../src/cache/contentHash';
 import { CacheStoreError, type IndexBatch, type ShareStore, type StoredRecord } from '../../src/cache/shareStore';
 import { Journal, JOURNAL_TABLE, type ApplyOp, type JournalRecord } from '../../src/offline/journal';
-import { DiskCacheStorage, DiskStoreError, type DiskStoreOptions } from '../../src/platform/diskShareStore';
-import { IdbCacheStorage } from '../../src/platform/idbShareStore';
+import { DiskShareStores, DiskStoreError, type DiskStoreOptions } from '../../src/platform/diskShareStore';
+import { IdbShareStores } from '../../src/platform/idbShareStore';
 import { FaultyFs } from '../support/faultyFs';
 import { installIdbFaults, type IdbFault, type IdbFaults } from '../support/idbFaults';
 import { RecordingLogger } from '../support/recordingLogger';
@@ -75,7 +75,7 @@ suite('disk store: injected faults', function () {
   });
 
   async function open(options: DiskStoreOptions = {}): Promise<ShareStore> {
-    const store = await new DiskCacheStorage(root, { fs: ffs.fs, logger: log, ...options }).open('s');
+    const store = await new DiskShareStores(root, { fs: ffs.fs, logger: log, ...options }).open('s');
     stores.push(store);
     return store;
   }
@@ -238,13 +238,13 @@ suite('disk store: injected faults', function () {
     await store.close();
     for (const code of ['EROFS', 'EACCES']) {
       ffs.failAll(code);
-      await assert.rejects(new DiskCacheStorage(root, { fs: ffs.fs }).open('s'), (err: DiskStoreError) => {
+      await assert.rejects(new DiskShareStores(root, { fs: ffs.fs }).open('s'), (err: DiskStoreError) => {
         assert.ok(err instanceof DiskStoreError);
         assert.equal(err.code, code);
         assert.match(err.message, code === 'EROFS' ? /cannot open .*s: the folder is on a read-only file system\. The cache needs a folder it can write to/ : /the folder is read-only for this user \(EACCES\)/);
         return true;
       });
-      await assert.rejects(new DiskCacheStorage(join(root, 'new'), { fs: ffs.fs }).open('s'), (err: DiskStoreError) => err.code === code && /read-only/.test(err.message));
+      await assert.rejects(new DiskShareStores(join(root, 'new'), { fs: ffs.fs }).open('s'), (err: DiskStoreError) => err.code === code && /read-only/.test(err.message));
     }
     ffs.heal();
     assert.equal(existsSync(join(root, 's', 'lock')), false, 'no lock left behind');
@@ -254,7 +254,7 @@ suite('disk store: injected faults', function () {
 
   test('a full disk while taking the lock leaves no empty lock behind', async () => {
     ffs.failAll('ENOSPC', call => call.kind === 'writeFile');
-    await assert.rejects(new DiskCacheStorage(root, { fs: ffs.fs }).open('s'), (err: DiskStoreError) => err.code === 'ENOSPC' && /locking .*lock: the disk is full/.test(err.message));
+    await assert.rejects(new DiskShareStores(root, { fs: ffs.fs }).open('s'), (err: DiskStoreError) => err.code === 'ENOSPC' && /locking .*lock: the disk is full/.test(err.message));
     assert.equal(existsSync(join(root, 's', 'lock')), false);
     ffs.heal();
     await open();
@@ -278,7 +278,7 @@ suite('IndexedDB store: injected faults', function () {
     faults.uninstall();
   });
   async function open(): Promise<ShareStore> {
-    const store = await new IdbCacheStorage({ prefix }).open('s');
+    const store = await new IdbShareStores({ prefix }).open('s');
     stores.push(store);
     return store;
   }
@@ -372,7 +372,7 @@ function diskBackend(trial: number): Backend {
   const codes = ['ENOSPC', 'ENOSPC', 'EDQUOT', 'EROFS', 'EIO'];
   return {
     name: 'disk',
-    open: () => new DiskCacheStorage(root, options).open('s'),
+    open: () => new DiskShareStores(root, options).open('s'),
     faultsOn(random, rate) {
       let streak = 0;
       ffs.plan = () => {
@@ -383,7 +383,7 @@ function diskBackend(trial: number): Backend {
       };
     },
     faultsOff: () => ffs.heal(),
-    reopen: () => new DiskCacheStorage(root).open('s'),
+    reopen: () => new DiskShareStores(root).open('s'),
     checkLeftovers() {
       assert.deepEqual(readdirSync(join(root, 's', 'tmp')), [], 'no temp file after a reopen');
     },
@@ -398,12 +398,12 @@ function idbBackend(trial: number, faults: IdbFaults): Backend {
   let count = 0;
   return {
     name: 'IndexedDB',
-    open: () => new IdbCacheStorage({ prefix }).open('s'),
+    open: () => new IdbShareStores({ prefix }).open('s'),
     faultsOn(random, rate) {
       faults.plan = () => (random() < rate / 3 ? (count++, kinds[Math.floor(random() * kinds.length)]) : undefined);
     },
     faultsOff: () => (faults.plan = undefined),
-    reopen: () => new IdbCacheStorage({ prefix }).open('s'),
+    reopen: () => new IdbShareStores({ prefix }).open('s'),
     checkLeftovers() {},
     dispose: async () => undefined,
     faults: () => count,
