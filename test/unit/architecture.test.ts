@@ -58,4 +58,21 @@ suite('architecture', () => {
     }
     assert.deepEqual(wrong, []);
   });
+
+  test('share/ and sync/ reach the cache through its named parts, never its index', () => {
+    const wrong: string[] = [];
+    for (const f of files) {
+      const layer = relative(SRC, f).split(/[\\/]/)[0];
+      if (layer !== 'share' && layer !== 'sync') continue;
+      const text = readFileSync(f, 'utf8');
+      if (imports(f).some(spec => /cache\/cacheIndex$/.test(spec))) wrong.push(`${relative(SRC, f)} imports the cache index`);
+      if (/\.index\.(get|set|all|subtree|store|flush|update|delete|getMeta|setMeta|addBlobHolder)\b/.test(text)) wrong.push(`${relative(SRC, f)} uses .index`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  test('no source file is over 500 lines', () => {
+    const long = files.map(f => [relative(SRC, f), readFileSync(f, 'utf8').split('\n').length] as const).filter(([, n]) => n > 500);
+    assert.deepEqual(long, []);
+  });
 });
