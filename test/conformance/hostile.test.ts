@@ -18,7 +18,7 @@ import { DEFAULTS, type Settings } from '../../src/core/settings';
 import { parseShareUrl, shareKey, type ShareLocation } from '../../src/core/shareLocation';
 import type { Credentials, RemoteContent } from '../../src/remote/remoteFs';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
-import { noAuth, type AuthHandler, type CredentialPrompt } from '../../src/share/auth';
+import { noAuth, type AuthHandler } from '../../src/share/auth';
 import { Share } from '../../src/share/share';
 import { diskCache } from '../support/cachedShare';
 import {
@@ -40,6 +40,7 @@ import {
   type HostileRequest,
 } from '../support/hostileServer';
 import { RecordingLogger } from '../support/recordingLogger';
+import { ScriptedAuth } from '../support/scriptedAuth';
 import { tempFolder } from '../support/servers';
 import { startRssWatch, startStallSampler, type RssWatch, type StallSampler } from '../support/stallSampler';
 
@@ -54,22 +55,6 @@ const bytes = (s: string) => Buffer.from(s);
 const text = (b: Uint8Array | undefined) => (b === undefined ? '(nothing)' : Buffer.from(b).toString());
 const sameBytes = (a: Uint8Array | undefined, b: Uint8Array) => !!a && Buffer.from(a).equals(Buffer.from(b));
 
-/** An AuthHandler whose answers are scripted; it records every prompt. */
-class ScriptedAuth implements AuthHandler {
-  readonly prompts: CredentialPrompt[] = [];
-  constructor(
-    private readonly storedCredentials: Credentials | undefined,
-    private readonly answers: (Credentials | undefined)[] = [],
-  ) {}
-  async stored() {
-    return this.storedCredentials;
-  }
-  async ask(_: ShareLocation, prompt: CredentialPrompt) {
-    this.prompts.push(prompt);
-    return this.answers.shift();
-  }
-  async save() {}
-}
 
 /** PROPFIND for one decoded share path and depth. */
 const propfind = (path: string, depth: '0' | '1') => (r: HostileRequest) => r.method === 'PROPFIND' && r.path === path && r.headers.depth === depth;

@@ -8,33 +8,15 @@ import { DEFAULTS } from '../../src/core/settings';
 import type { ShareLocation } from '../../src/core/shareLocation';
 import type { Credentials } from '../../src/remote/remoteFs';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
-import type { AuthHandler, CredentialPrompt } from '../../src/share/auth';
+import type { AuthHandler } from '../../src/share/auth';
 import { Share } from '../../src/share/share';
 import type { RunningServer } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
+import { ScriptedAuth } from '../support/scriptedAuth';
 import { assertServerInstalled, handToServer, printServerLogIfFailed, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
 
 const GOOD: Credentials = { username: 'alice', password: USERS.alice };
 
-/** An AuthHandler whose answers are scripted; it records every prompt. */
-class ScriptedAuth implements AuthHandler {
-  readonly prompts: CredentialPrompt[] = [];
-  readonly saved: Credentials[] = [];
-  constructor(
-    private readonly storedCredentials: Credentials | undefined,
-    private readonly answers: (Credentials | undefined)[] = [],
-  ) {}
-  async stored() {
-    return this.storedCredentials;
-  }
-  async ask(_: ShareLocation, prompt: CredentialPrompt) {
-    this.prompts.push(prompt);
-    return this.answers.shift();
-  }
-  async save(_: ShareLocation, c: Credentials) {
-    this.saved.push(c);
-  }
-}
 
 function rejectsWith(code: ShareError['code']) {
   return (err: unknown) => {

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopChild } from './childProcess';
 import { freePort, waitForHttp } from './freePort';
 import type { RunningServer } from './nepheleServer';
 
@@ -105,12 +106,7 @@ ${mount ? `Alias ${mount} "${options.root}"` : ''}
       requests,
       logTail: (lines = 20) => readLog(dir, lines),
       close: async () => {
-        if (child.exitCode === null) {
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          await exited;
-          clearTimeout(timer);
-        }
+        await stopChild(child, exited);
         rmSync(dir, { recursive: true, force: true });
       },
     };

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopChild } from './childProcess';
 import { freePort, waitForHttp } from './freePort';
 import type { RunningServer } from './nepheleServer';
 
@@ -125,13 +126,8 @@ setenv.add-response-header = (
       errorLog,
       logTail: (lines = 20) => tail(errorLog, lines),
       close: async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          // SIGTERM: lighttpd stops at once (SIGINT would wait for open connections to finish)
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          await exited;
-          clearTimeout(timer);
-        }
+        // SIGTERM: lighttpd stops at once (SIGINT would wait for open connections to finish)
+        await stopChild(child, exited);
         rmSync(dir, { recursive: true, force: true });
       },
     };
