@@ -27,6 +27,32 @@ export interface Settings {
   readonly maxListingEntries: number;
   /** Largest file body downloaded (GET), bytes: checked against Content-Length and while reading. */
   readonly maxDownloadBytes: number;
+  /** Saved shares and their own options (`webdavOffline.shares`). */
+  readonly shares: readonly ShareOptions[];
+}
+
+/**
+ * One saved share and the options that apply to it alone. Matched to an open share by the share key of
+ * its address. Never a secret: passwords, tokens, passphrases and secret header values live in VS Code's
+ * SecretStorage.
+ */
+export interface ShareOptions {
+  /** The share's address as given (`https://host/dav/`, `davs://…`, `dav://…`). */
+  readonly address: string;
+  /** A name to show instead of the address. */
+  readonly name?: string;
+  /** The user name to sign in with (the password is asked for, and kept in SecretStorage). */
+  readonly username?: string;
+  /** Live mode for this share: no cache (like `cache.liveShares`). */
+  readonly live?: boolean;
+  /** A PEM file of certificate authorities to trust for this share, besides the system's. */
+  readonly caFile?: string;
+  /** A client certificate: a PEM file (its key in it, or in `clientKey`), or a PKCS#12 file (.p12, .pfx). */
+  readonly clientCertificate?: string;
+  /** The client certificate's private key, when it is a separate PEM file. */
+  readonly clientKey?: string;
+  /** Extra request headers whose values are not secret (secret ones are set with a command, kept in SecretStorage). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export const DEFAULTS: Settings = Object.freeze({
@@ -43,4 +69,5 @@ export const DEFAULTS: Settings = Object.freeze({
   maxListingBytes: 64 * 1024 * 1024,
   maxListingEntries: 200_000,
   maxDownloadBytes: 4 * 1024 * 1024 * 1024,
+  shares: [],
 });

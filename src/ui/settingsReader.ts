@@ -1,6 +1,6 @@
 // The only reader of VS Code's configuration: a frozen Settings, re-read when the section changes.
 import * as vscode from 'vscode';
-import { DEFAULTS, type Settings } from '../core/settings';
+import { DEFAULTS, type Settings, type ShareOptions } from '../core/settings';
 
 export const SECTION = 'webdavOffline';
 
@@ -45,5 +45,34 @@ function read(): Settings {
     maxListingBytes: num('limits.maxListingSize', DEFAULTS.maxListingBytes / 2 ** 20, 1) * 2 ** 20,
     maxListingEntries: Math.round(num('limits.maxListingEntries', DEFAULTS.maxListingEntries, 100)),
     maxDownloadBytes: num('limits.maxFileSize', DEFAULTS.maxDownloadBytes / 2 ** 20, 1) * 2 ** 20,
+    shares: readShares(c.get<unknown>('shares', [])),
   });
+}
+
+/** The saved shares, with what is not a well-formed entry left out (a settings file is hand-edited). */
+function readShares(value: unknown): ShareOptions[] {
+  if (!Array.isArray(value)) return [];
+  const text = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+  const out: ShareOptions[] = [];
+  for (const item of value) {
+    if (typeof item !== 'object' || item === null) continue;
+    const o = item as Record<string, unknown>;
+    const address = text(o.address);
+    if (!address) continue;
+    const headers =
+      typeof o.headers === 'object' && o.headers !== null && !Array.isArray(o.headers)
+        ? Object.fromEntries(Object.entries(o.headers as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'))
+        : undefined;
+    out.push({
+      address,
+      name: text(o.name),
+      username: text(o.username),
+      live: o.live === true ? true : undefined,
+      caFile: text(o.caFile),
+      clientCertificate: text(o.clientCertificate),
+      clientKey: text(o.clientKey),
+      headers,
+    });
+  }
+  return out;
 }
