@@ -95,7 +95,7 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
   const pendingView = new PendingChangesScm(registry);
   const conflictCommands = new ConflictCommands(registry);
   const find = new FindCommands(registry);
-  const openFolder = new OpenFolderCommand(registry, log);
+  const openFolder = new OpenFolderCommand(registry, log, location => new WebdavRemote(location, current, log, platform), credentials);
   const shareCommands = new ShareCommands(registry, credentials, statusBar, log);
 
   const disposables: vscode.Disposable[] = [

@@ -2,7 +2,7 @@
 // the rules that read an entry (is it local, is its content valid). Live state (freshness, downloads in
 // flight) is kept apart, in memory (cache/cachedTree.ts).
 import { weakEtagEquals } from '../remote/etag';
-import type { EntryType, RemoteEntry } from '../remote/remoteFs';
+import type { EntryType, Permissions, RemoteEntry } from '../remote/remoteFs';
 
 export type EntryState = 'clean' | 'dirty' | 'conflict';
 
@@ -39,6 +39,12 @@ export interface CacheEntry {
    * the old content conflicts instead of overwriting the newer version.
    */
   readonly seen?: { readonly etag?: string; readonly mtime: number; readonly size: number };
+  /** The server's stable id (oc:fileid, DAV:resource-id): a rename on the server keeps the cached content. */
+  readonly fileId?: string;
+  /** What the user may do, when the server says (Nextcloud's oc:permissions, RFC 3744). */
+  readonly permissions?: Permissions;
+  /** The storage quota the server gives for a folder, bytes. */
+  readonly quota?: { readonly available?: number; readonly used?: number };
 }
 
 // --- the rules of an entry (one place each)
@@ -66,10 +72,34 @@ export function withoutContent(e: CacheEntry): CacheEntry {
 }
 
 export function toRemoteEntry(e: CacheEntry): RemoteEntry {
-  return { path: e.path, type: e.type, size: e.size, mtime: e.mtime, ctime: e.ctime, etag: e.etag };
+  return {
+    path: e.path,
+    type: e.type,
+    size: e.size,
+    mtime: e.mtime,
+    ctime: e.ctime,
+    etag: e.etag,
+    ...(e.fileId ? { fileId: e.fileId } : {}),
+    ...(e.permissions ? { permissions: e.permissions } : {}),
+    ...(e.quota ? { quota: e.quota } : {}),
+  };
+}
+
+/** Whether the user may do `what` with the item (true where the server does not say). */
+export function allows(e: CacheEntry | RemoteEntry | undefined, what: keyof Permissions): boolean {
+  return e?.permissions?.[what] ?? true;
 }
 
 /** Whether the server's metadata of `b` is what `a` records already (nothing to write). */
 export function sameMetadata(a: CacheEntry, b: CacheEntry): boolean {
-  return a.size === b.size && a.mtime === b.mtime && a.ctime === b.ctime && a.etag === b.etag && a.type === b.type;
+  return (
+    a.size === b.size &&
+    a.mtime === b.mtime &&
+    a.ctime === b.ctime &&
+    a.etag === b.etag &&
+    a.type === b.type &&
+    a.fileId === b.fileId &&
+    JSON.stringify(a.permissions) === JSON.stringify(b.permissions) &&
+    JSON.stringify(a.quota) === JSON.stringify(b.quota)
+  );
 }

@@ -27,6 +27,8 @@ export interface CacheUsage {
   /** Bytes that are pinned, dirty or conflicted (never culled). */
   readonly keptBytes: number;
   readonly limitBytes: number;
+  /** The server's quota for the share, as its root folder last said (RFC 4331), bytes. */
+  readonly quota?: { readonly available?: number; readonly used?: number };
 }
 
 const CULL_DELAY_MS = 500;
@@ -77,7 +79,8 @@ export class CacheSpace implements IDisposable {
       files++;
       if (this.tree.isPinned(e.path)) pinnedFiles++;
     }
-    return { entries: this.tree.size, files, bytes: plan.totalBytes, pinnedFiles, keptBytes: plan.keptBytes, limitBytes };
+    const quota = this.tree.get('/')?.quota;
+    return { entries: this.tree.size, files, bytes: plan.totalBytes, pinnedFiles, keptBytes: plan.keptBytes, limitBytes, ...(quota ? { quota } : {}) };
   }
 
   /** Culls now (normally scheduled after content is added). */

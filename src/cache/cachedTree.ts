@@ -127,7 +127,10 @@ export class CachedTree implements IDisposable {
   // --- changing entries (the cache's own parts only)
 
   set(entry: CacheEntry): void {
+    const prev = this.index.get(entry.path);
+    if (this.byFileId && prev?.fileId && prev.fileId !== entry.fileId && this.byFileId.get(prev.fileId) === entry.path) this.byFileId.delete(prev.fileId);
     this.index.set(entry);
+    if (this.byFileId && entry.fileId) this.byFileId.set(entry.fileId, entry.path);
   }
 
   update(path: string, change: Partial<Omit<CacheEntry, 'path'>>): CacheEntry | undefined {
@@ -135,6 +138,14 @@ export class CachedTree implements IDisposable {
   }
 
   delete(path: string): void {
+    const prev = this.index.get(path);
+    if (prev?.fileId && prev.type === 'file' && prev.blob) {
+      // kept a while: the same item may show up under another name in the next listing
+      this.forgottenContent.delete(prev.fileId);
+      this.forgottenContent.set(prev.fileId, prev);
+      if (this.forgottenContent.size > 10_000) this.forgottenContent.delete(this.forgottenContent.keys().next().value!);
+    }
+    if (this.byFileId && prev?.fileId && this.byFileId.get(prev.fileId) === path) this.byFileId.delete(prev.fileId);
     this.index.delete(path);
   }
 
@@ -174,14 +185,52 @@ export class CachedTree implements IDisposable {
       ctime: sameEtag ? prev.ctime : r.ctime,
       etag: r.etag,
       lastAccess: prev?.lastAccess ?? this.now(),
+      fileId: r.fileId,
+      permissions: r.permissions,
+      quota: r.quota,
     };
+    if (!prev && r.type === 'file' && r.fileId) {
+      // renamed or moved on the server: the same item (same id, same version) keeps its cached content
+      const carried = this.contentOfSameItem(r);
+      if (carried) {
+        this.set({ ...next, ...carried });
+        return false;
+      }
+    }
     const changed = !!prev && (r.type === 'file' ? !sameVersion(prev, r) : false);
     if (prev?.blob && !hasValidContent(next)) {
-      this.index.set(withoutContent(next));
+      this.set(withoutContent(next));
       this._onDidChangeCacheState.fire([r.path]);
       if (this.isPinned(r.path)) this._onDidNeedPinnedContent.fire([r.path]);
-    } else if (!prev || !sameMetadata(prev, next)) this.index.set(next);
+    } else if (!prev || !sameMetadata(prev, next)) this.set(next);
     return changed;
+  }
+
+  // --- items known by their server id (oc:fileid, DAV:resource-id)
+
+  /** Entries by server id, built on first use and kept in step by set() and delete(). */
+  private byFileId?: Map<string, string>;
+  /** Content of items forgotten lately (deleted here, or gone from a listing), by server id: a rename seen as delete + create. */
+  private readonly forgottenContent = new Map<string, Pick<CacheEntry, 'etag' | 'mtime' | 'size' | 'blob' | 'blobEtag' | 'blobMtime' | 'blobSize' | 'path'>>();
+
+  private fileIds(): Map<string, string> {
+    if (!this.byFileId) {
+      this.byFileId = new Map();
+      for (const e of this.index.all()) if (e.fileId) this.byFileId.set(e.fileId, e.path);
+    }
+    return this.byFileId;
+  }
+
+  /** The cached content of the item with `r`'s server id, at another path, when it is `r`'s version. */
+  private contentOfSameItem(r: RemoteEntry): Partial<CacheEntry> | undefined {
+    const other = this.fileIds().get(r.fileId!);
+    const known = (other && other !== r.path ? this.index.get(other) : undefined) ?? this.forgottenContent.get(r.fileId!);
+    if (!known?.blob || known.path === r.path) return undefined;
+    const same = known.etag && r.etag ? weakEtagEquals(known.etag, r.etag) : known.mtime === r.mtime && known.size === r.size;
+    const valid = known.blobEtag && known.etag ? weakEtagEquals(known.blobEtag, known.etag) : known.blobSize === known.size;
+    if (!same || !valid) return undefined;
+    this.log.debug(`[cache] ${r.path}: renamed on the server from ${known.path}; its cached content is kept`);
+    return { blob: known.blob, blobEtag: r.etag, blobMtime: known.blobMtime, blobSize: known.blobSize };
   }
 
   /** Records a folder's listing taken from the server, and reports what others changed. */
@@ -272,7 +321,7 @@ export class CachedTree implements IDisposable {
     const local = keepLocal ? subtree.filter(isLocal) : [];
     const gone = subtree.filter(e => !local.some(l => isEqualOrParent(l.path, e.path)));
     for (const e of gone) {
-      this.index.delete(e.path);
+      this.delete(e.path);
       this.invalidate(e.path);
     }
     if (local.length === 0) this.removeFromParent(path);

@@ -63,7 +63,9 @@ export class WebdavFileSystemProvider implements vscode.FileSystemProvider, vsco
   stat(uri: vscode.Uri): Promise<vscode.FileStat> {
     return this.run(uri, async ({ share, path }) => {
       const e = await share.stat(path);
-      return { type: fileType(e.type), size: e.size, mtime: e.mtime, ctime: e.ctime };
+      // the server says the user may not change it (Nextcloud's permissions, WebDAV ACLs): VS Code shows it read-only
+      const readonly = e.permissions && !e.permissions.write ? { permissions: vscode.FilePermission.Readonly } : {};
+      return { type: fileType(e.type), size: e.size, mtime: e.mtime, ctime: e.ctime, ...readonly };
     });
   }
 

@@ -1,10 +1,9 @@
-// What a server really does, probed once per share in a scratch folder it then removes: whether it
-// honours If-Match / If-None-Match (only Apache, lighttpd and nephele do; webdav-server, nginx and
-// rclone overwrite silently), gives etags in listings and on PUT, has directory etags, answers
-// Depth infinity. The replay strategy follows it.
+// What a server really does, probed once per share (and again after a week): whether it honours If-Match
+// / If-None-Match (Apache, lighttpd, nephele, Nextcloud do; webdav-server, nginx and rclone overwrite
+// silently), gives etags in listings and on PUT, has directory etags that follow changes below them
+// (Nextcloud/ownCloud), answers Depth infinity. Conditional writes and the replay follow it.
 import { isShareError, ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { joinPath } from '../core/remotePath';
 import type { RemoteFs, WriteResult } from './remoteFs';
 
 export interface Capabilities {
@@ -33,54 +32,51 @@ export const UNKNOWN_CAPABILITIES: Omit<Capabilities, 'probedAt'> = {
   depthInfinity: false,
 };
 
-const bytes = (s: string) => new TextEncoder().encode(s);
-
+/**
+ * Probes what the server honours, reading almost only: the share root's listing (etags, folder etags,
+ * Nextcloud/ownCloud properties), one `PUT` of an empty file that does not exist with `If-Match` of a
+ * version that cannot match — a server that honours preconditions answers 412 and writes nothing; one
+ * that ignores them (rclone, nginx) creates the empty file `.webdav-offline-probe-…` in the share's root,
+ * which is deleted again at once — and a `PROPFIND Depth: infinity` of the root whose answer is not read
+ * past its status. What cannot be told this way is assumed absent (the safe side: versions are compared
+ * right before each write) or learnt later from real answers (an etag with a PUT).
+ */
 export async function probeCapabilities(remote: RemoteFs, log: Logger, now = Date.now()): Promise<Capabilities> {
-  const dir = `/.webdav-offline-probe-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  const file = joinPath(dir, 'probe.txt');
-  // a gateway's sign-in page answers every change with 200: nothing learnt from it may be kept
-  const answered = <T extends WriteResult>(r: T, what: string): T => {
-    if (r.html) throw new ShareError('Unavailable', `${what}: the server (or a gateway in front of it) answered with a web page: a sign-in is needed`, { reason: 'signin', status: 200 });
-    return r;
+  const root = await remote.list('/');
+  const files = root.children.filter(c => c.type === 'file');
+  const ifMatch = await honoursIfMatch(remote, log, `/.webdav-offline-probe-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
+  const depthInfinity = remote.depthInfinity ? await remote.depthInfinity('/') : false;
+  const caps: Capabilities = {
+    ifMatch: ifMatch === true,
+    // every server here that honours If-Match honours If-None-Match too (one precondition machinery)
+    ifNoneMatch: ifMatch === true,
+    etagInListing: files.length ? files.some(f => !!f.etag) : !!root.self.etag,
+    etagOnPut: false,
+    directoryEtags: !!root.self.etag,
+    // Nextcloud and ownCloud (their oc: properties) change a folder's etag with anything below it
+    etagPropagation: [root.self, ...root.children].some(e => e.fileId !== undefined && e.permissions !== undefined),
+    depthInfinity,
+    probedAt: now,
   };
-  answered(await remote.mkcol(dir), `MKCOL ${dir}`);
+  log.info(`[capabilities] ${Object.entries(caps).filter(([k]) => k !== 'probedAt').map(([k, v]) => `${k}=${v}`).join(' ')}${ifMatch === undefined ? ' (preconditions could not be probed)' : ''}`);
+  return caps;
+}
+
+/** Whether a conditional PUT is refused (412) without writing anything; undefined when the server will not say. */
+async function honoursIfMatch(remote: RemoteFs, log: Logger, path: string): Promise<boolean | undefined> {
+  let answer: WriteResult;
   try {
-    const put = answered(await remote.put(file, bytes('one'), { ifNoneMatch: '*' }), `PUT ${file}`);
-    const ifNoneMatch = await remote.put(file, bytes('two'), { ifNoneMatch: '*' }).then(
-      () => false,
-      err => (isShareError(err, 'Conflict') ? true : Promise.reject(err)),
-    );
-    const stat = await remote.stat(file).catch(err => {
-      // the file just written is not there: the server does not store what it accepts; learn nothing
-      if (isShareError(err, 'NotFound')) throw new ShareError('Unavailable', `PUT ${file}: the server answered, but did not store the probe file`, { reason: 'unstored' });
-      throw err;
-    });
-    const ifMatch = await remote.put(file, bytes('three'), { ifMatch: '"webdav-offline-stale-etag"' }).then(
-      () => false,
-      err => (isShareError(err, 'Conflict') ? true : Promise.reject(err)),
-    );
-    const listing = await remote.list(dir);
-    // propagation: does a change two levels down show in the folder's own etag?
-    const sub = joinPath(dir, 'sub');
-    await remote.mkcol(sub);
-    await remote.put(joinPath(sub, 'deep.txt'), bytes('one'));
-    const before = (await remote.stat(dir)).etag;
-    await remote.put(joinPath(sub, 'deep.txt'), bytes('two, longer'));
-    const after = (await remote.stat(dir)).etag;
-    const depthInfinity = remote.depthInfinity ? await remote.depthInfinity(dir) : false;
-    const caps: Capabilities = {
-      ifMatch,
-      ifNoneMatch,
-      etagInListing: !!stat.etag,
-      etagOnPut: !!put.etag,
-      directoryEtags: !!listing.self.etag,
-      etagPropagation: !!before && !!after && before !== after,
-      depthInfinity,
-      probedAt: now,
-    };
-    log.info(`[capabilities] ${Object.entries(caps).filter(([k]) => k !== 'probedAt').map(([k, v]) => `${k}=${v}`).join(' ')}`);
-    return caps;
-  } finally {
-    await remote.delete(dir).catch(err => log.warn(`[capabilities] could not remove ${dir} (${(err as Error).message})`));
+    answer = await remote.put(path, new Uint8Array(0), { ifMatch: '"webdav-offline-probe-never-matches"' });
+  } catch (err) {
+    if (isShareError(err, 'Conflict')) return true; // 412: nothing was written
+    // a read-only share, a name the server refuses, no space: it will not tell, and nothing was written
+    if (isShareError(err) && ['NoPermissions', 'Rejected', 'NotFound', 'Locked', 'InsufficientStorage', 'Exists'].includes(err.code)) return undefined;
+    throw err;
   }
+  if (answer.html) {
+    throw new ShareError('Unavailable', `PUT ${path}: the server (or a gateway in front of it) answered with a web page: a sign-in is needed`, { reason: 'signin', status: 200 });
+  }
+  // the server ignored If-Match and created the empty file: take it away again
+  await remote.delete(path).catch(err => log.warn(`[capabilities] could not remove ${path} (${(err as Error).message}); delete it by hand`));
+  return false;
 }

@@ -6,12 +6,19 @@
 // Values are kept as text: the `webdav` client's own parser turns all-digit etags into numbers.
 import { SaxesParser } from 'saxes';
 import { normalizeEtag } from './etag';
-import type { EntryType } from './remoteFs';
+import type { EntryType, Permissions } from './remoteFs';
 
+/**
+ * The properties asked for: the standard ones, and where a server has them the item's stable id and
+ * permissions (Nextcloud/ownCloud `oc:`; RFC 5842 resource-id, RFC 3744 current-user-privilege-set) and
+ * the quota (RFC 4331). A server that does not know a property lists it as 404, which is skipped.
+ */
 export const PROPFIND_BODY =
   '<?xml version="1.0" encoding="utf-8"?>' +
-  '<D:propfind xmlns:D="DAV:"><D:prop>' +
+  '<D:propfind xmlns:D="DAV:" xmlns:oc="http://owncloud.org/ns"><D:prop>' +
   '<D:resourcetype/><D:getcontentlength/><D:getlastmodified/><D:creationdate/><D:getetag/><D:getcontenttype/>' +
+  '<oc:fileid/><oc:permissions/><D:resource-id/><D:current-user-privilege-set/>' +
+  '<D:quota-available-bytes/><D:quota-used-bytes/>' +
   '</D:prop></D:propfind>';
 
 export interface MultistatusItem {
@@ -26,6 +33,11 @@ export interface MultistatusItem {
     ctime?: number;
     etag?: string;
     contentType?: string;
+    fileId?: string;
+    permissions?: Permissions;
+    quota?: { available?: number; used?: number };
+    /** `DAV:current-user-principal`'s href (asked for by discovery only). */
+    principal?: string;
   };
 }
 
@@ -133,6 +145,12 @@ export class MultistatusReader {
       this.startText();
     } else if (depth === 6 && path[4] === 'resourcetype' && name === 'collection' && this.current?.propstat) {
       this.current.propstat.props.collection = true;
+    } else if (depth === 6 && (path[4] === 'resource-id' || path[4] === 'current-user-principal') && name === 'href') {
+      this.startText();
+    } else if (depth === 7 && path[4] === 'current-user-privilege-set' && path[5] === 'privilege' && this.current?.propstat) {
+      // each privilege the user has: a name (write, write-content, bind, unbind, all, …)
+      const had = this.current.propstat.props.privileges;
+      this.current.propstat.props.privileges = `${typeof had === 'string' ? had + ' ' : ''}${name}`;
     }
   }
 
@@ -156,9 +174,17 @@ export class MultistatusReader {
       c.propstat = undefined;
     } else if (depth === 4 && path[2] === 'propstat' && name === 'status' && c.propstat) {
       c.propstat.status = this.takeText();
-    } else if (depth === 5 && path[3] === 'prop' && c.propstat && name) {
+    } else if (depth === 6 && (path[4] === 'resource-id' || path[4] === 'current-user-principal') && name === 'href' && c.propstat) {
       const value = this.takeText();
-      if (name !== 'resourcetype') c.propstat.props[name] = value ?? '';
+      if (value !== undefined) c.propstat.props[path[4]] = value;
+    } else if (depth === 5 && path[3] === 'prop' && c.propstat && name) {
+      if (name === 'resource-id' || name === 'current-user-principal' || name === 'current-user-privilege-set') {
+        this.takeText(); // their values were read from their children
+        if (name === 'current-user-privilege-set' && c.propstat.props.privileges === undefined) c.propstat.props.privileges = '';
+      } else {
+        const value = this.takeText();
+        if (name !== 'resourcetype') c.propstat.props[name] = value ?? '';
+      }
     }
   }
 
@@ -207,6 +233,9 @@ function toProps(p: Record<string, Text | true>): NonNullable<MultistatusItem['p
   const isDir = p.collection === true;
   const text = (v: Text | true | undefined) => (typeof v === 'string' && v !== '' ? v : undefined);
   const size = Number(text(p.getcontentlength));
+  const fileId = text(p.fileid) ?? text(p['resource-id']);
+  const quota = { available: count(text(p['quota-available-bytes'])), used: count(text(p['quota-used-bytes'])) };
+  const principal = text(p['current-user-principal']);
   return {
     type: isDir ? 'directory' : 'file',
     size: isDir || !Number.isFinite(size) || size < 0 ? 0 : size,
@@ -214,7 +243,35 @@ function toProps(p: Record<string, Text | true>): NonNullable<MultistatusItem['p
     ctime: parseDate(text(p.creationdate)),
     etag: normalizeEtag(text(p.getetag)),
     contentType: text(p.getcontenttype),
+    ...(fileId && fileId.length <= 256 && !/[\u0000-\u001f]/.test(fileId) ? { fileId } : {}),
+    ...permissionsOf(isDir, text(p.permissions), typeof p.privileges === 'string' ? p.privileges : undefined),
+    ...(quota.available !== undefined || quota.used !== undefined ? { quota } : {}),
+    ...(principal ? { principal } : {}),
   };
+}
+
+/** A non-negative whole number of bytes, or undefined (Nextcloud sends -3 for "unlimited"). */
+function count(v: string | undefined): number | undefined {
+  if (v === undefined || !/^\d{1,16}$/.test(v.trim())) return undefined;
+  return Number(v);
+}
+
+/**
+ * What the user may do, from Nextcloud/ownCloud's `oc:permissions` letters (G read, W write a file, C/K
+ * create in a folder, D delete, N rename, V move, …) or RFC 3744's current-user-privilege-set.
+ */
+function permissionsOf(isDir: boolean, letters: string | undefined, privileges: string | undefined): { permissions?: Permissions } {
+  if (letters !== undefined && /^[A-Z]*$/.test(letters)) {
+    const has = (c: string) => letters.includes(c);
+    return { permissions: { write: isDir ? has('C') || has('K') : has('W'), delete: has('D'), rename: has('N') || has('V') } };
+  }
+  if (privileges !== undefined) {
+    const has = new Set(privileges.split(' ').filter(Boolean));
+    const all = has.has('all');
+    const write = all || has.has('write') || (isDir ? has.has('bind') : has.has('write-content'));
+    return { permissions: { write, delete: all || has.has('write') || has.has('unbind'), rename: all || has.has('write') || has.has('unbind') } };
+  }
+  return {};
 }
 
 function parseDate(v: string | undefined): number | undefined {

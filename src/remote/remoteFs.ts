@@ -14,6 +14,24 @@ export interface RemoteEntry {
   /** The entity tag exactly as the server's validator means it: quoted, `W/` kept; undefined when none. */
   readonly etag?: string;
   readonly contentType?: string;
+  /**
+   * The server's stable id of the item, unchanged by renames and moves (Nextcloud/ownCloud `oc:fileid`,
+   * RFC 5842 `DAV:resource-id`); undefined when the server gives none.
+   */
+  readonly fileId?: string;
+  /** What the user may do with the item, when the server says (oc:permissions, RFC 3744 privileges). */
+  readonly permissions?: Permissions;
+  /** The storage quota where the server says it (on folders: RFC 4331 quota properties), bytes. */
+  readonly quota?: { readonly available?: number; readonly used?: number };
+}
+
+/** What the user may do with an item. Absent: the server did not say, so everything is allowed. */
+export interface Permissions {
+  /** Change a file's content; for a folder: create items in it. */
+  readonly write: boolean;
+  readonly delete: boolean;
+  /** Rename or move it. */
+  readonly rename: boolean;
 }
 
 export interface RemoteListing {

@@ -117,10 +117,26 @@ export class WebdavRemote implements RemoteFs {
         ctime: item.props.ctime ?? mtime,
         etag: item.props.etag,
         contentType: item.props.contentType,
+        ...(item.props.fileId ? { fileId: item.props.fileId } : {}),
+        ...(item.props.permissions ? { permissions: item.props.permissions } : {}),
+        ...(item.props.quota ? { quota: item.props.quota } : {}),
       });
     }
     for (const [why, n] of skipped) this.log.warn(`[remote] ${path}: skipped ${n} ${n === 1 ? 'entry' : 'entries'} of the listing (${why})`);
     return entries;
+  }
+
+  /** The href of the signed-in user's principal (RFC 5397), as a share path; undefined when the server gives none. */
+  async principal(path: string): Promise<string | undefined> {
+    const res = await this.request('PROPFIND', path, {
+      headers: { Depth: '0', 'Content-Type': 'application/xml; charset=utf-8' },
+      data: '<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop><D:current-user-principal/></D:prop></D:propfind>',
+    });
+    const items = await this.http.readMultistatus(res, 'PROPFIND', path, { maxBytes: 1024 * 1024, maxEntries: 10 });
+    const href = items.find(i => i.props?.principal)?.props?.principal;
+    if (!href) return undefined;
+    const where = hrefToSharePath(href, this.http.origin, this.basePath);
+    return 'path' in where ? where.path : undefined;
   }
 
   /** Whether the server answers PROPFIND with `Depth: infinity` (most refuse it with 403). */

@@ -7,6 +7,8 @@ export interface CredentialPrompt {
   /** Why we ask: first time, or the last user name / password was refused. */
   readonly reason: 'required' | 'rejected';
   readonly username?: string;
+  /** What the server is, when known, for a better prompt (e.g. "Nextcloud": an app password). */
+  readonly product?: string;
 }
 
 export interface AuthHandler {

@@ -272,6 +272,11 @@ export class Share {
     return this.call(() => caps.get());
   }
 
+  /** What the server was found to honour, without asking it now (undefined until probed). */
+  knownCapabilities() {
+    return (this.writeBack?.capabilities ?? this.liveCapabilities).peek();
+  }
+
   private connectionChanged(change: ConnectionChange): void {
     this.cache?.remote.setOffline(change.current.kind !== 'online');
     const byHand = change.current.kind === 'offline' && change.current.manual;

@@ -9,7 +9,7 @@ import { isShareError, ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { basename, dirname, isEqualOrParent, normalizePath } from '../core/remotePath';
 import { isNetworkFailure, type Connection } from '../offline/connection';
-import type { EntryType, RemoteEntry, RemoteFs } from '../remote/remoteFs';
+import type { EntryType, Permissions, RemoteEntry, RemoteFs } from '../remote/remoteFs';
 import type { ServerVersion } from '../remote/version';
 import type { OfflineOps } from '../sync/offlineOps';
 import { notLanded, type ProvenWrites, type WriteBase, type WriteOutcome } from '../sync/provenWrites';
@@ -81,6 +81,8 @@ export class ShareFiles {
     if (existing === 'directory') throw isADirectory(path);
     if (!existing && !options.create) throw new ShareError('NotFound', `${path}: does not exist`);
     if (existing && !options.overwrite) throw new ShareError('Exists', `${path}: already exists`);
+    // refused here, at save time — online or offline — not discovered at reconnect
+    await this.requireAllowed(existing ? path : dirname(path), 'write', existing ? 'change' : 'create files in');
     return this.change(
       async () => {
         let outcome: WriteOutcome;
@@ -107,6 +109,7 @@ export class ShareFiles {
   }
 
   async createDirectory(path: string): Promise<void> {
+    await this.requireAllowed(dirname(path), 'write', 'create folders in');
     return this.change(
       async () => {
         let outcome: WriteOutcome;
@@ -137,6 +140,7 @@ export class ShareFiles {
         throw new ShareError('NotEmpty', `${path}: the folder is not empty`);
       }
     }
+    await this.requireAllowed(path, 'delete', 'delete');
     return this.change(
       async () => {
         const type = await this.typeOf(path);
@@ -172,6 +176,8 @@ export class ShareFiles {
     if (isEqualOrParent(dst, src)) {
       throw new ShareError('NoPermissions', `Cannot ${kind} ${src} into itself (${dst})`);
     }
+    if (kind === 'move') await this.requireAllowed(src, 'rename', 'rename or move');
+    await this.requireAllowed(dirname(dst), 'write', kind === 'move' ? 'move items into' : 'copy items into');
     return this.change(
       async () => {
         const type = (await this.typeOf(src)) ?? 'file';
@@ -274,6 +280,23 @@ export class ShareFiles {
       // Apache answers PROPFIND below a file with 400, lighttpd with 403
       if ((isShareError(err, 'Rejected') || isShareError(err, 'NoPermissions')) && path !== '/') throw await this.explainParentFailure(path, err);
       throw err;
+    }
+  }
+
+  /**
+   * Refuses a change the server says the user may not make (Nextcloud's permissions, WebDAV ACLs), with a
+   * message that says so — before anything is sent or journaled.
+   */
+  private async requireAllowed(path: string, what: keyof Permissions, doing: string): Promise<void> {
+    let e: RemoteEntry | undefined;
+    try {
+      e = await this.stat(path);
+    } catch {
+      return; // not known: the change itself says what is wrong
+    }
+    if (e.permissions && !e.permissions[what]) {
+      const item = e.type === 'directory' ? `the folder ${path}` : path;
+      throw new ShareError('NoPermissions', `You may not ${doing} ${item}: the server shares it with you read-only. Save your changes elsewhere (for example under another folder you may change).`);
     }
   }
 

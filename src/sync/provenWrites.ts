@@ -37,6 +37,8 @@ export class ProvenWrites {
     private readonly server: RemoteFs,
     private readonly capabilities: () => Promise<Capabilities>,
     private readonly log: Logger,
+    /** Told what a real answer showed (an etag with a PUT), to keep with the probed capabilities. */
+    private readonly learn: (change: Partial<Capabilities>) => void = () => undefined,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -52,6 +54,7 @@ export class ProvenWrites {
       if (isShareError(err, 'Conflict')) return { kind: 'conflict', current: await statOrGone(this.server, path).catch(() => undefined) };
       return this.landedDespite(err, path, [expected], data);
     }
+    if (answer.etag) this.learn({ etagOnPut: true });
     return this.prove(path, [{ ...expected, answer }], answer, data);
   }
 

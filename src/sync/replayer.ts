@@ -49,6 +49,8 @@ export interface ReplayHooks {
   warnNoPreconditions(): void;
   /** Progress for the status bar. */
   progress(done: number, total: number): void;
+  /** Told before a replay whose uploads need more than the server's quota says is free (they go on; a 507 keeps a change). */
+  warnQuota?(neededBytes: number, availableBytes: number): void;
 }
 
 export interface PreviewItem {
@@ -117,6 +119,7 @@ export class Replayer {
       this.warnedNoPreconditions = true;
       this.hooks.warnNoPreconditions();
     }
+    this.checkQuota(pending);
     if (confirmDeletions && !(await this.confirmServerDeletions(pending))) {
       throw new ShareError('Other', 'The reconnect was paused: you chose not to delete those files on the server. Discard the deletions or go online again to confirm.');
     }
@@ -259,6 +262,18 @@ export class Replayer {
     }
     forgotten = doomed.length;
     return forgotten;
+  }
+
+  /** Warns when the pending uploads need more than the server's quota has free (as its root last said). */
+  private checkQuota(pending: readonly JournalItem[]): void {
+    const available = this.tree.get('/')?.quota?.available;
+    if (available === undefined) return;
+    let needed = 0;
+    for (const { op } of pending) if (op.kind === 'write') needed += Math.max(0, op.size - (op.base?.size ?? 0));
+    if (needed > available) {
+      this.log.warn(`[replay] the pending uploads need ${needed} bytes; the server says ${available} are free`);
+      this.hooks.warnQuota?.(needed, available);
+    }
   }
 
   private async confirmServerDeletions(pending: readonly JournalItem[]): Promise<boolean> {

@@ -26,6 +26,19 @@ export class ServerCapabilities {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** What is known without asking the server (for display), or undefined. */
+  peek(): Capabilities | undefined {
+    return this.known ?? this.memory?.getMeta<Capabilities>(CAPABILITIES_KEY);
+  }
+
+  /** Something learnt from a real answer (a PUT that carried its etag): kept with the rest. */
+  learn(change: Partial<Omit<Capabilities, 'probedAt'>>): void {
+    const known = this.peek();
+    if (!known || Object.entries(change).every(([k, v]) => known[k as keyof Capabilities] === v)) return;
+    this.known = { ...known, ...change };
+    this.memory?.setMeta(CAPABILITIES_KEY, this.known);
+  }
+
   /** The capabilities, probing the server once if they are not known (concurrent callers share the probe). */
   get(): Promise<Capabilities> {
     if (this.known) return Promise.resolve(this.known);

@@ -44,7 +44,7 @@ export class WriteBack {
       new ProvenWrites(server, caps, log),
       log,
     );
-    return new WriteBack(offline, conflicts, capabilities, new ProvenWrites(observed, caps, log), replayer, resolver);
+    return new WriteBack(offline, conflicts, capabilities, new ProvenWrites(observed, caps, log, change => capabilities.learn(change)), replayer, resolver);
   }
 
   /** Whether `path` has an open conflict. */

@@ -118,12 +118,18 @@ export class CacheCommands implements vscode.Disposable {
     const items: vscode.QuickPickItem[] = [];
     for (const share of this.registry.all()) {
       const u = await share.usage();
+      const caps = share.knownCapabilities();
+      const server = [
+        u?.quota?.available !== undefined ? `server: ${formatBytes(u.quota.available)} free${u.quota.used !== undefined ? `, ${formatBytes(u.quota.used)} used` : ''}` : undefined,
+        caps ? `conflict detection: ${caps.ifMatch && caps.ifNoneMatch ? 'by the server (If-Match)' : 'by comparing versions before each write'}` : undefined,
+        caps ? `etags: ${caps.etagInListing ? 'yes' : 'no'}${caps.etagPropagation ? ', folder etags follow changes below' : ''}${caps.depthInfinity ? ', whole-tree listings' : ''}` : undefined,
+      ].filter(Boolean);
       items.push({
         label: share.key,
         description: u
           ? `${formatBytes(u.bytes)} of ${formatBytes(u.limitBytes)} · ${u.files} files cached · ${u.pinnedFiles} pinned (${formatBytes(u.keptBytes)} kept)`
           : 'live mode: no cache',
-        detail: u ? `${u.entries} items known` : undefined,
+        detail: [u ? `${u.entries} items known` : undefined, ...server].filter(Boolean).join(' · ') || undefined,
       });
     }
     if (!items.length) return void vscode.window.showInformationMessage('No WebDAV share is open.');

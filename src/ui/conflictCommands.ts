@@ -2,6 +2,7 @@
 // merge editor where available, else the diff), Keep Local / Keep Server / Keep Both / Mark Resolved;
 // "Show Recovered Files" to open, restore or delete kept versions; the notices after a reconnect.
 import * as vscode from 'vscode';
+import { formatBytes } from './cacheCommands';
 import { basename, dirname, joinPath } from '../core/remotePath';
 import { isShareScheme } from '../core/shareLocation';
 import { uriOf } from '../provider/webdavFileSystemProvider';
@@ -75,6 +76,11 @@ export class ConflictCommands implements vscode.Disposable {
         );
       },
       progress: () => undefined,
+      warnQuota: (needed, available) => {
+        void vscode.window.showWarningMessage(
+          `The changes waiting to be uploaded need about ${formatBytes(needed)}, but the server says only ${formatBytes(available)} are free. Uploads that do not fit are kept here and listed as conflicts; free space on the server, then go online again.`,
+        );
+      },
     };
   }
 

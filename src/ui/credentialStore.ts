@@ -53,9 +53,12 @@ export class CredentialStore implements AuthHandler {
     const username = await vscode.window.showInputBox({
       title,
       prompt:
-        prompt.reason === 'rejected'
+        (prompt.reason === 'rejected'
           ? 'The server did not accept the user name or password. Enter them again.'
-          : 'The server asks for a user name and password.',
+          : 'The server asks for a user name and password.') +
+        (prompt.product
+          ? ` ${prompt.product}: with two-factor sign-in, use an app password (in ${prompt.product}: Settings → Security → Devices & sessions → Create new app password).`
+          : ''),
       value: prompt.username ?? '',
       placeHolder: 'User name',
       ignoreFocusOut: true,
@@ -63,7 +66,7 @@ export class CredentialStore implements AuthHandler {
     if (username === undefined) return undefined;
     const password = await vscode.window.showInputBox({
       title,
-      prompt: `Password for ${username} (kept in VS Code's secret storage)`,
+      prompt: `${prompt.product ? 'Password or app password' : 'Password'} for ${username} (kept in VS Code's secret storage)`,
       password: true,
       placeHolder: 'Password',
       ignoreFocusOut: true,

@@ -4,7 +4,12 @@ import * as vscode from 'vscode';
 import { isShareError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { basename } from '../core/remotePath';
-import { parseShareUrl, shareKey, splitAuthority, type ShareLocation } from '../core/shareLocation';
+import { normalizePath } from '../core/remotePath';
+import { parseShareUrl, shareKey, splitAuthority, type ParsedShareUrl, type ShareLocation } from '../core/shareLocation';
+import { cloudFilesPath, detectCloudServer } from '../remote/discovery';
+import type { Credentials } from '../remote/remoteFs';
+import type { WebdavRemote } from '../remote/webdavRemote';
+import type { AuthHandler } from '../share/auth';
 import type { ShareRegistry } from '../share/shareRegistry';
 
 export type OpenMode = 'open' | 'newWindow' | 'add';
@@ -17,7 +22,44 @@ export class OpenFolderCommand {
   constructor(
     private readonly registry: ShareRegistry,
     private readonly log: Logger,
+    /** A bare remote for an address (discovery, before there is a share). */
+    private readonly remoteFor: (location: ShareLocation) => WebdavRemote,
+    private readonly auth: AuthHandler,
   ) {}
+
+  /**
+   * Nextcloud and ownCloud: the web address a person knows (`https://cloud.example.com`) becomes the
+   * user's files folder (`…/remote.php/dav/files/<id>/`), after signing in (an app password where
+   * two-factor sign-in is on). Any other address is returned as it was.
+   */
+  private async discover(parsed: ParsedShareUrl): Promise<ParsedShareUrl> {
+    if (/\/remote\.php(\/|$)/.test(parsed.location.basePath)) return parsed;
+    const base = this.remoteFor(parsed.location);
+    const server = await detectCloudServer(base).catch(err => {
+      this.log.debug(`[open] ${shareKey(parsed.location)}: not a Nextcloud/ownCloud address (${(err as Error).message})`);
+      return undefined;
+    });
+    if (!server) return parsed;
+    this.log.info(`[open] ${shareKey(parsed.location)} is ${server.product}${server.version ? ` ${server.version}` : ''}: finding the files folder`);
+    let given: Credentials | undefined = parsed.username && parsed.password ? { username: parsed.username, password: parsed.password } : undefined;
+    let reason: 'required' | 'rejected' = 'required';
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const credentials = given ?? (await this.auth.ask(parsed.location, { reason, username: parsed.username, product: server.product }));
+      given = undefined;
+      if (!credentials) throw new Error(`Signing in to ${server.product} was cancelled.`);
+      base.setCredentials(credentials);
+      try {
+        const files = await cloudFilesPath(base);
+        const location = { ...parsed.location, basePath: normalizePath(`${parsed.location.basePath}/${files}`) };
+        this.log.info(`[open] ${server.product} files folder: ${shareKey(location)}`);
+        return { location, username: credentials.username, password: credentials.password };
+      } catch (err) {
+        if (!isShareError(err, 'Unauthorized')) throw err;
+        reason = 'rejected';
+      }
+    }
+    throw new Error(`${server.product} did not accept the user name and password. With two-factor sign-in, create an app password in ${server.product} (Settings → Security → Devices & sessions) and use it here.`);
+  }
 
   /**
    * `address` and `mode` let tests and other extensions skip the prompts. Resolves the folder URI
@@ -47,7 +89,19 @@ export class OpenFolderCommand {
         if (value === undefined) return undefined;
         lastValue = value;
       }
-      const parsed = parseShareUrl(value!);
+      let parsed = parseShareUrl(value!);
+      try {
+        parsed = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Looking at ${shareKey(parsed.location)}…` },
+          () => this.discover(parsed),
+        );
+      } catch (err) {
+        const message = describeConnectFailure(err, shareKey(parsed.location));
+        this.log.warn(`[open] ${message}`);
+        if (!interactive) throw new Error(message);
+        if ((await vscode.window.showErrorMessage(message, 'Edit Address')) === 'Edit Address') continue;
+        return undefined;
+      }
       const share = this.registry.get(parsed.location);
       try {
         await vscode.window.withProgress(
