@@ -37,15 +37,15 @@ export const UNKNOWN_CAPABILITIES: Omit<Capabilities, 'probedAt'> = {
  * Nextcloud/ownCloud properties), one `PUT` of an empty file that does not exist with `If-Match` of a
  * version that cannot match — a server that honours preconditions answers 412 and writes nothing; one
  * that ignores them (rclone, nginx) creates the empty file `.webdav-offline-probe-…` in the share's root,
- * which is deleted again at once — and a `PROPFIND Depth: infinity` of the root whose answer is not read
- * past its status. What cannot be told this way is assumed absent (the safe side: versions are compared
- * right before each write) or learnt later from real answers (an etag with a PUT).
+ * which is deleted again at once. What cannot be told this way is assumed absent (the safe side: versions
+ * are compared right before each write) or learnt later from real answers (an etag with a PUT).
  */
 export async function probeCapabilities(remote: RemoteFs, log: Logger, now = Date.now()): Promise<Capabilities> {
   const root = await remote.list('/');
-  const files = root.children.filter(c => c.type === 'file');
+  let files = root.children.filter(c => c.type === 'file');
+  const folder = root.children.find(c => c.type === 'directory');
+  if (!files.length && folder) files = (await remote.list(folder.path)).children.filter(c => c.type === 'file'); // one level down for files
   const ifMatch = await honoursIfMatch(remote, log, `/.webdav-offline-probe-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
-  const depthInfinity = remote.depthInfinity ? await remote.depthInfinity('/') : false;
   const caps: Capabilities = {
     ifMatch: ifMatch === true,
     // every server here that honours If-Match honours If-None-Match too (one precondition machinery)
@@ -55,7 +55,9 @@ export async function probeCapabilities(remote: RemoteFs, log: Logger, now = Dat
     directoryEtags: !!root.self.etag,
     // Nextcloud and ownCloud (their oc: properties) change a folder's etag with anything below it
     etagPropagation: [root.self, ...root.children].some(e => e.fileId !== undefined && e.permissions !== undefined),
-    depthInfinity,
+    // not probed: a whole-tree listing of the root costs the server a walk of the whole share; what needs
+    // it tries it where it needs it and falls back (most servers refuse it with 403)
+    depthInfinity: false,
     probedAt: now,
   };
   log.info(`[capabilities] ${Object.entries(caps).filter(([k]) => k !== 'probedAt').map(([k, v]) => `${k}=${v}`).join(' ')}${ifMatch === undefined ? ' (preconditions could not be probed)' : ''}`);

@@ -238,13 +238,16 @@ export class ReplayOps {
       const answer = await this.server[op.kind](op.from, op.to, { overwrite: op.overwrite });
       return done(landing, answer.html);
     } catch (err) {
+      // A move the server already shows (the source gone, the item at its target: an earlier attempt whose
+      // answer was lost, even one the user made again) is done; a copy only when this one was sent before.
+      const mayHaveLanded = attempted || op.kind === 'move';
       if (isShareError(err, 'Conflict') || isShareError(err, 'Exists')) {
         // the target exists: if a previous attempt landed, it is our own result
-        if (attempted && (await this.transferLanded(op))) return { kind: 'done', checks: [] };
+        if (mayHaveLanded && (await this.transferLanded(op))) return { kind: 'done', identical: true, checks: [] };
         return conflict({ path: op.to, kind: 'both-created' });
       }
       if (isShareError(err, 'NotFound')) {
-        if (attempted && (await this.transferLanded(op))) return { kind: 'done', checks: [] };
+        if (mayHaveLanded && (await this.transferLanded(op))) return { kind: 'done', identical: true, checks: [] };
         const parentGone = !(await this.statOrGone(dirname(op.to)));
         return conflict({
           path: op.to,

@@ -33,7 +33,7 @@ export interface NextcloudFront extends RunningServer {
 const USER = 'alice';
 const ID = 'alice-id';
 
-export async function startNextcloudFront(options: { root: string; base?: string; password: string }): Promise<NextcloudFront> {
+export async function startNextcloudFront(options: { root: string; base?: string; password: string; signIn?: boolean }): Promise<NextcloudFront> {
   const base = (options.base ?? '/nextcloud').replace(/\/$/, '');
   const inner = await startNephele({ root: options.root, mount: '/share' });
   const filesPrefix = `${base}/remote.php/dav/files/${ID}`;
@@ -79,7 +79,7 @@ export async function startNextcloudFront(options: { root: string; base?: string
     if (method === 'GET' && url.pathname === `${base}/status.php`) {
       return reply(res, 200, { 'Content-Type': 'application/json' }, JSON.stringify({ installed: true, maintenance: false, needsDbUpgrade: false, version: '29.0.4.1', versionstring: '29.0.4', edition: '', productname: 'Nextcloud', extendedSupport: false }));
     }
-    if (url.pathname.startsWith(`${base}/remote.php/`) && !authorized(req)) {
+    if (options.signIn !== false && url.pathname.startsWith(`${base}/remote.php/`) && !authorized(req)) {
       return reply(res, 401, { 'WWW-Authenticate': 'Basic realm="Nextcloud", charset="UTF-8"', 'Content-Type': 'application/xml' }, '<?xml version="1.0"?><d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns"><s:message>No public access to this resource.</s:message></d:error>');
     }
     if (method === 'PROPFIND' && (url.pathname === `${base}/remote.php/dav` || url.pathname === `${base}/remote.php/dav/`)) {

@@ -10,6 +10,7 @@ import { ensureRuntime, startCodeServer, type CodeServer } from '../../scripts/l
 import { launchChromium } from '../support/chromium';
 import { eventually } from '../support/eventually';
 import { startShare, type ShareFixture } from '../support/shareFixture';
+import { startNextcloudFront, type NextcloudFront } from '../support/nextcloudFront';
 import { startSignInGateway, type SignInGateway } from '../support/signInGateway';
 
 export const artifacts = join(repoRoot(), 'artifacts');
@@ -49,18 +50,22 @@ export const UI_SETTINGS = {
  * extension under development, Chromium, and opens the dav: folder — through a sign-in gateway in front
  * of the share with `{ gateway: true }` (in mode `pass` at first).
  */
-export async function openWorkbench(prefix: string, prepare?: (diskRoot: string) => void, o: { gateway?: boolean } = {}): Promise<Workbench> {
+export async function openWorkbench(prefix: string, prepare?: (diskRoot: string) => void, o: { gateway?: boolean; nextcloud?: (front: NextcloudFront) => void } = {}): Promise<Workbench> {
   mkdirSync(artifacts, { recursive: true });
   for (const f of readdirSync(artifacts)) if (f.startsWith(`${prefix}-`)) rmSync(join(artifacts, f));
   await ensureRuntime();
   const share = await startShare();
   let gateway: SignInGateway | undefined;
+  let front: NextcloudFront | undefined;
   let cs: CodeServer | undefined;
   let browser: Browser | undefined;
   try {
     prepare?.(share.root);
     gateway = o.gateway ? await startSignInGateway({ target: `http://127.0.0.1:${share.port}` }) : undefined;
-    const folderUri = gateway ? `dav://127.0.0.1:${gateway.port}/share/` : share.folderUri;
+    // a Nextcloud-shaped server over the same folder (its files folder opened, no sign-in)
+    front = o.nextcloud ? await startNextcloudFront({ root: share.root, password: 'unused', signIn: false }) : undefined;
+    if (front) o.nextcloud!(front);
+    const folderUri = gateway ? `dav://127.0.0.1:${gateway.port}/share/` : front ? `dav://127.0.0.1:${front.port}${front.filesPath}/` : share.folderUri;
     cs = await startCodeServer({ extensionDevelopmentPath: repoRoot(), folderUri, settings: UI_SETTINGS });
     browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -69,6 +74,7 @@ export async function openWorkbench(prefix: string, prepare?: (diskRoot: string)
     const b = browser;
     const c = cs;
     const g = gateway;
+    const f = front;
     return {
       share,
       gateway,
@@ -80,6 +86,7 @@ export async function openWorkbench(prefix: string, prepare?: (diskRoot: string)
         await b.close().catch(() => undefined);
         await c.stop();
         await g?.close();
+        await f?.close();
         await share.close();
       },
     };
@@ -87,6 +94,7 @@ export async function openWorkbench(prefix: string, prepare?: (diskRoot: string)
     await browser?.close().catch(() => undefined);
     await cs?.stop();
     await gateway?.close();
+    await front?.close();
     await share.close();
     throw err;
   }
