@@ -15,7 +15,7 @@ export const USERS = { alice: 's3cret' };
 
 export interface ServerKind {
   readonly name: string;
-  start(options: { root: string; mount?: string; users?: Record<string, string> }): Promise<RunningServer>;
+  start(options: { root: string; mount?: string; users?: Record<string, string>; host?: string }): Promise<RunningServer>;
 }
 
 export const SERVER_KINDS: ServerKind[] = [
