@@ -12,6 +12,8 @@ import type { AuthHandler } from './auth';
 import { ShareTrust } from './shareTrust';
 
 const MAX_PROMPTS = 3;
+/** What remote/httpErrors.ts says about a 401. */
+const NEEDS_PASSWORD = 'the server needs a valid user name and password';
 
 export class ShareAuth {
   readonly ready: Promise<void>;
@@ -136,16 +138,16 @@ export class ShareAuth {
         throw this.trust.refusal(refused, problem);
       }
       if (!isShareError(err, 'Unauthorized')) throw err;
+      const say = (what: string, todo: string) =>
+        new ShareError('Unauthorized', `${err.message.replace(NEEDS_PASSWORD, what)}. ${todo}`, { cause: err, status: 401 });
+      if (this.usesToken) {
+        throw say('the server refused the access token (or secret Authorization header) set for this share', 'Set a new one with "WebDAV: Set Access Token…"');
+      }
       const offered = authSchemes(challengeOf(err));
       if (offered.length && !offered.includes('basic') && !offered.includes('digest')) {
-        // a user name and password would not help (a token, Windows sign-in…): no prompt
-        throw new ShareError('Unauthorized', `${err.message}. The server asks for ${offered.join(' or ')} sign-in, not a user name and password${offered.includes('bearer') ? ': set an access token with "WebDAV: Set Access Token…"' : ''}`, { cause: err, status: 401 });
-      }
-      if (this.usesToken) {
-        throw new ShareError('Unauthorized', `${err.message}. The access token (or secret Authorization header) set for this share was refused: set a new one with "WebDAV: Set Access Token…"`, {
-          cause: err,
-          status: 401,
-        });
+        // a user name and password would not help: no prompt
+        if (offered.includes('bearer')) throw say('the server asks for a bearer token, not a user name and password', 'Set one with "WebDAV: Set Access Token…"');
+        throw say(`the server asks for ${offered.join(' or ')} sign-in`, 'WebDAV Offline signs in with a user name and password (Basic, Digest) or a bearer token only');
       }
       if (this.generation !== generation && !this.signingIn) return op(); // signed in meanwhile
       if (this.gaveUp || !(await this.authenticate(this.username ? 'rejected' : 'required'))) {

@@ -11,19 +11,15 @@ import { join } from 'node:path';
 import { ShareError } from '../../src/core/errors';
 import { DEFAULTS, type Settings, type ShareOptions } from '../../src/core/settings';
 import type { ShareLocation } from '../../src/core/shareLocation';
-import { createNodeTransport } from '../../src/platform/nodeTransport';
-import type { HttpPlatform } from '../../src/remote/webdavRemote';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share } from '../../src/share/share';
 import { startApacheTls, type ApacheTls, type Listener } from '../support/apacheTls';
 import { diskCache } from '../support/cachedShare';
+import { NODE_PLATFORM } from '../support/nodePlatform';
 import { RecordingLogger } from '../support/recordingLogger';
 import { ScriptedAccess } from '../support/scriptedAccess';
 import { handToServer, tempFolder, USERS } from '../support/servers';
 import { PASSPHRASE } from '../support/testCertificates';
-
-/** The Node transport as the extension makes it, without this machine's proxy environment. */
-export const NODE_PLATFORM: HttpPlatform = { transport: o => createNodeTransport({ ...o, env: {} }) };
 
 suite('conformance: TLS (Apache mod_ssl, certificates made by the suite)', function () {
   this.timeout(20_000);
@@ -133,7 +129,7 @@ suite('conformance: TLS (Apache mod_ssl, certificates made by the suite)', funct
       const results = await Promise.allSettled([share.stat('/'), share.readFile('/a.txt'), share.readDirectory('/')]);
       for (const r of results) {
         assert.equal(r.status, 'rejected');
-        tlsRefusal(new RegExp(`changed since you trusted it.*${old}.*${now}.*Review Server Certificate`))((r as PromiseRejectedResult).reason);
+        tlsRefusal(new RegExp(`changed since you trusted it.*${old}.*${now}.*Review Server Certificate`))(r.reason);
       }
       assert.equal(access.trustAsked.length, 0, 'never asked "trust it?" on the spot');
       assert.equal(access.changedTold.length, 1, 'told once for the three requests');
