@@ -48,8 +48,15 @@ export function sendRequest(url: string, init: FetchInit, route: RequestRoute): 
   const body = toBody(init.body);
   if (body !== undefined && !(body instanceof Readable)) headers['Content-Length'] = String(body.byteLength);
   if (route.viaProxy) Object.assign(headers, { Host: target.host }, route.viaProxy.headers);
+  const signal = init.signal;
+  if (signal?.aborted) return Promise.reject(abortError(signal));
   return new Promise<NodeResponse>((resolve, reject) => {
     let req: ClientRequest;
+    let answer: IncomingMessage | undefined;
+    // an abort (the request's timeout) fails the request, or the body being read, as an AbortError
+    const onAbort = () => (answer ?? req).destroy(abortError(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => signal?.removeEventListener('abort', onAbort);
     try {
       req = new ClientRequest(
         {
@@ -60,15 +67,25 @@ export function sendRequest(url: string, init: FetchInit, route: RequestRoute): 
           method: init.method ?? 'GET',
           headers,
           agent: route.agent,
-          signal: init.signal,
         },
-        res => resolve(toResponse(res, url)),
+        res => {
+          answer = res;
+          res.once('close', done);
+          // a proxy keeps the connection only when it says so (tinyproxy answers HTTP/1.1 and closes):
+          // otherwise the next request would meet a closed connection
+          if (route.viaProxy && !/keep-alive/i.test(`${res.headers.connection ?? ''} ${res.headers['proxy-connection'] ?? ''}`)) req.shouldKeepAlive = false;
+          resolve(toResponse(res, url));
+        },
       );
     } catch (err) {
-      reject(err); // a header value Node refuses, an aborted signal
+      done();
+      reject(err); // a header value Node refuses
       return;
     }
-    req.on('error', reject);
+    req.on('error', err => {
+      if (!answer) done();
+      reject(err);
+    });
     if (body instanceof Readable) {
       body.on('error', err => req.destroy(err));
       body.pipe(req);
@@ -76,6 +93,10 @@ export function sendRequest(url: string, init: FetchInit, route: RequestRoute): 
       req.end(body);
     }
   });
+}
+
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR', cause: signal.reason });
 }
 
 function toBody(body: unknown): Buffer | Readable | undefined {

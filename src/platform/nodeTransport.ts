@@ -149,9 +149,9 @@ export function createNodeTransport(o: NodeTransportOptions): NodeTransport {
       try {
         return await sendRequest(url, init, requestRoute!);
       } catch (err) {
-        // a failure to reach an HTTP proxy says which proxy
-        if (proxied && !secure && (err as { proxy?: string }).proxy === undefined && isConnectionError(err)) {
-          Object.assign(err as object, { proxy: proxied.display });
+        // an http: share's requests go to the proxy itself: a failure before the answer is the proxy's
+        if (proxied && !secure && err && typeof err === 'object' && (err as { proxy?: string }).proxy === undefined) {
+          Object.assign(err, { proxy: proxied.display });
         }
         throw err;
       }
@@ -165,14 +165,10 @@ export function createNodeTransport(o: NodeTransportOptions): NodeTransport {
   };
 }
 
-function isConnectionError(err: unknown): boolean {
-  return /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)$/.test(String((err as { code?: string }).code ?? ''));
-}
-
 /**
  * A CONNECT tunnel through the proxy to `authority` (`host:port`): resolves the raw socket once the proxy
  * answered 200. Failures carry `proxy` (its address) and a code the remote explains: the proxy's own
- * connection errors, `ERR_PROXY_AUTH` (407), `ECONNREFUSED` (the proxy could not reach the server: 502,
+ * connection errors, `ERR_PROXY_AUTH` (407, or 401), `ECONNREFUSED` (the proxy could not reach the server: 502,
  * 503, 504), `ERR_PROXY_REFUSED` (anything else).
  */
 async function openTunnel(proxy: Extract<ProxyRoute, { kind: 'proxy' }>, authority: string): Promise<Duplex> {
@@ -209,7 +205,8 @@ async function openTunnel(proxy: Extract<ProxyRoute, { kind: 'proxy' }>, authori
       }
       socket.destroy();
       const answer = m ? `HTTP ${status}${m[2] ? ` ${m[2]}` : ''}` : `"${statusLine.slice(0, 80)}"`;
-      if (status === 407) reject(tag(new Error(`the proxy ${proxy.display} asks for a user name and password (${answer})`), 'ERR_PROXY_AUTH'));
+      // (tinyproxy answers a CONNECT with wrong credentials 401: only the proxy answers a CONNECT)
+      if (status === 407 || status === 401) reject(tag(new Error(`the proxy ${proxy.display} asks for a user name and password (${answer})`), 'ERR_PROXY_AUTH'));
       else if (status === 502 || status === 503 || status === 504) {
         reject(tag(new Error(`the proxy ${proxy.display} could not reach ${authority} (${answer})`), 'ECONNREFUSED'));
       } else reject(tag(new Error(`the proxy ${proxy.display} refused to connect to ${authority} (${answer})`), 'ERR_PROXY_REFUSED'));

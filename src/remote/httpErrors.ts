@@ -66,7 +66,9 @@ export function classifyError(err: unknown, method: Method, path: string): Share
   if ((code && /^HPE_/.test(code)) || /Parse Error: /.test(String(e?.message ?? ''))) {
     return new ShareError('Rejected', `${where}: the server's answer is not valid HTTP (${String(e?.message ?? code).replace(/^.*Parse Error: /, '')})`, { cause: err });
   }
-  if (code && TLS_CODE.test(code)) return unavailable('tls', where, err, tlsDetail(code));
+  if (code && TLS_CODE.test(code)) {
+    return unavailable('tls', where, err, proxy ? `${code}, with the proxy ${proxy}: its certificate is checked as the setting http.proxyStrictSSL says` : tlsDetail(code));
+  }
   const name = e?.name ?? '';
   const message = String(e?.message ?? err ?? '');
   if (name === 'AbortError' || name === 'TimeoutError' || e?.cause?.name === 'TimeoutError' || /aborted|timed? ?out/i.test(message)) {

@@ -112,7 +112,7 @@ export class ShareAuth {
       }
       // kept with how the server wants them (a stored password never goes out as Basic to a Digest server)
       const scheme = this.server.authScheme;
-      await this.auth.save(this.location, scheme ? { ...credentials, scheme } : credentials);
+      await this.auth.save(this.location, scheme === 'digest' ? { ...credentials, scheme } : credentials);
       this.log.info(`[auth] ${this.key}: signed in as ${credentials.username}${scheme === 'digest' ? ' (Digest)' : ''}`);
       return true;
     }

@@ -1,6 +1,7 @@
 // Provider semantics (share facade + WebDAV remote) against real servers: nephele in-process, and Apache
-// mod_dav_fs and lighttpd mod_webdav from Debian — the cases are shareCases.ts's (proxy.test.ts runs
-// them once more through a real proxy) — and what unreachable and unusual servers look like.
+// mod_dav_fs and lighttpd mod_webdav from Debian — the cases are shareCases.ts's, run through node-fetch
+// and through the Node transport (proxy.test.ts runs them once more through a real proxy) — and what
+// unreachable and unusual servers look like.
 import * as assert from 'node:assert/strict';
 import { ShareError } from '../../src/core/errors';
 import { DEFAULTS } from '../../src/core/settings';
@@ -10,9 +11,14 @@ import { Share } from '../../src/share/share';
 import { RecordingLogger } from '../support/recordingLogger';
 import { ScriptedAuth } from '../support/scriptedAuth';
 import { SERVER_KINDS } from '../support/servers';
+import { NODE_PLATFORM } from '../support/nodePlatform';
 import { shareSuite } from './shareCases';
 
-for (const kind of SERVER_KINDS) shareSuite(kind);
+// through node-fetch, and through the transport the Node extension host gives each share
+for (const kind of SERVER_KINDS) {
+  shareSuite(kind);
+  shareSuite(kind, { label: ' (Node transport)', host: '127.0.0.1', platform: () => NODE_PLATFORM });
+}
 
 suite('conformance: unreachable and unusual servers', function () {
   this.timeout(10_000);
