@@ -19,6 +19,8 @@ export class ShareTrust {
   private readonly settling = new Map<string, Promise<boolean>>();
   /** Changed certificates the user was told about (one notice each). */
   private readonly warned = new Set<string>();
+  /** Certificates the handler did not trust (for the log). */
+  private readonly declined = new Set<string>();
   private passphrasePrompts = 0;
   private passphraseGaveUp = false;
 
@@ -65,7 +67,10 @@ export class ShareTrust {
       case 'untrusted': {
         if (!this.auth.trustCertificate) return false;
         const trusted = await this.auth.trustCertificate(this.location, problem);
-        this.log.info(`[auth] ${this.key}: the certificate ${problem.certificate.fingerprint} was ${trusted ? '' : 'not '}trusted for this share`);
+        const fingerprint = problem.certificate.fingerprint;
+        // a declined certificate is declined again for every request: said once
+        if (trusted || !this.declined.has(fingerprint)) this.log.info(`[auth] ${this.key}: the certificate ${fingerprint} was ${trusted ? '' : 'not '}trusted for this share`);
+        if (!trusted) this.declined.add(fingerprint);
         if (trusted) await this.reload();
         return trusted;
       }
