@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { stopChild } from './childProcess';
 import { freePort } from './freePort';
+import { proxyRequests } from './transportEnv';
 
 export interface TinyProxy {
   /** `http://127.0.0.1:PORT` (or `https://` with a TLS front), without credentials. */
@@ -20,6 +21,7 @@ export interface TinyProxy {
   readonly port: number;
   /** What it carried, from its log: `CONNECT host:port` or `METHOD http://…`. */
   requests(): string[];
+  readonly logFile: string;
   close(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ export async function startTinyproxy(
       urlWithCredentials: `${scheme}://${creds}${at}`,
       port: front?.port ?? port,
       requests: () => readRequests(logFile),
+      logFile,
       close: async () => {
         await front?.close();
         await stopChild(child, exited);
@@ -89,14 +92,11 @@ export async function startTinyproxy(
 }
 
 function readRequests(logFile: string): string[] {
-  let text = '';
   try {
-    text = readFileSync(logFile, 'utf8');
+    return proxyRequests(readFileSync(logFile, 'utf8'));
   } catch {
     return [];
   }
-  // "CONNECT   Nov 29 16:26:57.576 [25690]: Request (file descriptor 4): PROPFIND http://127.0.0.2:1/a HTTP/1.1"
-  return [...text.matchAll(/Request \(file descriptor \d+\): (\S+) (\S+) HTTP\/1\.[01]/g)].map(m => `${m[1]} ${m[2]}`);
 }
 
 async function waitForPort(port: number, ms: number): Promise<void> {
