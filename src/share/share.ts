@@ -427,6 +427,7 @@ export class Share {
     this._onDidReplay.dispose();
     this._onDidReplayProgress.dispose();
     await this.cache?.dispose();
+    this.remote.dispose?.();
   }
 }
 

@@ -15,7 +15,7 @@ export const USERS = { alice: 's3cret' };
 
 export interface ServerKind {
   readonly name: string;
-  start(options: { root: string; mount?: string; users?: Record<string, string> }): Promise<RunningServer>;
+  start(options: { root: string; mount?: string; users?: Record<string, string>; host?: string }): Promise<RunningServer>;
 }
 
 export const SERVER_KINDS: ServerKind[] = [
@@ -24,8 +24,11 @@ export const SERVER_KINDS: ServerKind[] = [
   { name: 'lighttpd', start: startLighttpd },
 ];
 
+/** What the transport suites need: Apache with mod_ssl, openssl for their certificates, tinyproxy. */
+export const TRANSPORT_APT_PACKAGES = ['apache2', 'openssl', 'tinyproxy'];
+
 /** Debian packages of the servers the suites start (npm test installs them). */
-export const SERVER_APT_PACKAGES = ['apache2', 'lighttpd', 'lighttpd-mod-webdav', 'rclone'];
+export const SERVER_APT_PACKAGES = ['apache2', 'lighttpd', 'lighttpd-mod-webdav', 'rclone', 'openssl', 'tinyproxy'];
 
 /** Fails with what to install when the Debian server `name` needs is missing (a no-op for nephele). */
 export function assertServerInstalled(name: string): void {
