@@ -77,7 +77,7 @@ export async function openCache(
       );
     },
     async dispose() {
-      caching.dispose();
+      caching.background.close();
       poller.dispose();
       pinner.dispose();
       space.dispose();

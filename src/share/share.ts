@@ -139,6 +139,7 @@ export class Share {
       };
       const writeBack = await WriteBack.open(cache, this.remote, observed, hooks, this.log);
       cache.poller.useCapabilities(() => writeBack.capabilities.get());
+      cache.remote.background.failed = err => this.foundAboveTheRemote(err);
       this.cache = cache;
       this.writeBack = writeBack;
       const pending = () => this._onDidChangePending.fire();
@@ -170,10 +171,14 @@ export class Share {
     try {
       return await this.auth.call(op);
     } catch (err) {
-      // found above the remote (a gateway's page served as a file's content): the connection hears of it too
-      if (isShareError(err, 'Unavailable') && (err.reason === 'signin' || err.reason === 'unstored')) this.connection?.reportFailure(err);
+      this.foundAboveTheRemote(err);
       throw err;
     }
+  }
+
+  /** A failure found above the remote (a gateway's page served as a file's content): the connection hears of it too. */
+  private foundAboveTheRemote(err: unknown): void {
+    if (isShareError(err, 'Unavailable') && (err.reason === 'signin' || err.reason === 'unstored')) this.connection?.reportFailure(err);
   }
 
   // --- files (FileSystemProvider semantics)
@@ -316,7 +321,7 @@ export class Share {
 
   /** Settles once the cache's checks in the background (reads after the freshness window) have ended. */
   async backgroundChecks(): Promise<void> {
-    await this.cache?.remote.backgroundSettled();
+    await this.cache?.remote.background.settled();
   }
 
   /** The changes recorded offline and not yet on the server, in replay order. */

@@ -324,6 +324,28 @@ suite('coherency and local changes (in-memory server)', () => {
     assert.ok(w.server.requests.slice(n).includes('GET /a.txt'));
   });
 
+  test('a listing asked before a change made here in that folder does not undo it when it arrives after', async () => {
+    w = await world();
+    await w.share.readDirectory('/');
+    // the server's listing of / is taken now, but its answer is held back until after the new folder is made
+    let release!: () => void;
+    const held = new Promise<void>(r => (release = r));
+    const list = w.server.list.bind(w.server);
+    w.server.list = async path => {
+      const answer = await list(path);
+      if (path === '/') await held;
+      return answer;
+    };
+    w.settings = { ...w.settings, freshnessMs: 0 };
+    assert.deepEqual((await w.share.readDirectory('/')).map(([n]) => n).sort(), ['a.txt', 'docs'], 'the cached listing at once; its check waits');
+    w.settings = { ...w.settings, freshnessMs: 60_000 };
+    await w.share.createDirectory('/made');
+    release();
+    await w.share.backgroundChecks();
+    assert.deepEqual((await w.share.readDirectory('/')).map(([n]) => n).sort(), ['a.txt', 'docs', 'made'], 'the old listing did not remove the new folder');
+    assert.equal((await w.share.stat('/made')).type, 'directory');
+  });
+
   test('after the window, by default: the cached bytes at once, the conditional GET behind them, the change told', async () => {
     w = await world();
     assert.equal(text(await w.share.readFile('/a.txt')), 'line 1\nline 2\nline 3\n');
