@@ -52,3 +52,6 @@ export class MemoryLocks implements Locks {
     else this.held.delete(name);
   }
 }
+
+/** This process's lock manager, as a browser has one per site: every IdbShareStores of the Node tests shares it. */
+export const nodeLocks = new MemoryLocks();

@@ -12,7 +12,7 @@ import type { CacheEntry } from '../../src/cache/cacheEntry';
 import { StoreBusyError, type ShareStore } from '../../src/cache/shareStore';
 import { crc32, DiskShareStores, diskError, type DiskStoreOptions } from '../../src/platform/diskShareStore';
 import { IdbShareStores } from '../../src/platform/idbShareStore';
-import { MemoryLocks } from '../support/memoryLocks';
+import { nodeLocks as locks } from '../support/memoryLocks';
 import { fileEntry, runShareStoreSuite, seededRandom, sorted, tbl, type StorageFixture } from './shareStore.suite';
 
 async function tempRoot(): Promise<string> {
@@ -36,8 +36,6 @@ async function diskFixture(options: DiskStoreOptions = {}): Promise<StorageFixtu
 }
 
 let idbFixtures = 0;
-/** This process's navigator.locks, as a browser has one per site. */
-const locks = new MemoryLocks();
 async function idbFixture(): Promise<StorageFixture> {
   const prefix = `test${++idbFixtures}`;
   return {

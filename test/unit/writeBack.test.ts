@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict';
 import { DEFAULTS, type Settings } from '../../src/core/settings';
 import type { ShareLocation } from '../../src/core/shareLocation';
 import { IdbShareStores } from '../../src/platform/idbShareStore';
+import { nodeLocks } from '../support/memoryLocks';
 import { noAuth } from '../../src/share/auth';
 import { Share, type ReplayReport } from '../../src/share/share';
 import { openCache } from '../../src/cache/openCache';
@@ -37,7 +38,7 @@ async function world(options: MemoryRemoteOptions = {}, seed: Record<string, str
   const w = { server, log, settings: { ...DEFAULTS, pollIntervalMs: 0 }, reports: [] as ReplayReport[] } as World;
   const prefix = `wb${++stores}`;
   const open = async () => {
-    const share = new Share(location, server, noAuth, log, async r => openCache(await new IdbShareStores({ prefix }).open('s'), r, () => w.settings, log));
+    const share = new Share(location, server, noAuth, log, async r => openCache(await new IdbShareStores({ prefix, locks: nodeLocks }).open('s'), r, () => w.settings, log));
     share.onDidReplay(r => w.reports.push(r));
     await share.hasCache();
     return share;
