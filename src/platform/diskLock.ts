@@ -25,7 +25,9 @@ export async function takeLock(fs: DiskFs, file: string): Promise<void> {
   if (heldLocks.has(file)) throw new StoreBusyError(`cache store: ${file} is already open in this process`, 'this window');
   const mine = JSON.stringify({ pid: process.pid, boot: bootTime() });
   const guard = `${file}.takeover`;
-  for (let attempt = 0; attempt < 100; attempt++) {
+  // long enough for a torn guard (older versions) to become stale
+  const deadline = Date.now() + TORN_LOCK_MS + 2000;
+  while (Date.now() < deadline) {
     if (await create(fs, file, mine)) {
       heldLocks.add(file);
       return;
@@ -51,18 +53,34 @@ export async function takeLock(fs: DiskFs, file: string): Promise<void> {
   throw new StoreBusyError(`cache store: could not lock ${file} (other windows kept taking it)`, 'another window');
 }
 
-/** Creates `file` with `text` unless it exists; resolves whether it did. */
+/**
+ * Creates `file` with `text` unless it exists; resolves whether it did. Written whole under another name
+ * first and hard-linked into place, so that nobody ever reads it empty or half-written (a window killed
+ * while writing it leaves no torn lock); where the file system has no hard links, written in place.
+ */
 async function create(fs: DiskFs, file: string, text: string): Promise<boolean> {
+  const temp = `${file}.new-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   try {
+    await fs.writeFile(temp, text, { flag: 'wx' });
+    try {
+      await fs.link(temp, file);
+      return true;
+    } catch (err) {
+      if (errno(err) === 'EEXIST') return false;
+      if (!NO_LINKS.has(errno(err) ?? '')) throw err;
+    }
     await fs.writeFile(file, text, { flag: 'wx' });
     return true;
   } catch (err) {
     if (errno(err) === 'EEXIST') return false;
-    // created but not written (a full disk): an empty lock holds nothing, but leave none behind
-    if (errno(err) !== 'EROFS') await fs.rm(file, { force: true }).catch(() => undefined);
     throw diskError(err, `locking ${file}`);
+  } finally {
+    await fs.rm(temp, { force: true }).catch(() => undefined);
   }
 }
+
+/** What link() says on a file system without hard links (FAT, some network shares). */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'ENOSYS', 'EOPNOTSUPP', 'EXDEV']);
 
 /**
  * Removes the stale takeover guard if it still holds `stale`. Moved aside first (atomic), then compared:
@@ -96,7 +114,10 @@ async function readText(fs: DiskFs, file: string): Promise<string | undefined> {
   );
 }
 
-/** A torn lock younger than this may be one that is being written (created, not yet filled): not stale yet. */
+/**
+ * A torn lock younger than this may be one that is being written (created, not yet filled: a file system
+ * without hard links, or an older version of this code): not stale yet.
+ */
 const TORN_LOCK_MS = 2000;
 
 type Found = { readonly state: 'free' } | { readonly state: 'held'; readonly holder?: Holder } | { readonly state: 'stale'; readonly text: string };

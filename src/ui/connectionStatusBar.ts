@@ -65,8 +65,10 @@ export class ConnectionStatusBar implements vscode.Disposable {
 
   private async refresh(): Promise<void> {
     const share = this.current();
-    const conflicts = share ? (await share.conflicts()).length : 0;
-    const pending = share ? (await share.pendingChanges()).length - conflicts : 0;
+    // only an open cache has pending changes (and asking before waits for the share to be ready)
+    const open = share?.cacheStatus.kind === 'open';
+    const conflicts = share && open ? (await share.conflicts()).length : 0;
+    const pending = share && open ? (await share.pendingChanges()).length - conflicts : 0;
     this.view = { share, state: share?.connectionState, cache: share?.cacheStatus, pending, conflicts, syncing: share?.connectionState?.kind === 'reconnecting' ? this.view.syncing : undefined };
     this.render();
   }

@@ -94,12 +94,12 @@ suite('issue 13: windows racing for a stale lock', function () {
       assert.equal(winners.length, 1, `round ${round}: exactly one window got the store: ${answers.join(' | ')}`);
       const winner = winners[0].child.pid!;
       for (const a of answers.filter(x => !x.startsWith('got'))) {
-        // the winner's pid, or — read in the instant between its creating the lock file and writing it — that it is being opened
+        // the winner's pid, or — read in the instant the lock changed hands — that it is being opened
         assert.match(a, new RegExp(`^busy another window \\((process ${winner}|opening it now)\\)$`), `round ${round}: the others are told who has it: ${answers.join(' | ')}`);
         if (a.endsWith('(opening it now)')) opening++;
       }
       assert.match(await winners[0].next(), /^released /, `round ${round}: the winner used and closed the store`);
     }
-    console.log(`      [figures] ${ROUNDS} rounds of ${RACERS} windows: stale locks of a dead process ${kinds.dead}, empty (torn) ${kinds.torn}; one winner every round; losers that found the winner's lock still being written ${opening}`);
+    console.log(`      [figures] ${ROUNDS} rounds of ${RACERS} windows: stale locks of a dead process ${kinds.dead}, empty (torn) ${kinds.torn}; one winner every round; losers that read the lock in the instant it changed hands (told: being opened) ${opening}`);
   });
 });
