@@ -9,6 +9,7 @@
 // other.
 import { ShareError } from '../core/errors';
 import { Emitter } from '../core/events';
+import type { Logger } from '../core/log';
 import type { CacheWait } from '../cache/openCache';
 
 export type CacheStatus =
@@ -100,10 +101,11 @@ export class CacheSlot {
   }
 
   /**
-   * Switches the cache in: waits for a moment when no operation runs (at most SWITCH_WAIT_MS), then runs
-   * `install` — synchronously, so that no operation starts in between.
+   * Puts the cache in place: waits for a moment when no operation runs (at most SWITCH_WAIT_MS), then runs
+   * `install` — synchronously, so that no operation starts in between. Resolves whether this window
+   * worked without it until now (another window had it).
    */
-  async switchIn(install: () => void): Promise<void> {
+  async switchIn(install: () => void, log: Logger): Promise<boolean> {
     const deadline = Date.now() + SWITCH_WAIT_MS;
     while (this.running > 0 && Date.now() < deadline) {
       await new Promise<void>(resolve => {
@@ -116,6 +118,19 @@ export class CacheSlot {
       this.idle = undefined;
     }
     install();
+    const switched = this._status.kind === 'waiting';
+    this.set({ kind: 'open' });
+    if (switched) log.info(`[cache] ${this.key}: the other window let go of the cache; this window uses it now`);
+    return switched;
+  }
+
+  /** The opening failed, or the share was closed meanwhile: what was opened is closed again, and it is said. */
+  async failed(err: unknown, opened: { dispose(): Promise<void> } | undefined, log: Logger): Promise<void> {
+    await opened?.dispose().catch(() => undefined); // its store is open: let another window have it
+    if (this.closed) return;
+    const reason = err instanceof Error ? err.message : String(err);
+    log.error(`[cache] ${this.key}: cannot open the cache, working without it (${reason})`);
+    this.set({ kind: 'failed', reason });
   }
 
   /** The error of an operation that needs the cache while this window has none. */

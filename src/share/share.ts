@@ -11,7 +11,7 @@ import type { CacheWait, OpenCache, OpenShareCache } from '../cache/openCache';
 import type { PinProgress, PinResult } from '../cache/pinner';
 import { findFiles, findInCachedFiles, type FileHit, type TextHit } from '../cache/cacheSearch';
 import { isShareError, ShareError } from '../core/errors';
-import { Emitter, toDisposable, type IDisposable } from '../core/events';
+import { Emitter, toDisposable, type Event, type IDisposable } from '../core/events';
 import type { Logger } from '../core/log';
 import { shareKey, type ShareLocation } from '../core/shareLocation';
 import { Connection, isNetworkFailure, type ConnectionChange, type ConnectionState } from '../offline/connection';
@@ -96,6 +96,7 @@ export class Share {
   readonly onDidReplay = this._onDidReplay.event;
   private readonly _onDidReplayProgress = new Emitter<{ done: number; total: number }>();
   readonly onDidReplayProgress = this._onDidReplayProgress.event;
+  readonly onDidChangeCacheStatus: Event<CacheStatus>;
 
   constructor(
     readonly location: ShareLocation,
@@ -112,6 +113,7 @@ export class Share {
     this.liveWrites = new ProvenWrites(remote, () => this.liveCapabilities.get(), log);
     this.auth = new ShareAuth(location, remote, authHandler, log);
     this.slot = new CacheSlot(this.key, !!openCache, options.cacheWaitMs);
+    this.onDidChangeCacheStatus = this.slot.onDidChange;
     if (openCache) {
       this.connection = new Connection({
         log,
@@ -152,16 +154,14 @@ export class Share {
       const writeBack = await WriteBack.open(cache, this.remote, observed, hooks, this.log);
       if (this.slot.closed) throw new Error('the share was closed');
       cache.poller.useCapabilities(() => writeBack.capabilities.get());
-      const switched = this.slot.status.kind === 'waiting';
       const opened = cache;
-      await this.slot.switchIn(() => {
+      const switched = await this.slot.switchIn(() => {
         this.cache = opened;
         this.writeBack = writeBack;
         this.files.adopt(opened);
         opened.remote.setOffline(!this.connection!.isOnline);
-      });
-      this.slot.set({ kind: 'open' });
-      if (switched) this.log.info(`[cache] ${this.key}: the other window let go of the cache; this window uses it now`);
+      }, this.log);
+      if (switched) this._onDidChangeCacheState.fire([...cache.tree.all()].filter(e => e.blob || e.pinned || e.state).map(e => e.path)); // badges
       const pending = () => this._onDidChangePending.fire();
       this.disposables.push(writeBack.conflicts.onDidChange(pending), writeBack.offline.journal.onDidChange(pending), writeBack.offline.recovery.onDidChange(pending));
       cache.tree.onDidChangeRemote(e => this._onDidChangeRemote.fire(e), undefined, this.disposables);
@@ -172,21 +172,13 @@ export class Share {
       if (cache.values.getMeta(OFFLINE_BY_HAND)) this.connection!.goOffline();
       else if (writeBack.offline.pending.length) void this.connection!.resync(); // replay what an earlier session (or window) left
     } catch (err) {
-      if (this.slot.closed) return void (await cache?.dispose().catch(() => undefined));
-      // without a cache the share still works, live — and says so
-      this.log.error(`[cache] ${this.key}: cannot open the cache, working without it (${(err as Error).message})`);
-      await cache?.dispose().catch(() => undefined); // its store is open: let another window have it
-      this.slot.set({ kind: 'failed', reason: (err as Error).message });
+      await this.slot.failed(err, cache, this.log); // without a cache the share still works, live — and says so
     }
   }
 
   /** Where this window's cache stands: open, off, waiting for another window that has it, or failed. */
   get cacheStatus(): CacheStatus {
     return this.slot.status;
-  }
-
-  get onDidChangeCacheStatus() {
-    return this.slot.onDidChange;
   }
 
   // --- authentication

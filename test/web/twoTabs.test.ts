@@ -67,7 +67,7 @@ class Tab {
   }
 
   call<T = unknown>(cmd: string, ...args: unknown[]): Promise<T> {
-    return this.page.evaluate(([c, a]) => (window as unknown as { call(c: string, ...a: unknown[]): Promise<unknown> }).call(c as string, ...(a as unknown[])), [cmd, args] as const) as Promise<T>;
+    return this.page.evaluate(([c, a]) => (window as unknown as { call(c: string, ...a: unknown[]): Promise<unknown> }).call(c, ...a), [cmd, args] as const) as Promise<T>;
   }
 
   /** The first event at index `from` or later that starts with `prefix`, and its index. */
@@ -225,7 +225,7 @@ suite('web: two browser tabs on one IndexedDB cache (Chromium through playwright
         const takeoverMs = Date.now() - ended;
         assert.ok(!two.events.slice(0, open.index).some(e => e.startsWith('status {"kind":"open"')), 'tab two had no cache before');
         assert.deepEqual(await two.call('state'), { cache: { kind: 'open' }, connection: { kind: 'offline', manual: true } }, 'offline by hand, as tab one left it');
-        const seen = sorted((await two.call('files')) as Record<string, string>);
+        const seen = sorted(await two.call<Record<string, string>>('files'));
         const acknowledged = applied(initial, 'one', acked);
         const candidates = [0, 1, 2, 3].map(k => applied(acknowledged, 'one', Array.from({ length: k }, (_, i) => next + i)));
         const later = candidates.findIndex(c => sorted(c) === seen);
