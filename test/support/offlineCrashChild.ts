@@ -15,41 +15,19 @@
 //   begin <op json> | blob | blob-done | commit <intent|journal|other> | committed <…> | ack <op json>
 //   gc <n> | gc-done
 //   node offlineCrashChild.js '<config json>'
-import { DEFAULTS, type Settings } from '../../src/core/settings';
-import type { ShareLocation } from '../../src/core/shareLocation';
 import { DiskShareStores } from '../../src/platform/diskShareStore';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share } from '../../src/share/share';
 import { openCache } from '../../src/cache/openCache';
 import { seededRandom } from '../unit/shareStore.suite';
-import { Chooser, runOp, SHARE_ID, walk } from './offlineCrashModel';
-import { logger, say, TracingStore } from './tracingStore';
+import { SHARE_ID } from './offlineCrashModel';
+import { change, childShare, fail, logger, offlineTree, say, TracingStore, type ChildConfig } from './crashChild';
 
-
-export interface ChildConfig {
-  /** Root of the cache storage (DiskShareStores). */
-  readonly cacheRoot: string;
-  readonly port: number;
-  readonly user: string;
-  readonly password: string;
-  readonly seed: number;
-  /** The counter of the first save (every session of a chain has its own range). */
-  readonly counter: number;
-  /** A fresh cache: read everything online first, then go offline by hand. */
-  readonly warm: boolean;
-}
-
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
-}
+export type { ChildConfig } from './crashChild';
 
 async function main(config: ChildConfig): Promise<void> {
   const random = seededRandom(config.seed);
-  const settings: Settings = { ...DEFAULTS, pollIntervalMs: 0 };
-  const location: ShareLocation = { scheme: 'dav', authority: `127.0.0.1:${config.port}`, basePath: '/share' };
-  const credentials = { username: config.user, password: config.password };
-  const auth = { stored: async () => credentials, ask: async () => undefined, save: async () => undefined };
+  const { settings, location, auth } = childShare(config);
   let store: TracingStore | undefined;
   say('opening');
   const share = new Share(location, new WebdavRemote(location, () => settings, logger), auth, logger, async remote => {
@@ -58,32 +36,9 @@ async function main(config: ChildConfig): Promise<void> {
   });
   if (!(await share.hasCache()) || !store) fail('the share opened without its cache');
   say(`opened ${JSON.stringify(share.connectionState)}`);
-  if (config.warm) {
-    await walk(share); // online: every folder listed, every file read, so all of it is cached
-    const durable = store.committed(b => b.meta?.offlineByHand === true);
-    await share.goOffline();
-    await durable;
-    say('offline');
-  } else {
-    const state = share.connectionState;
-    if (state?.kind !== 'offline' || !state.manual) fail(`a cache left offline by hand opened ${JSON.stringify(state)}`);
-  }
-  const seen = await walk(share);
-  say(`tree ${JSON.stringify(Object.fromEntries([...seen].map(([p, n]) => [p, n.sha1 ?? 'dir'])))}`);
-  const chooser = new Chooser(new Map([...seen].map(([p, n]) => [p, n.type])), random);
+  const chooser = await offlineTree(share, store, config, random);
   say('changing');
-  for (let c = config.counter; ; c++) {
-    const op = chooser.next(c);
-    const line = JSON.stringify(op);
-    say(`begin ${line}`);
-    try {
-      await runOp(share, op);
-    } catch (err) {
-      fail(`${line} failed: ${err instanceof Error ? err.stack : String(err)}`);
-    }
-    chooser.done(op);
-    say(`ack ${line}`);
-  }
+  for (let c = config.counter; ; c++) await change(share, chooser, c);
 }
 
 if (require.main === module) {

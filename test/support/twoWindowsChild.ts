@@ -17,25 +17,14 @@
 //   node twoWindowsChild.js '<config json>'
 import { createInterface } from 'node:readline';
 import { openCache, openStoreWhenFree } from '../../src/cache/openCache';
-import { DEFAULTS, type Settings } from '../../src/core/settings';
-import type { ShareLocation } from '../../src/core/shareLocation';
 import { DiskShareStores } from '../../src/platform/diskShareStore';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share, type CacheStatus, type ReplayReport } from '../../src/share/share';
 import { seededRandom } from '../unit/shareStore.suite';
-import { logger, say, TracingStore } from './tracingStore';
-import { Chooser, runOp, SHARE_ID, walk } from './offlineCrashModel';
+import { change, childShare, fail, logger, offlineTree, say, TracingStore, type ChildConfig } from './crashChild';
+import { SHARE_ID } from './offlineCrashModel';
 
-export interface WindowConfig {
-  readonly cacheRoot: string;
-  readonly port: number;
-  readonly user: string;
-  readonly password: string;
-  readonly seed: number;
-  /** The counter of the first save (each window has its own range: contents name their window). */
-  readonly counter: number;
-  /** A fresh cache: read everything online first, then go offline by hand. */
-  readonly warm: boolean;
+export interface WindowConfig extends ChildConfig {
   /** Offline changes to make, then `idle`; none: until `stop` (or a kill). */
   readonly changes?: number;
   /** Pause between changes (ms). */
@@ -46,17 +35,9 @@ export interface WindowConfig {
   readonly lockPollMs: number;
 }
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
-}
-
 async function main(config: WindowConfig): Promise<void> {
   const random = seededRandom(config.seed);
-  const settings: Settings = { ...DEFAULTS, pollIntervalMs: 0 };
-  const location: ShareLocation = { scheme: 'dav', authority: `127.0.0.1:${config.port}`, basePath: '/share' };
-  const credentials = { username: config.user, password: config.password };
-  const auth = { stored: async () => credentials, ask: async () => undefined, save: async () => undefined };
+  const { settings, location, auth } = childShare(config);
   const stores = new DiskShareStores(config.cacheRoot, { lockPollMs: config.lockPollMs });
   let store: TracingStore | undefined;
   say('opening');
@@ -122,34 +103,13 @@ async function main(config: WindowConfig): Promise<void> {
     }
   });
 
-  if (config.warm) {
-    await walk(share); // online: every folder listed, every file read, so all of it is cached
-    const durable = store.committed(b => b.meta?.offlineByHand === true);
-    await share.goOffline();
-    await durable;
-    say('offline');
-  } else {
-    const state = share.connectionState;
-    if (state?.kind !== 'offline' || !state.manual) fail(`the cache, left offline by hand, opened ${JSON.stringify(state)}`);
-  }
-  const seen = await walk(share);
-  say(`tree ${JSON.stringify(Object.fromEntries([...seen].map(([p, n]) => [p, n.sha1 ?? 'dir'])))}`);
   // files only are deleted: a folder deleted offline after a change inside it replays as a false conflict (a
   // known bug of the write-back, reported with issue 13; not a matter of windows)
-  const chooser = new Chooser(new Map([...seen].map(([p, n]) => [p, n.type])), random, false);
+  const chooser = await offlineTree(share, store, config, random, false);
   say('changing');
   changing = (async () => {
     for (let i = 0, c = config.counter; !stopping && i < (config.changes ?? Infinity); i++, c++) {
-      const op = chooser.next(c);
-      const line = JSON.stringify(op);
-      say(`begin ${line}`);
-      try {
-        await runOp(share, op);
-      } catch (err) {
-        fail(`${line} failed: ${err instanceof Error ? err.stack : String(err)}`);
-      }
-      chooser.done(op);
-      say(`ack ${line}`);
+      await change(share, chooser, c);
       if (config.pauseMs) await new Promise(r => setTimeout(r, config.pauseMs * (0.5 + random())));
     }
     say('idle');
