@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SERVER_APT_PACKAGES } from '../test/support/servers';
+import { SERVER_APT_PACKAGES, TRANSPORT_APT_PACKAGES } from '../test/support/servers';
 import { SERVER_SHARES_APT_PACKAGES } from '../test/support/serverShares';
 import { parseSummaries } from '../test/support/summaryReporter';
 import { ensureAptPackages } from './lib/apt';
@@ -135,7 +135,8 @@ async function runSuite(suite: SuiteName): Promise<Row | undefined> {
   if (missing.length) return row({ suite, passed: 0, failed: 1, note: `not built: ${missing.map(f => relative(root, f)).join(', ')}` });
   log(`=== ${suite}: ${files.length} test files`);
   try {
-    if (suite === 'conformance') ensureAptPackages(SERVER_APT_PACKAGES, m => log(m)); // the suite starts Apache, lighttpd and rclone itself
+    if (suite === 'conformance') ensureAptPackages(SERVER_APT_PACKAGES, m => log(m)); // the suite starts Apache, lighttpd, rclone and tinyproxy itself
+    if (suite === 'ui') ensureAptPackages(TRANSPORT_APT_PACKAGES, m => log(m)); // a self-signed Apache behind tinyproxy
     if (suite === 'integration') ensureAptPackages(SERVER_SHARES_APT_PACKAGES, m => log(m)); // Apache and lighttpd shares next to nephele's
     if (suite === 'integration' || suite === 'ui') await ensureRuntime();
   } catch (err) {

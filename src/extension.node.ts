@@ -1,19 +1,19 @@
-// Entry of the Node extension host (desktop, code-server): keep-alive agents so requests reuse
-// connections, and the cache on disk under the extension's global storage.
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+// Entry of the Node extension host (desktop, code-server): each share gets a transport of its own
+// (platform/nodeTransport.ts: keep-alive connections, the certificate trusted for it, its CA file and
+// client certificate, VS Code's proxy settings), and the cache lives on disk under the extension's
+// global storage.
 import { join } from 'node:path';
 import type * as vscode from 'vscode';
 import { activateWith, type WebdavOfflineApi } from './extension';
 import { DiskShareStores } from './platform/diskShareStore';
+import { createNodeTransport } from './platform/nodeTransport';
 
 let api: WebdavOfflineApi | undefined;
 
 export function activate(context: vscode.ExtensionContext): WebdavOfflineApi {
   api = activateWith(context, {
     name: 'node',
-    httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 8 }),
-    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 8 }),
+    transport: options => createNodeTransport(options),
     shareStores: (ctx, logger) => new DiskShareStores(join(ctx.globalStorageUri.fsPath, 'cache'), { logger }),
   });
   return api;

@@ -20,6 +20,8 @@ import { ConflictCommands } from './ui/conflictCommands';
 import { FindCommands } from './ui/findCommands';
 import { ConnectionStatusBar } from './ui/connectionStatusBar';
 import { PendingChangesScm } from './ui/pendingChangesScm';
+import { AccessCommands } from './ui/accessCommands';
+import { CertificateTrust } from './ui/certificateTrust';
 import { CredentialStore } from './ui/credentialStore';
 import { offerToRemovePassword, OpenFolderCommand } from './ui/openFolderCommand';
 import { SettingsReader } from './ui/settingsReader';
@@ -63,7 +65,8 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
   log.info(`[main] activating in the ${platform.name} extension host`);
 
   const settings = new SettingsReader();
-  const credentials = new CredentialStore(context.secrets, context.globalState);
+  const trust = new CertificateTrust(context.globalState, key => credentials.changed(key));
+  const credentials: CredentialStore = new CredentialStore(context.secrets, context.globalState, trust);
   const storage = platform.shareStores(context, log);
   const current = () => settings.settings;
   const registry = new ShareRegistry((location: ShareLocation) => {
@@ -99,10 +102,12 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
   const find = new FindCommands(registry);
   const openFolder = new OpenFolderCommand(registry, log, location => new WebdavRemote(location, current, log, platform), credentials);
   const shareCommands = new ShareCommands(registry, credentials, statusBar, log);
+  const access = new AccessCommands(registry, current, credentials, trust, log);
 
   const disposables: vscode.Disposable[] = [
     output,
     settings,
+    credentials,
     provider,
     variants,
     decorations,
@@ -117,6 +122,11 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
         'webdavOffline.openFolder': (address?: string, mode?: 'open' | 'newWindow' | 'add') => openFolder.run(address, mode),
         'webdavOffline.signIn': () => shareCommands.signIn(),
         'webdavOffline.forgetCredentials': () => shareCommands.forgetCredentials(),
+        'webdavOffline.setAccessToken': (address?: string, token?: string) => access.setAccessToken(address, token),
+        'webdavOffline.setSecretHeader': (address?: string, name?: string, value?: string) => access.setSecretHeader(address, name, value),
+        'webdavOffline.setClientCertificatePassphrase': (address?: string, passphrase?: string) => access.setPassphrase(address, passphrase),
+        'webdavOffline.reviewCertificate': (address?: string) => access.reviewCertificate(address),
+        'webdavOffline.forgetTrustedCertificate': (address?: string) => access.forgetCertificate(address),
         'webdavOffline.showLog': () => output.show(),
         'webdavOffline.pin': (uri?: vscode.Uri, selection?: vscode.Uri[]) => cacheCommands.pin(uri, selection),
         'webdavOffline.freeUpSpace': (uri?: vscode.Uri, selection?: vscode.Uri[]) => cacheCommands.freeUpSpace(uri, selection),

@@ -343,6 +343,9 @@ export function notFound(path: string, why: string): ShareError {
 }
 
 export function notAvailableOffline(path: string, cause?: ShareError): ShareError {
+  // the server is there but will not be used as it is (a sign-in, an untrusted certificate): the user has
+  // to act, not wait for the network — that error says what to do
+  if (cause?.reason === 'signin' || cause?.reason === 'tls') return cause;
   return new ShareError(
     'Unavailable',
     `${path} is not available offline: it was never downloaded to this computer. ` +

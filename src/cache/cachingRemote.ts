@@ -179,7 +179,6 @@ export class CachingRemote implements RemoteFs {
             return this.served(cached, data);
           }
         }
-        if (err.reason === 'signin') throw err;
         throw notAvailableOffline(path, err);
       }
       throw err;

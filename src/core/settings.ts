@@ -1,5 +1,9 @@
 // The extension's settings as the core sees them. ui/settingsReader.ts is the only place that reads
 // VS Code's configuration; tests build `{ ...DEFAULTS, … }`.
+import { NO_PROXY_SETTINGS, type ProxySettings } from './proxy';
+import { parseShareUrl, shareKey, type ShareLocation } from './shareLocation';
+
+export type { ProxySettings } from './proxy';
 export interface Settings {
   /** Timeout of one metadata request (PROPFIND, MKCOL, DELETE, MOVE, COPY), ms. */
   readonly requestTimeoutMs: number;
@@ -29,6 +33,8 @@ export interface Settings {
   readonly maxDownloadBytes: number;
   /** Saved shares and their own options (`webdavOffline.shares`). */
   readonly shares: readonly ShareOptions[];
+  /** VS Code's proxy settings (`http.proxy`, `http.noProxy`, …), which the share's requests honour. */
+  readonly proxy: ProxySettings;
 }
 
 /**
@@ -70,4 +76,21 @@ export const DEFAULTS: Settings = Object.freeze({
   maxListingEntries: 200_000,
   maxDownloadBytes: 4 * 1024 * 1024 * 1024,
   shares: [],
+  proxy: NO_PROXY_SETTINGS,
 });
+
+/**
+ * The saved options of the share at `location`: the entry of `webdavOffline.shares` whose address names
+ * the same share (scheme, host and port, base path — `https://h/dav` and `davs://h/dav/` are one share);
+ * the first such entry when there are several; undefined when none does.
+ */
+export function findShareOptions(shares: readonly ShareOptions[], location: ShareLocation): ShareOptions | undefined {
+  const key = shareKey(location);
+  return shares.find(o => {
+    try {
+      return shareKey(parseShareUrl(o.address).location) === key;
+    } catch {
+      return false;
+    }
+  });
+}

@@ -1,5 +1,10 @@
 // The ONE place that interprets HTTP statuses and network failures. Everything the `webdav` client,
-// fetch or node-fetch can throw becomes a ShareError here (core/errors.ts).
+// fetch, node-fetch or the Node transport can throw becomes a ShareError here (core/errors.ts). TLS
+// failures are `Unavailable` with reason `tls` (not "unreachable": the share does not go offline by
+// itself for them); one the transport explained (an untrusted or changed certificate, an unusable
+// client certificate) keeps its explanation in the cause, for the share's trust prompt
+// (core/certificates.ts `tlsProblemOf`).
+import { describeTrustReason, tlsProblemOf, type TlsProblem } from '../core/certificates';
 import { ShareError, UnavailableReason } from '../core/errors';
 
 export type Method = 'PROPFIND' | 'GET' | 'PUT' | 'MKCOL' | 'DELETE' | 'MOVE' | 'COPY' | 'LOCK' | 'UNLOCK';
@@ -43,17 +48,27 @@ export function classifyError(err: unknown, method: Method, path: string): Share
   if (err instanceof ShareError) return err;
   const e = err as { status?: number; response?: { status?: number; statusText?: string }; code?: string; name?: string; message?: string; cause?: { code?: string; name?: string } } | undefined;
   const where = `${method} ${path}`;
+  const problem = tlsProblemOf(err);
+  if (problem) return new ShareError('Unavailable', `${where}: ${describeTlsProblem(problem)}`, { cause: err, reason: 'tls' });
   const status = typeof e?.status === 'number' ? e.status : e?.response?.status;
   if (typeof status === 'number') return classifyStatus(status, method, path, err, e?.response?.statusText);
 
   const code = e?.code ?? e?.cause?.code;
-  if (code && NETWORK_CODES[code]) return unavailable(NETWORK_CODES[code], where, err);
+  const proxy = (err as { proxy?: string } | undefined)?.proxy;
+  if (proxy && code === 'ERR_PROXY_AUTH') {
+    return new ShareError('Other', `${where}: the proxy ${proxy} asks for a user name and password (HTTP 407). ${PROXY_CREDENTIALS}`, { cause: err, status: 407 });
+  }
+  if (proxy && code === 'ERR_PROXY_REFUSED') return new ShareError('Other', `${where}: ${e?.message}`, { cause: err });
+  if (proxy && code === 'ERR_PROXY_CONFIG') return new ShareError('Other', `${where}: ${e?.message}`, { cause: err });
+  if (code && NETWORK_CODES[code]) return unavailable(NETWORK_CODES[code], where, err, proxy ? `through the proxy ${proxy}` : undefined);
   // Node's HTTP parser refused the answer (a header with a control character, a bad length): not a network
   // failure, and not something to retry — the server speaks broken HTTP
   if ((code && /^HPE_/.test(code)) || /Parse Error: /.test(String(e?.message ?? ''))) {
     return new ShareError('Rejected', `${where}: the server's answer is not valid HTTP (${String(e?.message ?? code).replace(/^.*Parse Error: /, '')})`, { cause: err });
   }
-  if (code && TLS_CODE.test(code)) return unavailable('tls', where, err, code);
+  if (code && TLS_CODE.test(code)) {
+    return unavailable('tls', where, err, proxy ? `${code}, with the proxy ${proxy}: its certificate is checked as the setting http.proxyStrictSSL says` : tlsDetail(code));
+  }
   const name = e?.name ?? '';
   const message = String(e?.message ?? err ?? '');
   if (name === 'AbortError' || name === 'TimeoutError' || e?.cause?.name === 'TimeoutError' || /aborted|timed? ?out/i.test(message)) {
@@ -75,8 +90,18 @@ export function classifyStatus(status: number, method: Method, path: string, cau
   const make = (code: ConstructorParameters<typeof ShareError>[0], what: string) =>
     new ShareError(code, `${where}: ${what} (HTTP ${http})`, { cause, status });
   switch (status) {
-    case 401:
+    case 401: {
+      const schemes = authSchemes(challengeOf(cause));
+      if (schemes.length && schemes.every(s => WINDOWS_SIGN_IN.has(s))) {
+        return make(
+          'Other',
+          'this server asks for Windows sign-in (Negotiate/NTLM), which WebDAV Offline does not support; ask its administrator for an app password, or for Basic sign-in over HTTPS',
+        );
+      }
       return make('Unauthorized', 'the server needs a valid user name and password');
+    }
+    case 407:
+      return make('Other', `a proxy between here and the server asks for a user name and password. ${PROXY_CREDENTIALS}`);
     case 403:
       return make('NoPermissions', 'the server does not allow this');
     case 404:
@@ -116,4 +141,56 @@ export function classifyStatus(status: number, method: Method, path: string, cau
 
 function unavailable(reason: UnavailableReason, where: string, cause: unknown, detail?: string): ShareError {
   return new ShareError('Unavailable', `${where}: ${REASON_TEXT[reason]}${detail ? ` (${detail})` : ''}`, { cause, reason });
+}
+
+const PROXY_CREDENTIALS = 'Put them in the setting http.proxy (http://user:password@host:port) or set http.proxyAuthorization.';
+
+const WINDOWS_SIGN_IN = new Set(['negotiate', 'ntlm', 'kerberos']);
+
+/** The authentication schemes a `WWW-Authenticate` header offers, lower-case, in order (`Digest`, `Basic`…). */
+export function authSchemes(header: string | null | undefined): string[] {
+  if (!header) return [];
+  // quoted strings may hold commas and `=`: out of the way first
+  const plain = header.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  const schemes: string[] = [];
+  for (const part of plain.split(',')) {
+    const m = /^\s*([A-Za-z0-9!#$%&'*+.^_`|~-]+)(\s*=)?/.exec(part);
+    if (m && !m[2]) schemes.push(m[1].toLowerCase()); // `token=` continues the previous challenge's parameters
+  }
+  return schemes;
+}
+
+/** The `WWW-Authenticate` header of the answer a failure carries (a 401's), if any. */
+export function challengeOf(err: unknown): string | null {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const headers = (e as { response?: { headers?: { get?(name: string): string | null } } }).response?.headers;
+    if (typeof headers?.get === 'function') return headers.get('www-authenticate');
+  }
+  return null;
+}
+
+/** What the user can read in a TLS problem the transport explained. */
+export function describeTlsProblem(problem: TlsProblem): string {
+  switch (problem.kind) {
+    case 'untrusted':
+      return `the server's certificate is not trusted: ${describeTrustReason(problem.reason, problem.certificate)} (SHA-256 ${problem.certificate.fingerprint})`;
+    case 'changed':
+      return (
+        `the server's certificate changed since you trusted it for this share — it was ${problem.pinned}, it is now ${problem.certificate.fingerprint}. ` +
+        'Someone may be intercepting the connection, or the server got a new certificate: ask its administrator. Nothing was sent. ' +
+        'If the new certificate is genuine, run "WebDAV: Review Server Certificate…" to check and trust it'
+      );
+    case 'options':
+      return `the certificate settings of this share cannot be used: ${problem.detail}`;
+  }
+}
+
+/** A TLS failure's code in words, where there is more to say than the code. */
+function tlsDetail(code: string): string {
+  const set = 'set "clientCertificate" for this share in the setting webdavOffline.shares';
+  if (/CERTIFICATE_REQUIRED/.test(code)) return `${code}: the server asks for a client certificate — ${set}`;
+  if (/ALERT_BAD_CERTIFICATE|ALERT_UNKNOWN_CA|ALERT_ACCESS_DENIED|ALERT_CERTIFICATE_UNKNOWN|ALERT_HANDSHAKE_FAILURE/.test(code)) {
+    return `${code}: the server refused the connection during the handshake; if it asks for a client certificate, ${set} (one the server accepts)`;
+  }
+  return code;
 }

@@ -9,7 +9,8 @@
 // - bodies are read as streams against limits (Content-Length checked, a maximum enforced while reading),
 //   and multistatus answers are parsed as they arrive, yielding to the event loop between chunks.
 // The `webdav` client gives the auth (Basic, Digest) and the platform's fetch; its fetch is patched once
-// (its documented hot-patching hook) so that redirects come back to us.
+// (its documented hot-patching hook) so that redirects come back to us, and so that a share with a
+// transport of its own (remote/transport.ts: the Node host's) sends through it.
 import { fetch as platformFetch } from '@buttercup/fetch';
 import { getPatcher, type WebDAVClient } from 'webdav';
 import { ShareError } from '../core/errors';
@@ -17,6 +18,7 @@ import type { Logger } from '../core/log';
 import { encodePath } from '../core/remotePath';
 import { classifyError, classifyStatus, type Method } from './httpErrors';
 import { MultistatusError, MultistatusReader, type MultistatusItem } from './multistatus';
+import type { ShareFetch } from './transport';
 
 /** What we read of an answer, whatever the platform's fetch (node-fetch, the browser's). */
 export interface FetchResponse {
@@ -39,18 +41,28 @@ const PARSE_SLICE_MS = 15;
 let patched = false;
 
 /**
- * Every request of the `webdav` client goes out with `redirect: 'manual'`. Where the platform hides
- * the redirect's target (a browser's opaque redirect), a read is sent again with the browser following
- * it (the browser never sends credentials to another origin; the final URL is checked afterwards); a
- * write is never sent again.
+ * What the `webdav` client is given as its agent (`httpAgent`, `httpsAgent`) when the share has a
+ * transport of its own: the client hands it to fetch with every request, and fetch sends through it.
+ */
+export interface TransportAgent {
+  readonly shareFetch: ShareFetch;
+}
+
+/**
+ * Every request of the `webdav` client goes out with `redirect: 'manual'`, through the share's own
+ * transport when it has one. Where the platform hides the redirect's target (a browser's opaque
+ * redirect), a read is sent again with the browser following it (the browser never sends credentials
+ * to another origin; the final URL is checked afterwards); a write is never sent again.
  */
 function patchFetchOnce(): void {
   if (patched) return;
   patched = true;
   type Fetch = (url: unknown, init: Record<string, unknown>) => Promise<FetchResponse>;
-  const send = platformFetch as unknown as Fetch;
   getPatcher().patch('fetch', async (...args: unknown[]) => {
     const [url, init = {}] = args as [unknown, Record<string, unknown> | undefined];
+    const given = typeof init.agent === 'function' ? (init.agent as (u: URL) => unknown)(new URL(String(url))) : init.agent;
+    const own = (given as Partial<TransportAgent> | undefined)?.shareFetch;
+    const send: Fetch = own ? (u, { agent: _agent, ...rest }) => own(String(u), rest) : (platformFetch as unknown as Fetch);
     const res = await send(url, { ...init, redirect: 'manual' });
     if (res.type === 'opaqueredirect' && READS.includes(String(init.method ?? 'GET').toUpperCase())) {
       return send(url, { ...init, redirect: 'follow' });
@@ -104,6 +116,11 @@ export class HttpExchange {
         if (answer) cancelBody(answer); // the error answer's body is not read: free the connection
         throw classifyError(err, method, path);
       }
+      if (res.status >= 400) {
+        // the client hands back a 401 when it does Digest (its own retry with the challenge was refused)
+        cancelBody(res);
+        throw classifyStatus(res.status, method, path, { response: res }, res.statusText);
+      }
       if (res.type === 'opaqueredirect' || res.status === 0) {
         // a browser that hides the target (only writes get here)
         throw new ShareError('Rejected', `${method} ${path}: the server redirected this request (the browser does not say where); changes are never sent on to another address. Check the share's address.`);
@@ -112,7 +129,7 @@ export class HttpExchange {
         cancelBody(res);
         throw new ShareError('Rejected', `${method} ${path}: the server redirected to another server (${safeUrl(res.url)}); WebDAV Offline only talks to ${this.origin}.`);
       }
-      if (res.status < 300 || res.status >= 400 || res.status === 304) return res;
+      if (res.status < 300 || res.status === 304) return res;
       // 3xx: decide by hand
       cancelBody(res);
       const location = res.headers.get('location');

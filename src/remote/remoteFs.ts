@@ -76,11 +76,39 @@ export interface WriteResult {
 export interface Credentials {
   readonly username: string;
   readonly password: string;
+  /**
+   * How the server wants them, learnt from its 401 (`WWW-Authenticate`) and kept with them, so a stored
+   * password is never sent as Basic to a server that asked for Digest. Undefined: Basic until the
+   * server says otherwise.
+   */
+  readonly scheme?: 'basic' | 'digest';
+}
+
+/**
+ * What a share is given besides a user name and password (the VS Code adapter keeps it: secrets in
+ * SecretStorage, trusted certificates in the extension's global state).
+ */
+export interface ShareAccess {
+  /**
+   * Request headers with secret values (a bearer token is `Authorization: Bearer …`), sent with every
+   * request to the share's own server and nowhere else.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** SHA-256 fingerprints (`AB:CD:…`) of server certificates the user trusted for this share. */
+  readonly trustedCertificates?: readonly string[];
+  /** The passphrase of the share's client certificate (its key or PKCS#12 file). */
+  readonly clientCertificatePassphrase?: string;
 }
 
 export interface RemoteFs {
+  /** Retires what the remote holds open (an HTTP remote's idle connections); optional. */
+  dispose?(): void;
   /** Credentials for the following requests (undefined: none). */
   setCredentials(credentials: Credentials | undefined): void;
+  /** Secret headers, trusted certificates and the client certificate's passphrase (optional: HTTP remotes). */
+  setAccess?(access: ShareAccess): void;
+  /** The scheme the server asked for (optional: HTTP remotes); kept with the credentials it accepted. */
+  readonly authScheme?: 'basic' | 'digest';
   stat(path: string): Promise<RemoteEntry>;
   /** PROPFIND Depth 1: the folder itself and its direct children. */
   list(path: string): Promise<RemoteListing>;

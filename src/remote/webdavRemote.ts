@@ -1,7 +1,8 @@
 // RemoteFs over the `webdav` client (v5): it gives us auth (Basic, Digest) and one fetch for Node and
 // the browser. Every exchange goes through remote/httpExchange.ts (one encoder, redirects by hand,
 // bodies against limits); the client's known traps are worked around here (comments marked "trap").
-import { createClient, type WebDAVClient } from 'webdav';
+// How requests are authenticated and sent (credentials, secret headers, the share's own transport)
+// is shareClient.ts's.
 import { ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { dirname, normalizePath } from '../core/remotePath';
@@ -10,19 +11,15 @@ import type { Settings } from '../core/settings';
 import { normalizeEtag } from './etag';
 import { hrefToSharePath } from './hrefs';
 import { cancelBody, HttpExchange, type FetchResponse, type SendOptions } from './httpExchange';
-import { classifyError, type Method } from './httpErrors';
+import { authSchemes, challengeOf, classifyError, type Method } from './httpErrors';
 import { PROPFIND_BODY } from './multistatus';
-import type { Credentials, Preconditions, RemoteContent, RemoteEntry, RemoteFs, RemoteListing, RemoteStream, WriteResult } from './remoteFs';
+import type { Credentials, Preconditions, RemoteContent, RemoteEntry, RemoteFs, RemoteListing, RemoteStream, ShareAccess, WriteResult } from './remoteFs';
+import { ShareClient, type HttpPlatform } from './shareClient';
 
-/** Platform parts injected by the Node / browser entry points. */
-export interface HttpPlatform {
-  /** Node only: keep-alive agents so requests reuse connections. */
-  readonly httpAgent?: unknown;
-  readonly httpsAgent?: unknown;
-}
+export type { HttpPlatform } from './shareClient';
 
 export class WebdavRemote implements RemoteFs {
-  private client: WebDAVClient;
+  private readonly client: ShareClient;
   private readonly baseUrl: string;
   private readonly basePath: string;
   private readonly http: HttpExchange;
@@ -33,31 +30,41 @@ export class WebdavRemote implements RemoteFs {
     location: ShareLocation,
     private readonly settings: () => Settings,
     private readonly log: Logger,
-    private readonly platform: HttpPlatform = {},
+    platform: HttpPlatform = {},
     credentials?: Credentials,
   ) {
     this.baseUrl = httpBaseUrl(location);
     this.basePath = location.basePath;
-    this.client = this.makeClient(credentials);
+    this.client = new ShareClient(location, this.baseUrl, settings, log, platform);
+    this.client.setCredentials(credentials);
     this.http = new HttpExchange(
       this.baseUrl,
-      () => this.client,
+      () => this.client.get(),
       () => ({ requestMs: this.settings().requestTimeoutMs, transferMs: this.settings().transferTimeoutMs }),
       log,
     );
   }
 
   setCredentials(credentials: Credentials | undefined): void {
-    this.client = this.makeClient(credentials);
+    this.client.setCredentials(credentials);
   }
 
-  private makeClient(credentials: Credentials | undefined): WebDAVClient {
-    return createClient(this.baseUrl, {
-      username: credentials?.username,
-      password: credentials?.password,
-      httpAgent: this.platform.httpAgent as any,
-      httpsAgent: this.platform.httpsAgent as any,
-    });
+  setAccess(access: ShareAccess): void {
+    this.client.setAccess(access);
+  }
+
+  get authScheme(): 'basic' | 'digest' | undefined {
+    return this.client.authScheme;
+  }
+
+  /** Whether a secret Authorization header (a bearer token) is sent instead of a user name and password. */
+  get usesToken(): boolean {
+    return this.client.usesToken;
+  }
+
+  /** Retires the share's transport (its idle connections close). */
+  dispose(): void {
+    this.client.dispose();
   }
 
   // --- metadata
@@ -261,7 +268,7 @@ export class WebdavRemote implements RemoteFs {
 
   // --- plumbing
 
-  private async request(method: Method, path: string, options: SendOptions, retried = 0): Promise<FetchResponse> {
+  private async request(method: Method, path: string, options: SendOptions, retried = 0, schemeRetried = false): Promise<FetchResponse> {
     this.requestCounts.set(method, (this.requestCounts.get(method) ?? 0) + 1);
     const t0 = Date.now();
     try {
@@ -269,7 +276,12 @@ export class WebdavRemote implements RemoteFs {
       this.log.trace(`[remote] ${method} ${path}: ${res.status} in ${Date.now() - t0} ms`);
       return res;
     } catch (err) {
-      const e = classifyError(err, method, path);
+      let e = classifyError(err, method, path);
+      // A 401 says how the server wants credentials; one sent as Basic to a server that wants Digest is
+      // sent again (a refused request did nothing, whatever its method).
+      if (e.status === 401 && this.client.learnSchemes(authSchemes(challengeOf(e))) && !schemeRetried) {
+        return this.request(method, path, options, retried, true);
+      }
       // A kept-alive connection the server has closed meanwhile fails at once with a reset; a request
       // that changes nothing is sent once more on a new connection.
       // Several pooled connections can be dead at once (after an outage): a few more tries, with a pause
@@ -279,6 +291,8 @@ export class WebdavRemote implements RemoteFs {
         await new Promise(r => setTimeout(r, 25));
         return this.request(method, path, options, retried + 1);
       }
+      const hint = e.code === 'Unavailable' && e.reason === 'network' ? this.client.failureHint() : undefined;
+      if (hint) e = new ShareError(e.code, `${e.message}. ${hint}`, { cause: e, reason: e.reason });
       (e.code === 'NotFound' ? this.log.trace : this.log.debug).call(this.log, `[remote] ${e.message}`);
       throw e;
     }

@@ -454,7 +454,6 @@ export class Share {
     this._onDidReplay.dispose();
     this._onDidReplayProgress.dispose();
     await this.cache?.dispose();
+    this.remote.dispose?.();
   }
 }
-
-

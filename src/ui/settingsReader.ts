@@ -1,5 +1,7 @@
-// The only reader of VS Code's configuration: a frozen Settings, re-read when the section changes.
+// The only reader of VS Code's configuration: a frozen Settings, re-read when the section changes —
+// ours, and VS Code's proxy settings (`http.*`), which the share's requests honour.
 import * as vscode from 'vscode';
+import type { ProxySettings } from '../core/proxy';
 import { DEFAULTS, type Settings, type ShareOptions } from '../core/settings';
 
 export const SECTION = 'webdavOffline';
@@ -9,7 +11,7 @@ export class SettingsReader implements vscode.Disposable {
   private readonly _onDidChange = new vscode.EventEmitter<Settings>();
   readonly onDidChange = this._onDidChange.event;
   private readonly subscription = vscode.workspace.onDidChangeConfiguration(e => {
-    if (e.affectsConfiguration(SECTION)) {
+    if (e.affectsConfiguration(SECTION) || e.affectsConfiguration('http')) {
       this.current = read();
       this._onDidChange.fire(this.current);
     }
@@ -46,6 +48,22 @@ function read(): Settings {
     maxListingEntries: Math.round(num('limits.maxListingEntries', DEFAULTS.maxListingEntries, 100)),
     maxDownloadBytes: num('limits.maxFileSize', DEFAULTS.maxDownloadBytes / 2 ** 20, 1) * 2 ** 20,
     shares: readShares(c.get<unknown>('shares', [])),
+    proxy: readProxy(),
+  });
+}
+
+/** VS Code's own proxy settings (`http.proxy`, `http.noProxy`, `http.proxyStrictSSL`, `http.proxyAuthorization`, `http.proxySupport`). */
+function readProxy(): ProxySettings {
+  const h = vscode.workspace.getConfiguration('http');
+  const text = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+  const noProxy = h.get<unknown>('noProxy', []);
+  const support = h.get<unknown>('proxySupport', 'override');
+  return Object.freeze({
+    url: text(h.get<unknown>('proxy')),
+    noProxy: Array.isArray(noProxy) ? noProxy.filter((v): v is string => typeof v === 'string') : [],
+    strictSSL: h.get<unknown>('proxyStrictSSL', true) !== false,
+    authorization: text(h.get<unknown>('proxyAuthorization')),
+    support: support === 'off' || support === 'on' || support === 'fallback' ? support : 'override',
   });
 }
 

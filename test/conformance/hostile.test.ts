@@ -17,7 +17,7 @@ import { ShareError, type ShareErrorCode, type UnavailableReason } from '../../s
 import { DEFAULTS, type Settings } from '../../src/core/settings';
 import { parseShareUrl, shareKey, type ShareLocation } from '../../src/core/shareLocation';
 import type { Credentials, RemoteContent } from '../../src/remote/remoteFs';
-import { WebdavRemote } from '../../src/remote/webdavRemote';
+import { WebdavRemote, type HttpPlatform } from '../../src/remote/webdavRemote';
 import { noAuth, type AuthHandler } from '../../src/share/auth';
 import { Share } from '../../src/share/share';
 import { diskCache } from '../support/cachedShare';
@@ -39,6 +39,7 @@ import {
   type Handler,
   type HostileRequest,
 } from '../support/hostileServer';
+import { NODE_PLATFORM } from '../support/nodePlatform';
 import { RecordingLogger } from '../support/recordingLogger';
 import { ScriptedAuth } from '../support/scriptedAuth';
 import { tempFolder } from '../support/servers';
@@ -63,6 +64,11 @@ const at = (method: string, target: string) => (r: HostileRequest) => r.method =
 
 /** Everything one case works with; made fresh for every case. */
 class Harness {
+  constructor(
+    /** How requests are sent: the `webdav` client's node-fetch, or the Node extension host's transport. */
+    private readonly platform: HttpPlatform,
+  ) {}
+
   server!: HostileServer;
   elsewhere!: ElsewhereServer;
   readonly log = new RecordingLogger();
@@ -95,12 +101,12 @@ class Harness {
   }
 
   remote(credentials?: Credentials): WebdavRemote {
-    return new WebdavRemote(this.location, () => this.settings, this.log, {}, credentials);
+    return new WebdavRemote(this.location, () => this.settings, this.log, this.platform, credentials);
   }
 
   /** A share with a disk cache, as the extension opens it. */
   async share(auth: AuthHandler = noAuth, location = this.location): Promise<Share> {
-    const remote = new WebdavRemote(location, () => this.settings, this.log);
+    const remote = new WebdavRemote(location, () => this.settings, this.log, this.platform);
     const share = new Share(location, remote, auth, this.log, diskCache(this.cacheDir.path, () => this.settings, this.log, undefined, `s${++this.cacheCount}`));
     await share.hasCache();
     this.shares.push(share);
@@ -205,12 +211,18 @@ async function getText(remote: WebdavRemote, path: string): Promise<string> {
 const names = (entries: [string, unknown][]) => entries.map(([n]) => n).sort();
 const since = (t0: number) => Date.now() - t0;
 
-suite('conformance: hostile server', function () {
+/** Every case twice: through node-fetch, and through the transport the Node extension host gives each share. */
+const PLATFORMS: [string, HttpPlatform][] = [
+  ['', {}],
+  [' (Node transport)', NODE_PLATFORM],
+];
+
+for (const [platformName, platform] of PLATFORMS) suite(`conformance: hostile server${platformName}`, function () {
   this.timeout(20_000);
   let h: Harness;
 
   setup(async () => {
-    h = new Harness();
+    h = new Harness(platform);
     await h.start();
   });
   teardown(async () => {

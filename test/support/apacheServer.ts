@@ -16,6 +16,8 @@ export interface ApacheOptions {
   root: string;
   mount?: string;
   users?: Record<string, string>;
+  /** Loopback address to listen on (default 127.0.0.1). */
+  host?: string;
 }
 
 export function apacheAvailable(): boolean {
@@ -34,6 +36,7 @@ export async function startApache(options: ApacheOptions): Promise<RunningServer
     spawnSync('chown', ['-R', 'www-data:www-data', options.root, join(dir, 'lock')]);
   }
   const mount = options.mount && options.mount !== '/' ? options.mount.replace(/\/$/, '') : '';
+  const host = options.host ?? '127.0.0.1';
   let auth = '';
   if (options.users) {
     const lines = Object.entries(options.users).map(
@@ -46,8 +49,8 @@ export async function startApache(options: ApacheOptions): Promise<RunningServer
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const conf = `ServerRoot ${dir}
-ServerName 127.0.0.1
-Listen 127.0.0.1:${port}
+ServerName ${host}
+Listen ${host}:${port}
 PidFile ${dir}/httpd.pid
 ErrorLog ${dir}/error.log
 LogLevel warn
@@ -88,7 +91,7 @@ ${mount ? `Alias ${mount} "${options.root}"` : ''}
     const exited = new Promise<number | null>(r => child.once('exit', code => r(code)));
     try {
       await Promise.race([
-        waitForHttp(`http://127.0.0.1:${port}/`, 10_000),
+        waitForHttp(`http://${host}:${port}/`, 10_000),
         exited.then(code => {
           throw new Error(`apache2 exited with ${code}: ${stderr.trim() || readLog(dir)}`);
         }),
@@ -101,7 +104,7 @@ ${mount ? `Alias ${mount} "${options.root}"` : ''}
     const requests = new Map<string, number>();
     return {
       name: 'apache',
-      origin: `http://127.0.0.1:${port}`,
+      origin: `http://${host}:${port}`,
       port,
       requests,
       logTail: (lines = 20) => readLog(dir, lines),

@@ -26,6 +26,8 @@ export interface LighttpdOptions {
   root: string;
   mount?: string;
   users?: Record<string, string>;
+  /** Loopback address to listen on (default 127.0.0.1). */
+  host?: string;
 }
 
 export interface RunningLighttpd extends RunningServer {
@@ -47,6 +49,7 @@ function str(s: string): string {
 export async function startLighttpd(options: LighttpdOptions): Promise<RunningLighttpd> {
   if (!lighttpdAvailable()) throw new Error('lighttpd with mod_webdav is not installed: apt-get install lighttpd lighttpd-mod-webdav');
   const mount = options.mount && options.mount !== '/' ? options.mount.replace(/\/$/, '') : '';
+  const host = options.host ?? '127.0.0.1';
   if (mount && !/^(\/[\w-]+)+$/.test(mount)) throw new Error(`lighttpd: mount ${mount} must be /name[/name…] (letters, digits, _ and -)`);
   const dir = mkdtempSync(join(tmpdir(), 'wdo-lighttpd-'));
   chmodSync(dir, 0o755); // www-data must read the password file and write the lock/props database
@@ -83,7 +86,7 @@ $HTTP["request-method"] != "OPTIONS" {
     const port = await freePort();
     const conf = `server.modules = ( "mod_alias", "mod_auth", "mod_authn_file", "mod_setenv", "mod_webdav" )
 server.document-root = ${str(mount ? join(dir, 'docroot') : options.root)}
-server.bind = "127.0.0.1"
+server.bind = "${host}"
 server.port = ${port}
 server.errorlog = ${str(errorLog)}
 server.upload-dirs = ( ${str(join(dir, 'tmp'))} )
@@ -107,7 +110,7 @@ setenv.add-response-header = (
     const exited = new Promise<number | null>(r => child.once('exit', code => r(code)));
     try {
       await Promise.race([
-        waitForHttp(`http://127.0.0.1:${port}/`, 10_000),
+        waitForHttp(`http://${host}:${port}/`, 10_000),
         exited.then(code => {
           throw new Error(`lighttpd exited with ${code}: ${stderr.trim() || tail(errorLog, 5)}`);
         }),
@@ -120,7 +123,7 @@ setenv.add-response-header = (
     }
     return {
       name: 'lighttpd',
-      origin: `http://127.0.0.1:${port}`,
+      origin: `http://${host}:${port}`,
       port,
       requests: new Map(),
       errorLog,

@@ -13,6 +13,8 @@ export interface NepheleOptions {
   port?: number;
   /** user → password for Basic auth; none means no authentication. */
   users?: Record<string, string>;
+  /** Loopback address to listen on (default 127.0.0.1; the proxy suite uses 127.0.0.2, which VS Code does not bypass). */
+  host?: string;
 }
 
 export interface RunningServer {
@@ -33,6 +35,7 @@ export async function startNephele(options: NepheleOptions): Promise<RunningServ
   const { default: FileSystemAdapter } = await import('@nephele/adapter-file-system');
   const none = await import('@nephele/authenticator-none');
   const users = options.users;
+  const host = options.host ?? '127.0.0.1';
 
   class BasicAuthenticator {
     async authenticate(req: any, res: any) {
@@ -68,13 +71,13 @@ export async function startNephele(options: NepheleOptions): Promise<RunningServ
     nephele.default({ adapter: new FileSystemAdapter({ root: options.root }), authenticator: authenticator as any }),
   );
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(options.port ?? 0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+    const s = app.listen(options.port ?? 0, host, (err?: Error) => (err ? reject(err) : resolve(s)));
     s.on('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
   return {
     name: 'nephele',
-    origin: `http://127.0.0.1:${port}`,
+    origin: `http://${host}:${port}`,
     port,
     requests,
     close: () =>

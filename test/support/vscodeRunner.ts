@@ -12,6 +12,7 @@ import { repoRoot } from '../../scripts/lib/repoRoot';
 import { ensureRuntime, startCodeServer, type CodeServer } from '../../scripts/lib/runtime';
 import { launchChromium } from './chromium';
 import { startServerShares, type ServerShares } from './serverShares';
+import { startTransportServers, type TransportServers } from './transportServers';
 import { SERVER_CONTROL_ENV, startShare, type ShareFixture } from './shareFixture';
 import { parseSummaries, SUMMARY_PREFIX } from './summaryReporter';
 
@@ -54,6 +55,7 @@ export async function runIntegrationInCodeServer(o: VscodeRunOptions = {}): Prom
 
   let share: ShareFixture | undefined;
   let serverShares: ServerShares | undefined;
+  let transport: TransportServers | undefined;
   let cs: CodeServer | undefined;
   let browser: Browser | undefined;
   const extHostLines: string[] = [];
@@ -65,6 +67,8 @@ export async function runIntegrationInCodeServer(o: VscodeRunOptions = {}): Prom
     log(`[test] nephele serves ${share.root} as ${share.httpUrl} (server control: ${share.controlUrl})`);
     serverShares = await startServerShares();
     for (const line of serverShares.describe()) log(`[test] ${line}`);
+    transport = await startTransportServers();
+    log(`[test] ${transport.describe()}`);
     cs = await startCodeServer({
       extensionDevelopmentPath,
       extensionTestsPath: testsPath,
@@ -74,7 +78,9 @@ export async function runIntegrationInCodeServer(o: VscodeRunOptions = {}): Prom
         WEBDAV_TEST_DISK_ROOT: share.root,
         [SERVER_CONTROL_ENV]: share.controlUrl!,
         ...serverShares.env,
+        ...transport.env,
       },
+      settings: transport.settings,
     });
     log(`[test] code-server on ${cs.origin} (log ${cs.logFile}; whole workbench console: ${fullLog})`);
     browser = await launchChromium();
@@ -121,6 +127,7 @@ export async function runIntegrationInCodeServer(o: VscodeRunOptions = {}): Prom
     await browser?.close().catch(() => undefined);
     await cs?.stop();
     await serverShares?.close();
+    await transport?.close();
     await share?.close();
   }
 }
