@@ -41,6 +41,7 @@ import { seededRandom } from '../unit/shareStore.suite';
 const TRIALS = Number(process.env.WEBDAV_WINDOW_TRIALS ?? 12);
 const SEED = Number(process.env.WEBDAV_WINDOW_SEED ?? 0x2f1d0e);
 const LINE_TIMEOUT_MS = 20_000;
+const ARTIFACTS = join(__dirname, '..', '..', '..', 'artifacts');
 const LOCK_POLL_MS = 50;
 const GOOD = { username: 'alice', password: USERS.alice };
 
@@ -162,6 +163,11 @@ class Window {
       } else if (word === 'tree') tree = JSON.parse(rest) as Record<string, string>;
     }
     return { acks, inFlight, tree };
+  }
+
+  /** Everything it said, and its warnings and errors: for the log of a failed trial. */
+  full(): string {
+    return [`${this.name} (process ${this.pid})`, ...this.lines.map(l => `  | ${l.text}`), ...this.stderr.split('\n').filter(Boolean).map(l => `  ! ${l}`)].join('\n');
   }
 
   tail(n = 12): string {
@@ -409,6 +415,11 @@ suite('issue 13: one cache for every window — window processes on one disk cac
         figures.push(await trial(n));
       } catch (err) {
         for (const w of windows) console.log(`      ${w.name} (process ${w.pid}):\n${w.tail(20)}`);
+        // every line of every window (each change begun and acknowledged, in order): what a rare failure needs
+        const file = join(ARTIFACTS, `two-windows-trial-${n}-seed-${SEED}.log`);
+        mkdirSync(ARTIFACTS, { recursive: true });
+        writeFileSync(file, `${String(err)}\n\n${windows.map(w => w.full()).join('\n\n')}\n`);
+        console.log(`      every window's lines: ${file}`);
         throw err;
       }
     });
