@@ -67,13 +67,14 @@ export class ReplayOps {
     const known = produced.has(op.path);
     let expected = known ? produced.get(op.path) : op.base?.etag;
     let base: ServerVersion | undefined = known ? (expected ? { etag: expected, mtime: 0, size: -1 } : undefined) : op.base;
-    if (op.follows && !known) {
-      // it exists through earlier local changes that replayed in an earlier session: their result is the base
+    if ((op.follows && !known) || (known && !expected)) {
+      // it exists through earlier local changes that replayed in an earlier session, or in this one with no
+      // etag to show for it (a server without etags): their result, the server's version now, is the base
       const current = await settled(this.server, await this.statOrGone(op.path));
       expected = current?.etag;
       base = current;
     }
-    const isCreate = !op.base && !known && !(op.follows && expected);
+    const isCreate = !op.base && !known && !(op.follows && base);
     if (caps.ifMatch && caps.ifNoneMatch && (expected || isCreate)) {
       try {
         const answer = await this.server.put(op.path, data, expected ? { ifMatch: expected } : { ifNoneMatch: '*' });
@@ -85,7 +86,7 @@ export class ReplayOps {
     }
     // the server ignores preconditions: compare the validator right before writing
     const current = await this.statOrGone(op.path);
-    const remote: RemoteSide = !current ? 'gone' : isCreate ? 'exists' : sameVersion(current, expectedVersion(expected, known ? undefined : op.base)) ? 'same' : 'changed';
+    const remote: RemoteSide = !current ? 'gone' : isCreate ? 'exists' : sameVersion(current, expectedVersion(expected, known && expected ? undefined : base)) ? 'same' : 'changed';
     const decision = decide(isCreate ? 'created' : 'changed', remote);
     if (decision === 'apply') {
       this.log.info(`[replay] ${op.path}: written after comparing validators (the server ignores If-Match; a change in the last moment would be lost)`);

@@ -381,6 +381,13 @@ export class Replayer {
   private async landed(item: JournalItem, produced: Produced, after: ReadonlyMap<string, RemoteEntry | undefined>, etag: string | undefined): Promise<void> {
     const { op } = item;
     const target = op.kind === 'delete' ? undefined : pathOf(op);
+    // what the replay's earlier changes produced where this one removed or replaced things is gone: later
+    // changes there go by their own base or by the server (else a delete after a folder moved away and back
+    // names an older version and is a false conflict)
+    const forget = (root: string) => [...produced.keys()].filter(p => isEqualOrParent(p, root)).forEach(p => produced.delete(p));
+    if (op.kind === 'delete') forget(op.path);
+    if (op.kind === 'move') forget(op.from);
+    if (op.kind === 'move' || op.kind === 'copy') forget(op.to);
     let server: RemoteEntry | undefined;
     if (target) {
       server = after.get(target);
