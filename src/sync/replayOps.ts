@@ -7,7 +7,7 @@
 // proves those, batched per folder (provenWrites.ts, offline/landing.ts), before the journal forgets it.
 import { isShareError, ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { dirname } from '../core/remotePath';
+import { dirname, isEqualOrParent } from '../core/remotePath';
 import type { Conflict, ConflictKind, RemoteSide, Version } from '../offline/conflicts';
 import { decide } from '../offline/conflicts';
 import type { JournalOp, KnownFile } from '../offline/journalOps';
@@ -43,8 +43,8 @@ export interface ReplayCache {
   localVersion(path: string): Version | undefined;
 }
 
-/** The server's version of a path produced earlier in the same replay (undefined: none known). */
-export type Produced = Map<string, string | undefined>;
+/** The server's version of a path produced earlier in the same replay (undefined: it exists, its version unknown). */
+export type Produced = Map<string, ServerVersion | undefined>;
 
 type WriteOp = Extract<JournalOp, { kind: 'write' }>;
 type DeleteOp = Extract<JournalOp, { kind: 'delete' }>;
@@ -65,7 +65,7 @@ export class ReplayOps {
     const data = await this.cache.getBlob(op.blob);
     if (!data) throw new ShareError('Other', `the content of ${op.path} is missing from the cache`);
     const known = produced.has(op.path);
-    let expected = known ? produced.get(op.path) : op.base?.etag;
+    let expected = known ? produced.get(op.path)?.etag : op.base?.etag;
     let base: ServerVersion | undefined = known ? (expected ? { etag: expected, mtime: 0, size: -1 } : undefined) : op.base;
     if ((op.follows && !known) || (known && !expected)) {
       // it exists through earlier local changes that replayed in an earlier session, or in this one with no
@@ -171,7 +171,7 @@ export class ReplayOps {
     if (!base) {
       // no base: the file exists through earlier local changes; the version they produced is the one to delete
       const current = produced.has(op.path) ? undefined : await this.statOrGone(op.path);
-      const etag = produced.has(op.path) ? produced.get(op.path) : current?.etag;
+      const etag = produced.has(op.path) ? produced.get(op.path)?.etag : current?.etag;
       if (!produced.has(op.path) && !current) return { kind: 'done', identical: true, checks: [] };
       base = { etag, mtime: current?.mtime ?? 0, size: current?.size ?? 0 };
       if (!etag && current) base = { mtime: current.mtime, size: current.size };
@@ -198,9 +198,13 @@ export class ReplayOps {
     return conflict({ path: op.path, kind: 'deleted-changed', base, server: { etag: current?.etag, size: current?.size, mtime: current?.mtime } });
   }
 
-  /** Deletes a folder only if the server has nothing below it that the cache did not know as it was. */
-  async deleteFolder(path: string, files: readonly KnownFile[]): Promise<Outcome> {
-    const known = new Map(files.map(f => [f.path, f]));
+  /**
+   * Deletes a folder only if the server has nothing below it that the cache did not know as it was, or that
+   * this replay did not put there (the files made or saved in it offline before it was deleted).
+   */
+  async deleteFolder(path: string, files: readonly KnownFile[], produced: Produced): Promise<Outcome> {
+    const known = new Map<string, ServerVersion | undefined>(files.map(f => [f.path, f]));
+    for (const [p, v] of produced) if (v && isEqualOrParent(p, path)) known.set(p, v);
     const unknown: string[] = [];
     const walk = async (folder: string): Promise<boolean> => {
       let listing;

@@ -303,7 +303,7 @@ export class Replayer {
           outcome = await this.ops.mkdir(op.path);
           break;
         case 'delete':
-          outcome = op.type === 'file' ? await this.ops.deleteFile(op, caps, produced) : await this.ops.deleteFolder(op.path, op.files ?? []);
+          outcome = op.type === 'file' ? await this.ops.deleteFile(op, caps, produced) : await this.ops.deleteFolder(op.path, op.files ?? [], produced);
           break;
         case 'move':
         case 'copy':
@@ -394,7 +394,7 @@ export class Replayer {
       const local = this.tree.get(target);
       if (!server && etag && local) server = { path: target, type: local.type, size: local.blobSize ?? local.size, mtime: local.mtime, ctime: local.ctime, etag };
       else if (server && etag && !server.etag) server = { ...server, etag };
-      produced.set(target, server?.etag ?? etag);
+      produced.set(target, server ? { etag: server.etag ?? etag, mtime: server.mtime, size: server.size } : etag ? { etag, mtime: Number.NaN, size: Number.NaN } : undefined);
     }
     const moved = op.kind === 'move' || op.kind === 'copy' ? this.tree.subtree(op.to).map(e => e.path) : [];
     await this.journal.remove([item.id], () => {

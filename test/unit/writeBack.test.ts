@@ -398,6 +398,20 @@ for (const [name, options] of SERVERS) {
       assert.equal(w.server.read('/n.txt'), 'two\n');
     });
 
+    test('a folder with files made and saved in it offline, then deleted: no conflict, gone', async () => {
+      w = await world(options);
+      await offline(w);
+      await w.share.writeFile('/docs/new.txt', bytes('new\n'), { create: true, overwrite: false });
+      await w.share.copy('/docs/new.txt', '/keep.txt', { overwrite: false });
+      await w.share.writeFile('/docs/b.txt', bytes('bee, saved\n'), { create: false, overwrite: true });
+      await w.share.copy('/docs/b.txt', '/keep-b.txt', { overwrite: false });
+      await w.share.delete('/docs', { recursive: true });
+      const report = await online(w);
+      assert.deepEqual(report.conflicts.map(c => `${c.kind} ${c.path}`), []);
+      assert.equal((await w.share.pendingChanges()).length, 0);
+      assert.deepEqual(w.server.paths(), ['/', '/a.txt', '/keep-b.txt', '/keep.txt']);
+    });
+
     teardown(async () => {
       await w?.share.dispose();
     });
