@@ -141,7 +141,7 @@ export class Chooser {
   constructor(
     private readonly tree: Map<string, 'file' | 'directory'>,
     private readonly random: () => number,
-    /** false: deletes only files (a folder deleted offline after a change inside it replays as a conflict: see twoWindows.test.ts). */
+    /** false: deletes only files (a folder deleted offline after it was moved or copied replays as a conflict: see twoWindowsChild.ts). */
     private readonly folderDeletes = true,
   ) {}
 

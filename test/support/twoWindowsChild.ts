@@ -103,8 +103,10 @@ async function main(config: WindowConfig): Promise<void> {
     }
   });
 
-  // files only are deleted: a folder deleted offline after a change inside it replays as a false conflict (a
-  // known bug of the write-back, reported with issue 13; not a matter of windows)
+  // files only are deleted: a folder deleted offline after it was moved or copied offline replays as a false
+  // conflict (its files got new etags on the server with the move; the replay compares them with the cache's
+  // old ones) — a known bug of the write-back, reported with issue 13, not a matter of windows. (A folder
+  // deleted after files were made or saved in it no longer is: test/unit/writeBack.test.ts.)
   const chooser = await offlineTree(share, store, config, random, false);
   say('changing');
   changing = (async () => {
