@@ -46,6 +46,18 @@ export interface ReplayCache {
 /** The server's version of a path produced earlier in the same replay (undefined: it exists, its version unknown). */
 export type Produced = Map<string, ServerVersion | undefined>;
 
+/**
+ * What earlier changes of the replay produced where `op` removes or replaces things is gone: later changes
+ * there go by their own base or by the server (else a delete after a folder moved away and back names an
+ * older version: a false conflict).
+ */
+export function forgetReplaced(produced: Produced, op: JournalOp): void {
+  const forget = (root: string) => [...produced.keys()].filter(p => isEqualOrParent(p, root)).forEach(p => produced.delete(p));
+  if (op.kind === 'delete') forget(op.path);
+  if (op.kind === 'move') forget(op.from);
+  if (op.kind === 'move' || op.kind === 'copy') forget(op.to);
+}
+
 type WriteOp = Extract<JournalOp, { kind: 'write' }>;
 type DeleteOp = Extract<JournalOp, { kind: 'delete' }>;
 type TransferOp = Extract<JournalOp, { kind: 'move' | 'copy' }>;
