@@ -106,6 +106,7 @@ export async function openCache(
       );
     },
     async dispose() {
+      caching.dispose();
       poller.dispose();
       pinner.dispose();
       space.dispose();
