@@ -367,10 +367,18 @@ for (const [name, options] of SERVERS) {
   // moves named the version of an older replayed change and was a false conflict).
   suite(`the replay over its own earlier changes, server ${name}`, () => {
     let w: World;
-
-    test('a file made offline, moved with its folder, saved there, moved back and deleted: no conflict, gone', async () => {
+    const offlineWorld = async () => {
       w = await world(options);
       await offline(w);
+    };
+    /** Online: everything replays, no conflict, nothing left pending. */
+    const replaysClean = async () => {
+      assert.deepEqual((await online(w)).conflicts.map(c => `${c.kind} ${c.path}`), []);
+      assert.equal((await w.share.pendingChanges()).length, 0);
+    };
+
+    test('a file made offline, moved with its folder, saved there, moved back and deleted: no conflict, gone', async () => {
+      await offlineWorld();
       await w.share.writeFile('/docs/n.txt', bytes('new\n'), { create: true, overwrite: false });
       await w.share.rename('/docs/n.txt', '/docs/m.txt', { overwrite: false });
       await w.share.copy('/docs/m.txt', '/a.txt', { overwrite: true });
@@ -378,52 +386,41 @@ for (const [name, options] of SERVERS) {
       await w.share.writeFile('/moved/m.txt', bytes('saved in the moved folder\n'), { create: false, overwrite: true });
       await w.share.rename('/moved', '/docs', { overwrite: false });
       await w.share.delete('/docs/m.txt', { recursive: false });
-      const report = await online(w);
-      assert.deepEqual(report.conflicts.map(c => `${c.kind} ${c.path}`), []);
-      assert.equal((await w.share.pendingChanges()).length, 0);
+      await replaysClean();
       assert.deepEqual(w.server.paths(), ['/', '/a.txt', '/docs', '/docs/b.txt']);
       assert.equal(w.server.read('/a.txt'), 'new\n');
     });
 
     test('a file made offline and moved away, then made again where it was: both land, no conflict', async () => {
-      w = await world(options);
-      await offline(w);
+      await offlineWorld();
       await w.share.writeFile('/docs/x.txt', bytes('first\n'), { create: true, overwrite: false });
       await w.share.copy('/docs/x.txt', '/keep.txt', { overwrite: false });
       await w.share.rename('/docs/x.txt', '/y.txt', { overwrite: false });
       await w.share.writeFile('/docs/x.txt', bytes('second\n'), { create: true, overwrite: false });
-      const report = await online(w);
-      assert.deepEqual(report.conflicts.map(c => `${c.kind} ${c.path}`), []);
-      assert.equal((await w.share.pendingChanges()).length, 0);
+      await replaysClean();
       assert.equal(w.server.read('/y.txt'), 'first\n');
       assert.equal(w.server.read('/docs/x.txt'), 'second\n');
     });
 
     test('a file made offline, copied, deleted and made again: no conflict, the last content', async () => {
-      w = await world(options);
-      await offline(w);
+      await offlineWorld();
       await w.share.writeFile('/n.txt', bytes('one\n'), { create: true, overwrite: false });
       await w.share.copy('/n.txt', '/c.txt', { overwrite: false });
       await w.share.delete('/n.txt', { recursive: false });
       await w.share.writeFile('/n.txt', bytes('two\n'), { create: true, overwrite: false });
-      const report = await online(w);
-      assert.deepEqual(report.conflicts.map(c => `${c.kind} ${c.path}`), []);
-      assert.equal((await w.share.pendingChanges()).length, 0);
+      await replaysClean();
       assert.equal(w.server.read('/c.txt'), 'one\n');
       assert.equal(w.server.read('/n.txt'), 'two\n');
     });
 
     test('a folder with files made and saved in it offline, then deleted: no conflict, gone', async () => {
-      w = await world(options);
-      await offline(w);
+      await offlineWorld();
       await w.share.writeFile('/docs/new.txt', bytes('new\n'), { create: true, overwrite: false });
       await w.share.copy('/docs/new.txt', '/keep.txt', { overwrite: false });
       await w.share.writeFile('/docs/b.txt', bytes('bee, saved\n'), { create: false, overwrite: true });
       await w.share.copy('/docs/b.txt', '/keep-b.txt', { overwrite: false });
       await w.share.delete('/docs', { recursive: true });
-      const report = await online(w);
-      assert.deepEqual(report.conflicts.map(c => `${c.kind} ${c.path}`), []);
-      assert.equal((await w.share.pendingChanges()).length, 0);
+      await replaysClean();
       assert.deepEqual(w.server.paths(), ['/', '/a.txt', '/keep-b.txt', '/keep.txt']);
     });
 
