@@ -10,7 +10,7 @@ import type { Settings } from './core/settings';
 import { WebdavFileSystemProvider } from './provider/webdavFileSystemProvider';
 import { WebdavRemote, type HttpPlatform } from './remote/webdavRemote';
 import { Share } from './share/share';
-import { openCache, type OpenShareCache } from './cache/openCache';
+import { openCache, openStoreWhenFree, type OpenShareCache } from './cache/openCache';
 import { ShareRegistry } from './share/shareRegistry';
 import { VariantFileSystemProvider } from './provider/variantFileSystemProvider';
 import { CacheCommands } from './ui/cacheCommands';
@@ -73,7 +73,9 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
     const remote = new WebdavRemote(location, current, log, platform);
     const live = isLive(current(), location);
     log.info(`[main] ${shareKey(location)}: ${live ? 'live mode (no cache)' : 'cached'}`);
-    const cacheOf: OpenShareCache | undefined = live ? undefined : async observed => openCache(await storage.open(await shareId(location)), observed, current, log);
+    const cacheOf: OpenShareCache | undefined = live
+      ? undefined
+      : async (observed, wait) => openCache(await openStoreWhenFree(storage, await shareId(location), wait), observed, current, log);
     return new Share(location, remote, credentials, log, cacheOf, ConflictCommands.hooks());
   });
   const addWorkspaceFolders = (folders: readonly vscode.WorkspaceFolder[]) => {
