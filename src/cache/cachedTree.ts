@@ -92,11 +92,27 @@ export class CachedTree implements IDisposable {
     return !!e && isLocal(e);
   }
 
-  /** The folders whose listing is cached. */
+  /**
+   * The folders whose listing is cached because they were opened here (listed, pinned, polled) — not
+   * the ones only the background walk learnt (`learned`), which it keeps fresh itself.
+   */
   cachedFolders(): string[] {
     const out: string[] = [];
-    for (const e of this.index.all()) if (e.type === 'directory' && e.children) out.push(e.path);
+    for (const e of this.index.all()) if (e.type === 'directory' && e.children && !e.learned) out.push(e.path);
     return out.sort();
+  }
+
+  /** The folder was opened here (listed for the user): from now on it is polled like every opened folder. */
+  markOpened(path: string): void {
+    const e = this.index.get(path);
+    if (!e?.learned) return;
+    const { learned: _was, ...rest } = e;
+    this.index.set(rest);
+  }
+
+  /** When the listing of `path` was last taken from the server in this session (ms), or undefined. */
+  listedAt(path: string): number | undefined {
+    return this.listed.get(path);
   }
 
   // --- freshness
@@ -233,8 +249,11 @@ export class CachedTree implements IDisposable {
     return { blob: known.blob, blobEtag: r.etag, blobMtime: known.blobMtime, blobSize: known.blobSize };
   }
 
-  /** Records a folder's listing taken from the server, and reports what others changed. */
-  recordListing(listing: RemoteListing): void {
+  /**
+   * Records a folder's listing taken from the server, and reports what others changed. `learned`: taken
+   * by the background walk of the tree (the folder stays marked as never opened, unless it was opened).
+   */
+  recordListing(listing: RemoteListing, learned = false): void {
     const dir = listing.self.path;
     const prev = this.index.get(dir);
     const hadListing = prev?.type === 'directory' && prev.children !== undefined;
@@ -261,7 +280,11 @@ export class CachedTree implements IDisposable {
         changes.push({ type: 'deleted', path });
       }
     }
-    this.index.update(dir, { children: names });
+    const self = this.index.get(dir);
+    if (self) {
+      const { learned: _was, ...rest } = self;
+      this.index.set(learned && (!hadListing || prev?.learned) ? { ...rest, children: names, learned: true } : { ...rest, children: names });
+    }
     this.checked.set(dir, now);
     this.listed.set(dir, now);
     if (this.isPinned(dir)) {
@@ -350,6 +373,18 @@ export function notAvailableOffline(path: string, cause?: ShareError): ShareErro
     'Unavailable',
     `${path} is not available offline: it was never downloaded to this computer. ` +
       'Go online ("WebDAV: Go Online"), and next time keep its folder available offline ("WebDAV: Keep Available Offline").',
+    { cause, reason: 'offline' },
+  );
+}
+
+/** Offline, a folder whose contents were never listed here (never reached by the walk, or beyond its limit). */
+export function folderNotKnownOffline(path: string, cause?: ShareError): ShareError {
+  if (cause?.reason === 'signin' || cause?.reason === 'tls') return cause;
+  return new ShareError(
+    'Unavailable',
+    `The folder ${path} is not known offline: its contents were never listed on this computer (the share was not fully ` +
+      'listed before the connection was lost, or it has more items than the setting webdavOffline.cache.maxTreeEntries allows). ' +
+      'Go online ("WebDAV: Go Online") to see it.',
     { cause, reason: 'offline' },
   );
 }

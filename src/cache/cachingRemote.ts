@@ -22,7 +22,7 @@ import type { ServerVersion } from '../remote/version';
 import { hasValidContent, isLocal, toRemoteEntry, withoutContent, type CacheEntry } from './cacheEntry';
 import type { CacheIndex } from './cacheIndex';
 import type { CacheSpace } from './cacheSpace';
-import { notAvailableOffline, notFound, type CachedTree } from './cachedTree';
+import { folderNotKnownOffline, notAvailableOffline, notFound, type CachedTree } from './cachedTree';
 
 export class CachingRemote implements RemoteFs {
   /** Offline: no request reaches the server; everything is answered from the cache. */
@@ -90,7 +90,10 @@ export class CachingRemote implements RemoteFs {
 
   async list(path: string): Promise<RemoteListing> {
     const cached = this.tree.get(path);
-    if (cached?.children && (this.tree.isListingFresh(path) || isLocal(cached))) return this.tree.cachedListing(cached);
+    if (cached?.children && (this.tree.isListingFresh(path) || isLocal(cached))) {
+      if (!this.offline) this.tree.markOpened(path); // learnt by the background walk a moment ago
+      return this.tree.cachedListing(cached);
+    }
     if (this.offline) return this.listFromCache(path);
     try {
       return await this.refreshListing(path);
@@ -105,7 +108,7 @@ export class CachingRemote implements RemoteFs {
     if (cached?.children) return this.tree.cachedListing(cached);
     if (cached?.type === 'file') return { self: toRemoteEntry(cached), children: [] };
     if (!cached && this.tree.listedAbsent(path, false)) throw notFound(path, 'not in the last folder listing');
-    throw notAvailableOffline(path, err);
+    throw folderNotKnownOffline(path, err);
   }
 
   /** Asks the server for `path` now (whatever the freshness), records it and reports changes. */

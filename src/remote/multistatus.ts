@@ -94,9 +94,22 @@ export class MultistatusReader {
     this.parser.on('cdata', t => this.addText(t));
   }
 
-  /** Entries read so far. */
+  /** Entries read so far (taken ones included). */
   get count(): number {
-    return this.items.length;
+    return this.items.length + this.taken;
+  }
+
+  /** Entries handed out by take() so far. */
+  private taken = 0;
+
+  /**
+   * The entries read since the last call, handed over (a long answer — a whole tree — is consumed as
+   * it arrives instead of being held whole); the limit counts them all.
+   */
+  take(): MultistatusItem[] {
+    const out = this.items.splice(0);
+    this.taken += out.length;
+    return out;
   }
 
   /** Feeds the next chunk; throws a MultistatusError as soon as the answer is known to be bad. */
@@ -131,7 +144,7 @@ export class MultistatusReader {
     }
     const path = this.stack;
     if (depth === 2 && name === 'response') {
-      if (this.items.length >= this.limits.maxEntries) {
+      if (this.count >= this.limits.maxEntries) {
         return this.fail(`the listing has more than ${this.limits.maxEntries} entries`, 'limit');
       }
       this.current = {};
