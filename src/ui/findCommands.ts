@@ -52,7 +52,7 @@ export class FindCommands {
       return undefined;
     }
     const pick = vscode.window.createQuickPick<FileItem>();
-    pick.title = 'WebDAV: Go to File — every known file ($(check) downloaded, $(cloud) not downloaded: available online)';
+    pick.title = 'WebDAV: Go to File — every known file (a check: downloaded; a cloud: not downloaded, available online)';
     pick.placeholder = 'File name, part of its path, or its letters in order';
     pick.matchOnDescription = true;
     pick.value = initial;
