@@ -30,6 +30,8 @@ export const WALK_PARALLELISM = 8;
 const REFRESH_ROUNDS = 40;
 const REFRESH_MIN = 16;
 const PROGRESS_EVERY_MS = 500;
+/** Recording a whole tree gives the event loop a turn at least this often, ms. */
+const RECORD_SLICE_MS = 15;
 /** Per-share value: the user stopped the walk ("stopped" until they start it again). */
 const STOPPED_KEY = 'treeWalkStopped';
 
@@ -255,7 +257,7 @@ export class TreeLearner implements IDisposable {
         if (found) return found;
       }
       const listing = await this.remote.list(folder);
-      return this.record([listing]);
+      return await this.record([listing]);
     } catch (err) {
       if (isShareError(err, 'NotFound') && folder !== '/') {
         this.gone([folder]);
@@ -273,31 +275,38 @@ export class TreeLearner implements IDisposable {
 
   /** The whole tree below `folder` in one request; undefined when it must be listed folder by folder. */
   private async learnSubtree(folder: string): Promise<string[] | undefined> {
-    let entries;
+    let tree;
     try {
-      entries = await this.remote.listTree!(folder, Math.max(1, this.settings().maxTreeEntries - this.tree.size));
+      const entries = await this.remote.listTree!(folder, Math.max(1, this.settings().maxTreeEntries - this.tree.size));
+      if (entries === 'too-large') return undefined; // more than the room left: folder by folder, up to the limit
+      tree = groupTree(folder, entries);
     } catch (err) {
+      // refused (403), or an answer that cannot be read or trusted: folder by folder from now on
       if (!isShareError(err, 'NoPermissions') && !isShareError(err, 'Rejected')) throw err;
       this.noDepthInfinity = true;
-      this.log.info(`[tree] ${folder}: the server refuses Depth: infinity (${(err as Error).message}); listing folder by folder`);
+      this.log.info(`[tree] ${folder}: no whole-tree listing from this server (${(err as Error).message}); listing folder by folder`);
       return undefined;
     }
-    if (entries === 'too-large') return undefined; // more than the room left: folder by folder, up to the limit
-    const { listings, dropped } = groupTree(folder, entries);
-    if (dropped) this.log.warn(`[remote] ${folder}: ignored ${dropped} entries of the whole-tree answer (outside the folder, repeated, or below a file)`);
-    return this.record(listings);
+    if (tree.dropped) this.log.warn(`[remote] ${folder}: ignored ${tree.dropped} entries of the whole-tree answer (outside the folder, repeated, or below a file)`);
+    return this.record(tree.listings);
   }
 
   /**
-   * Records listings (parents first) while each fits whole under the limit; resolves with the folders
-   * found that still need listing.
+   * Records listings (parents first) while each fits whole under the limit, yielding to the event loop
+   * now and then (a whole tree is thousands of folders); resolves with the folders found that still need
+   * listing.
    */
-  private record(listings: readonly RemoteListing[]): string[] {
-    if (this.disposed) return [];
+  private async record(listings: readonly RemoteListing[]): Promise<string[]> {
     const cap = this.settings().maxTreeEntries;
     const done: string[] = [];
     const next: string[] = [];
+    let slice = Date.now();
     for (const listing of listings) {
+      if (Date.now() - slice > RECORD_SLICE_MS) {
+        await new Promise(r => setTimeout(r, 0));
+        slice = Date.now();
+      }
+      if (this.disposed) return [];
       let added = 0;
       for (const c of listing.children) if (!this.tree.get(c.path)) added++;
       if (this.tree.size + added > cap) {
