@@ -12,7 +12,7 @@ import { normalizeEtag } from './etag';
 import { hrefToSharePath } from './hrefs';
 import { cancelBody, HttpExchange, type FetchResponse, type SendOptions } from './httpExchange';
 import { authSchemes, challengeOf, classifyError, type Method } from './httpErrors';
-import { PROPFIND_BODY, type MultistatusItem } from './multistatus';
+import { PROPFIND_BODY, PROPFIND_BODY_WITHOUT_QUOTA, type MultistatusItem } from './multistatus';
 import type { Credentials, Preconditions, RemoteContent, RemoteEntry, RemoteFs, RemoteListing, RemoteStream, ShareAccess, WriteResult } from './remoteFs';
 import { ShareClient, type HttpPlatform } from './shareClient';
 
@@ -113,7 +113,7 @@ export class WebdavRemote implements RemoteFs {
     const p = normalizePath(path);
     const res = await this.request('PROPFIND', p, {
       headers: { Depth: 'infinity', 'Content-Type': 'application/xml; charset=utf-8' },
-      data: PROPFIND_BODY,
+      data: propfindBody(p),
       transfer: true,
     });
     const s = this.settings();
@@ -137,7 +137,7 @@ export class WebdavRemote implements RemoteFs {
   private async propfind(path: string, depth: '0' | '1'): Promise<RemoteEntry[]> {
     const res = await this.request('PROPFIND', path, {
       headers: { Depth: depth, 'Content-Type': 'application/xml; charset=utf-8' },
-      data: PROPFIND_BODY,
+      data: propfindBody(path),
     });
     const s = this.settings();
     const items = await this.http.readMultistatus(res, 'PROPFIND', path, { maxBytes: s.maxListingBytes, maxEntries: s.maxListingEntries });
@@ -196,7 +196,7 @@ export class WebdavRemote implements RemoteFs {
     try {
       const res = await this.request('PROPFIND', path, {
         headers: { Depth: 'infinity', 'Content-Type': 'application/xml; charset=utf-8' },
-        data: PROPFIND_BODY,
+        data: PROPFIND_BODY_WITHOUT_QUOTA,
       });
       cancelBody(res);
       return res.status === 207;
@@ -342,6 +342,11 @@ export class WebdavRemote implements RemoteFs {
       throw e;
     }
   }
+}
+
+/** The quota is asked for only where it is used: the share's root (it can be costly to a server elsewhere). */
+function propfindBody(path: string): string {
+  return path === '/' ? PROPFIND_BODY : PROPFIND_BODY_WITHOUT_QUOTA;
 }
 
 /** The entry that describes `path` itself: exactly, else the one whose name differs only in Unicode normalization. */
