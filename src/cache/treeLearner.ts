@@ -261,8 +261,9 @@ export class TreeLearner implements IDisposable {
     } catch (err) {
       if (isShareError(err, 'NotFound') && folder !== '/') {
         this.gone([folder]);
-      } else if (isShareError(err, 'Unavailable') || isShareError(err, 'Unauthorized')) {
-        // offline, a sign-in, an untrusted certificate: the walk waits for the share to be back
+      } else if ((isShareError(err, 'Unavailable') && err.reason !== 'server') || isShareError(err, 'Unauthorized')) {
+        // unreachable, a sign-in, an untrusted certificate: the walk waits for the share to be back (a
+        // server error on one folder is that folder's: it is skipped below)
         this.interrupted = true;
         this.log.debug(`[tree] ${folder}: ${(err as Error).message}; the walk waits`);
       } else {
