@@ -18,8 +18,8 @@ import { WebdavRemote } from '../src/remote/webdavRemote';
 import { noAuth } from '../src/share/auth';
 import { Share } from '../src/share/share';
 import { DATASET_MTIME } from './datasets';
-import { benchSettings, chownForServer, fresh, measure, removeDir, tempDir, variant, type BenchContext, type Sample, type Target, type Variant } from './harness';
-import { runRclone } from './w2Pin';
+import { benchSettings, chownForServer, fresh, removeDir, tempDir, variant, type BenchContext, type Sample, type Target, type Variant } from './harness';
+import { measureRcloneLsf } from './w5Poll';
 
 export interface W6Spec {
   /** Folders at the top of the tree; each holds `subfolders` more (folders in all: top × (1 + subfolders)). */
@@ -122,13 +122,7 @@ export async function runW6(ctx: BenchContext, t: Target, spec: W6Spec): Promise
     ours.push(await runChild(t, cacheDir));
     removeDir(cacheDir);
     await fresh(t);
-    rclone.push(
-      await measure(t, async () => {
-        let lines = 0;
-        await runRclone(t, ['lsf', '-R', ':webdav:/w6'], s => (lines += s.split('\n').filter(Boolean).length));
-        return { entriesListed: lines };
-      }),
-    );
+    rclone.push(await measureRcloneLsf(t, '/w6'));
   }
   // the whole-tree requests show in the counts: Depth: infinity was used where PROPFINDs are fewer than folders
   const depthInfinity = (ours[0].counts.byMethod.PROPFIND ?? 0) < w6Folders(spec);
