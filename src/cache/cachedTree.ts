@@ -102,19 +102,6 @@ export class CachedTree implements IDisposable {
     return out.sort();
   }
 
-  /** The folder was opened here (listed for the user): from now on it is polled like every opened folder. */
-  markOpened(path: string): void {
-    const e = this.index.get(path);
-    if (!e?.learned) return;
-    const { learned: _was, ...rest } = e;
-    this.index.set(rest);
-  }
-
-  /** When the listing of `path` was last taken from the server in this session (ms), or undefined. */
-  listedAt(path: string): number | undefined {
-    return this.listed.get(path);
-  }
-
   // --- freshness
 
   isFresh(path: string): boolean {
@@ -251,7 +238,9 @@ export class CachedTree implements IDisposable {
 
   /**
    * Records a folder's listing taken from the server, and reports what others changed. `learned`: taken
-   * by the background walk of the tree (the folder stays marked as never opened, unless it was opened).
+   * by the background walk of the tree: the folder stays marked as never opened (unless it was), and
+   * nothing counts as freshly checked — online, what the user opens is asked of the server as before
+   * the walk existed (a file a colleague just created is never "absent" because the walk passed by).
    */
   recordListing(listing: RemoteListing, learned = false): void {
     const dir = listing.self.path;
@@ -266,7 +255,7 @@ export class CachedTree implements IDisposable {
       const known = this.index.get(child.path);
       if (this.record(child)) changes.push({ type: 'changed', path: child.path });
       else if (!known && hadListing) changes.push({ type: 'created', path: child.path });
-      this.checked.set(child.path, now);
+      if (!learned) this.checked.set(child.path, now);
     }
     const current = new Set(names);
     for (const old of prev?.children ?? []) {
@@ -285,8 +274,10 @@ export class CachedTree implements IDisposable {
       const { learned: _was, ...rest } = self;
       this.index.set(learned && (!hadListing || prev?.learned) ? { ...rest, children: names, learned: true } : { ...rest, children: names });
     }
-    this.checked.set(dir, now);
-    this.listed.set(dir, now);
+    if (!learned) {
+      this.checked.set(dir, now);
+      this.listed.set(dir, now);
+    }
     if (this.isPinned(dir)) {
       const need = listing.children.filter(c => c.type === 'file' && !hasValidContent(this.index.get(c.path))).map(c => c.path);
       if (need.length) this._onDidNeedPinnedContent.fire(need);

@@ -90,10 +90,7 @@ export class CachingRemote implements RemoteFs {
 
   async list(path: string): Promise<RemoteListing> {
     const cached = this.tree.get(path);
-    if (cached?.children && (this.tree.isListingFresh(path) || isLocal(cached))) {
-      if (!this.offline) this.tree.markOpened(path); // learnt by the background walk a moment ago
-      return this.tree.cachedListing(cached);
-    }
+    if (cached?.children && (this.tree.isListingFresh(path) || isLocal(cached))) return this.tree.cachedListing(cached);
     if (this.offline) return this.listFromCache(path);
     try {
       return await this.refreshListing(path);

@@ -75,6 +75,8 @@ export class TreeLearner implements IDisposable {
   /** Why the last walk stopped early (offline, a sign-in), if it did. */
   private interrupted = false;
   private readonly unreadable = new Set<string>();
+  /** When the walk or a refresh round last listed each learnt folder in this session (ms). */
+  private readonly refreshedAt = new Map<string, number>();
   private foldersListed = 0;
   /** Folders still to list when last counted (-1: not counted yet). */
   private foldersToGo = -1;
@@ -315,6 +317,7 @@ export class TreeLearner implements IDisposable {
         break;
       }
       this.tree.recordListing(listing, true);
+      this.refreshedAt.set(listing.self.path, Date.now());
       done.push(listing.self.path);
       for (const c of listing.children) if (c.type === 'directory' && this.needsListing(this.tree.get(c.path))) next.push(c.path);
     }
@@ -338,7 +341,7 @@ export class TreeLearner implements IDisposable {
     for (const e of this.tree.all()) if (e.type === 'directory' && e.learned && e.children && !isLocal(e)) learned.push(e);
     if (!learned.length) return 0;
     const n = Math.max(REFRESH_MIN, Math.ceil(learned.length / REFRESH_ROUNDS));
-    const at = (e: CacheEntry) => this.tree.listedAt(e.path) ?? 0;
+    const at = (e: CacheEntry) => this.refreshedAt.get(e.path) ?? 0;
     const queue = learned.sort((a, b) => at(a) - at(b) || (a.path < b.path ? -1 : 1)).slice(0, n).map(e => e.path);
     let listed = 0;
     let stop = false;
@@ -351,6 +354,7 @@ export class TreeLearner implements IDisposable {
           const listing = await this.remote.list(folder);
           if (!this.disposed && this.tree.get(folder)?.children) {
             this.tree.recordListing(listing, true);
+            this.refreshedAt.set(folder, Date.now());
             listed++;
           }
         } catch (err) {
