@@ -26,12 +26,10 @@ import { Share } from '../../src/share/share';
 import { bundleChild } from '../support/bundleChild';
 import { diskCache } from '../support/cachedShare';
 import type { RunningServer } from '../support/nepheleServer';
-import { startRclone } from '../support/rcloneServer';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServerInstalled, handToServer, printServerLogIfFailed, SERVER_KINDS, tempFolder, USERS, type ServerKind } from '../support/servers';
+import { assertServerInstalled, handToServer, printServerLogIfFailed, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
 import type { TreeWalkChildArgs } from '../support/treeWalkChild';
 
-const KINDS: ServerKind[] = [...SERVER_KINDS, { name: 'rclone', start: startRclone }];
 /** What each server does with PROPFIND Depth: infinity (Apache: 403 propfind-finite-depth; lighttpd: refused unless enabled). */
 const DEPTH_INFINITY: Record<string, boolean> = { nephele: true, rclone: true, apache: false, lighttpd: false };
 
@@ -79,7 +77,7 @@ function counted(remote: RemoteFs): { remote: RemoteFs; lists: string[]; trees: 
   return { remote: proxy, lists, trees, gets };
 }
 
-for (const kind of KINDS) {
+for (const kind of SERVER_KINDS) {
   suite(`conformance: whole-tree metadata on ${kind.name}`, function () {
     this.timeout(60_000);
     let disk: ReturnType<typeof tempFolder>;
