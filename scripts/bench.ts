@@ -61,7 +61,7 @@ async function main(): Promise<number> {
     // rewrite the Markdown from the JSON of the last run (after a change to the report's layout)
     let r = JSON.parse(readFileSync(join(repoRoot(), 'bench', 'results', `${mode}.json`), 'utf8')) as BenchResults;
     if (r.profile) r = { ...r, profile: { ...r.profile, slowest: slowestSentence(r, r.profile.workload, r.profile.summary) } };
-    const md = renderMarkdown(r);
+    const md = renderMarkdown(r, r.mode === 'full' ? baseline() : undefined);
     writeFileSync(join(repoRoot(), 'bench', 'results', `${mode}.md`), md);
     if (mode === 'full') writeFileSync(join(repoRoot(), 'BENCHMARKS.md'), md);
     log(`rewrote the Markdown of bench/results/${mode}.json`);
@@ -237,18 +237,27 @@ async function main(): Promise<number> {
   if (final.profile) final = { ...final, profile: { ...final.profile, slowest: slowestSentence(final, final.profile.workload, final.profile.summary) } };
   for (const w of workloads) {
     console.log(`\n${w.id} ${w.title} — ${w.server}`);
-    for (const v of w.variants) console.log(`  ${v.name.padEnd(16)} ${String(v.medianMs).padStart(10)} ms  ${String(v.requests).padStart(6)} req  bound ${v.boundMs} ms`);
+    for (const v of w.variants) {
+      const methods = Object.entries(v.byMethod).map(([m, n]) => `${m} ${n}`).join(', ');
+      console.log(`  ${v.name.padEnd(16)} ${String(v.medianMs).padStart(10)} ms  ${String(v.requests).padStart(6)} req  bound ${v.boundMs} ms${methods ? `  (${methods})` : ''}`);
+    }
     for (const [k, v] of ratios(w, final)) console.log(`  ${k}: ${v}`);
   }
   if (values['no-report']) return 0;
   const dir = join(repoRoot(), 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${mode}.json`), JSON.stringify(final, null, 2) + '\n');
-  const md = renderMarkdown(final);
+  const md = renderMarkdown(final, mode === 'full' ? baseline() : undefined);
   writeFileSync(join(dir, `${mode}.md`), md);
   if (mode === 'full') writeFileSync(join(repoRoot(), 'BENCHMARKS.md'), md);
   log(`done in ${final.wallSeconds} s: bench/results/${mode}.json${mode === 'full' ? ', BENCHMARKS.md' : `, bench/results/${mode}.md`}`);
   return 0;
+}
+
+/** The figures of the previous round (bench/results/round1.json), for the before/after table. */
+function baseline(): BenchResults | undefined {
+  const file = join(repoRoot(), 'bench', 'results', 'round1.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as BenchResults) : undefined;
 }
 
 /** Runs one workload again (apache, 1 run) under `node --cpu-prof` and summarizes where its time goes. */

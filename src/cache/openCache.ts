@@ -85,6 +85,7 @@ export async function openCache(
     },
     async dispose() {
       learner.dispose();
+      caching.dispose();
       poller.dispose();
       pinner.dispose();
       space.dispose();
