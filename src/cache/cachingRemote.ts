@@ -49,7 +49,9 @@ export class CachingRemote implements RemoteFs {
   }
 
   private revalidateInBackground(cached: CacheEntry): boolean {
-    return this.background.start(cached);
+    // what only the whole-tree walk saw was never shown to the user: asked of the server first, as before
+    const walkOnly = cached.type === 'directory' && cached.children ? cached.learned : this.tree.get(dirname(cached.path))?.learned;
+    return !walkOnly && this.background.start(cached);
   }
 
   private get log() {
