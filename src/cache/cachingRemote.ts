@@ -50,8 +50,7 @@ export class CachingRemote implements RemoteFs {
 
   private revalidateInBackground(cached: CacheEntry): boolean {
     // what only the whole-tree walk saw was never shown to the user: asked of the server first, as before
-    const walkOnly = cached.type === 'directory' && cached.children ? cached.learned : this.tree.get(dirname(cached.path))?.learned;
-    return !walkOnly && this.background.start(cached);
+    return !(cached.children ? cached.learned : this.tree.get(dirname(cached.path))?.learned) && this.background.start(cached);
   }
 
   private get log() {
