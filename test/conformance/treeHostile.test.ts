@@ -133,6 +133,10 @@ suite('conformance: whole-tree answers from a hostile server', function () {
     const body = multistatusXml(entries); // built before measuring: the server is in this process
     server.on(wholeTreeOf('/a'), respond(207, XML, body));
     const { share, parts } = await open();
+    // what the machine alone costs (a loaded machine delays timers too): the same sampler for a second, idle
+    const idle = startStallSampler();
+    await new Promise(r => setTimeout(r, 1000));
+    const allowed = MAX_STALL_MS + 2 * idle.stop();
     const sampler = startStallSampler();
     const t0 = Date.now();
     const progress = await share.learnTree();
@@ -140,7 +144,7 @@ suite('conformance: whole-tree answers from a hostile server', function () {
     assert.equal(progress?.state, 'complete', JSON.stringify(progress));
     assert.equal(parts.tree.get('/a/d39/file-499.txt')?.size, 499);
     assert.ok(parts.tree.size > 20_000, `${parts.tree.size} entries`);
-    console.log(`      [figures] ${entries.length} entries (${(body.length / 1e6).toFixed(1)} MB) learnt in ${Date.now() - t0} ms; longest event-loop stall ${Math.round(stall)} ms`);
-    assert.ok(stall < MAX_STALL_MS, `the event loop stalled for ${Math.round(stall)} ms (at most ${MAX_STALL_MS})`);
+    console.log(`      [figures] ${entries.length} entries (${(body.length / 1e6).toFixed(1)} MB) learnt in ${Date.now() - t0} ms; longest event-loop stall ${Math.round(stall)} ms (allowed ${Math.round(allowed)})`);
+    assert.ok(stall < allowed, `the event loop stalled for ${Math.round(stall)} ms (at most ${Math.round(allowed)}: ${MAX_STALL_MS} ms and twice the idle stall)`);
   });
 });
