@@ -3,7 +3,7 @@ import type { Variant } from './harness';
 import type { ProfileSummary } from './profile';
 
 export interface WorkloadResult {
-  readonly id: 'W1' | 'W2' | 'W3' | 'W4' | 'W5';
+  readonly id: 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6';
   readonly title: string;
   /** Server name, or `local` for W4. */
   readonly server: string;
@@ -96,6 +96,18 @@ export function ratios(w: WorkloadResult, r: BenchResults): [string, string][] {
         ['requests per no-change poll: ours / rclone lsf -R / bound', `${ours.requests} / ${rc.requests} / 1`],
         ['rclone lsf -R ÷ ours (time)', x(rc.medianMs, ours.medianMs)],
         ['ours ÷ bound of one request (time)', x(ours.medianMs, rtt)],
+      ];
+    }
+    case 'W6': {
+      const ours = get(w, 'ours learn');
+      const rc = get(w, 'rclone lsf -R');
+      return [
+        ['ours ÷ rclone lsf -R (time; goal ≤ 1.2×)', x(ours.medianMs, rc.medianMs)],
+        [
+          'ours: added heap held / peak (goal ≤ 150 MB)',
+          `${ours.extra?.heapMB} MB / ${ours.extra?.peakHeapMB} MB for ${ours.extra?.entries} entries (highest of the runs: ${ours.extra?.maxHeapMB ?? '—'} MB / ${ours.extra?.maxPeakHeapMB ?? '—'} MB)`,
+        ],
+        ['requests ours / rclone lsf -R', `${ours.requests} / ${rc.requests}`],
       ];
     }
   }

@@ -28,6 +28,15 @@ export function writeW5(root: string, spec: W5Spec): void {
   }
 }
 
+/** `rclone lsf -R` of `folder` (every name below it, a Depth-1 PROPFIND per folder), measured. */
+export function measureRcloneLsf(t: Target, folder: string): Promise<Sample> {
+  return measure(t, async () => {
+    let lines = 0;
+    await runRclone(t, ['lsf', '-R', `:webdav:${folder}`], s => (lines += s.split('\n').filter(Boolean).length));
+    return { entriesListed: lines };
+  });
+}
+
 export async function runW5(ctx: BenchContext, t: Target, _spec: W5Spec): Promise<{ variants: Variant[]; depthInfinity: boolean }> {
   chownForServer(t, join(t.root, 'w5'));
   const cacheDir = tempDir(ctx, 'w5-cache-');
@@ -50,13 +59,7 @@ export async function runW5(ctx: BenchContext, t: Target, _spec: W5Spec): Promis
         }),
       );
       await fresh(t);
-      rclone.push(
-        await measure(t, async () => {
-          let lines = 0;
-          await runRclone(t, ['lsf', '-R', ':webdav:/w5'], s => (lines += s.split('\n').filter(Boolean).length));
-          return { entriesListed: lines };
-        }),
-      );
+      rclone.push(await measureRcloneLsf(t, '/w5'));
     }
     watch.dispose();
   } finally {

@@ -1,6 +1,6 @@
 // `npm run bench`: benchmarks against peers, side by side in one run, through a latency-shaping proxy.
 //   npm run bench [-- --quick] [--rtt=50] [--mbit=100] [--runs=5] [--servers=apache,nephele]
-//                 [--only=w1,w2,w3,w4,w5] [--profile=w3|none]
+//                 [--only=w1,w2,w3,w4,w5,w6] [--profile=w3|none]
 // Writes bench/results/<full|quick>.json and .md; the full run also writes BENCHMARKS.md. Never fails on
 // a figure: only a broken set-up or a workload that cannot complete exits non-zero.
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,6 +17,7 @@ import { runW2, w2Tree } from '../bench/w2Pin';
 import { runW3, w3Spec } from '../bench/w3Replay';
 import { runW4, w4Child } from '../bench/w4Index';
 import { runW5, w5Spec, writeW5 } from '../bench/w5Poll';
+import { runW6, w6Child, w6Files, w6Folders, w6Spec, writeW6 } from '../bench/w6Tree';
 import { ensureAptPackages } from './lib/apt';
 import { repoRoot } from './lib/repoRoot';
 
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     child: { type: 'string' },
     kind: { type: 'string' },
     dir: { type: 'string' },
+    target: { type: 'string' },
     'no-report': { type: 'boolean', default: false },
     serial: { type: 'boolean', default: false },
     'workloads-out': { type: 'string' },
@@ -41,10 +43,15 @@ const { values } = parseArgs({
 });
 
 const log = (msg: string) => console.log(`[bench] ${msg}`);
+const ALL_WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6'];
 
 async function main(): Promise<number> {
   if (values.child === 'w4') {
     await w4Child(values.kind!, values.dir!);
+    return 0;
+  }
+  if (values.child === 'w6') {
+    await w6Child(values.target!, values.dir!);
     return 0;
   }
   const t0 = Date.now();
@@ -63,11 +70,11 @@ async function main(): Promise<number> {
   const runs = Number(values.runs ?? (quick ? 3 : 5));
   const link = { rttMs: Number(values.rtt ?? 50), bitsPerSecond: Number(values.mbit ?? 100) * 1e6 };
   const servers = (values.servers ?? 'apache,nephele').split(',').filter(Boolean) as ServerName[];
-  const only = new Set((values.only ?? 'w1,w2,w3,w4,w5').toLowerCase().split(','));
-  const profileTarget = values.profile ?? (quick || values['no-report'] || only.size < 5 || servers.length < 2 ? 'none' : 'w3');
+  const only = new Set((values.only ?? ALL_WORKLOADS.join(',')).toLowerCase().split(','));
+  const profileTarget = values.profile ?? (quick || values['no-report'] || only.size < ALL_WORKLOADS.length || servers.length < 2 ? 'none' : 'w3');
 
   // system packages: the Apache server and the rclone peer
-  const pkgs = [...(servers.includes('apache') ? ['apache2'] : []), ...(only.has('w2') || only.has('w5') ? ['rclone'] : [])];
+  const pkgs = [...(servers.includes('apache') ? ['apache2'] : []), ...(only.has('w2') || only.has('w5') || only.has('w6') ? ['rclone'] : [])];
   try {
     ensureAptPackages(pkgs, log);
   } catch (err) {
@@ -85,6 +92,7 @@ async function main(): Promise<number> {
     const t2 = w2Tree(quick);
     const s3 = w3Spec(quick);
     const s5 = w5Spec(quick);
+    const s6 = w6Spec(quick);
     const tracks = servers.length > 1 && !values.serial && [...only].some(w => w !== 'w4');
     if (tracks) {
       // one child process per server, side by side (each with its own proxy, i.e. its own link)
@@ -106,6 +114,7 @@ async function main(): Promise<number> {
       if (only.has('w1')) writeTree(root, t1);
       if (only.has('w2')) writeTree(root, t2);
       if (only.has('w5')) writeW5(root, s5);
+      if (only.has('w6')) writeW6(root, s6);
       const target = await startTarget(name, root, link);
       log(`${name}: server on ${target.server.port}, proxy on ${target.proxy.port}`);
       try {
@@ -146,6 +155,20 @@ async function main(): Promise<number> {
             dataset: `${s5.folders} folders × ${s5.filesPerFolder} files, all folders opened (listings cached) and the tree watched recursively; ${link$}.`,
             variants: r.variants,
             notes: [`This server ${r.depthInfinity ? 'answers' : 'refuses'} PROPFIND Depth: infinity (the one-request bound needs it, or directory etags that change with their contents).`],
+          });
+        }
+        if (only.has('w6')) {
+          const r = await runW6(ctx, target, s6);
+          workloads.push({
+            id: 'W6',
+            title: `learn a ${w6Files(s6).toLocaleString('en-US')}-file / ${w6Folders(s6).toLocaleString('en-US')}-folder tree (every name known offline)`,
+            server: name,
+            dataset: `${s6.top} folders × (1 + ${s6.subfolders} subfolders), ${s6.filesPerFolder} small files in each: ${w6Files(s6)} files, ${w6Folders(s6)} folders; the names, sizes and validators learnt into an empty cache, no content; ${link$}.`,
+            variants: r.variants,
+            notes: [
+              `This server ${r.depthInfinity ? 'answers PROPFIND Depth: infinity: the walk lists the root, then each top folder in one request' : 'refuses PROPFIND Depth: infinity: the walk lists folder by folder, like rclone'}.`,
+              "Goal (issue 13): ours within 1.2× of rclone lsf -R's time, at most 150 MB of added heap.",
+            ],
           });
         }
       } finally {
@@ -200,7 +223,7 @@ async function main(): Promise<number> {
 
   let final: BenchResults = { ...results, wallSeconds: Math.round((Date.now() - t0) / 1000), profile };
   // a partial run (--only, --servers) refreshes its workloads in the last results and keeps the others
-  const partial = only.size < 5 || servers.length < 2;
+  const partial = only.size < ALL_WORKLOADS.length || servers.length < 2;
   const previousFile = join(repoRoot(), 'bench', 'results', `${mode}.json`);
   if (partial && existsSync(previousFile)) {
     const prev = JSON.parse(readFileSync(previousFile, 'utf8')) as BenchResults;

@@ -18,6 +18,8 @@ import { CacheDecorations } from './ui/cacheDecorations';
 import { registerCommands } from './ui/commands';
 import { ConflictCommands } from './ui/conflictCommands';
 import { FindCommands } from './ui/findCommands';
+import { OfflineFolderNotice } from './ui/offlineNotices';
+import { TreeCommands } from './ui/treeCommands';
 import { ConnectionStatusBar } from './ui/connectionStatusBar';
 import { PendingChangesScm } from './ui/pendingChangesScm';
 import { AccessCommands } from './ui/accessCommands';
@@ -76,7 +78,9 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
     const cacheOf: OpenShareCache | undefined = live
       ? undefined
       : async (observed, wait) => openCache(await openStoreWhenFree(storage, await shareId(location), wait), observed, current, log);
-    return new Share(location, remote, credentials, log, cacheOf, ConflictCommands.hooks());
+    const share = new Share(location, remote, credentials, log, cacheOf, ConflictCommands.hooks());
+    if (!live) share.learnTreeInBackground(); // every name known offline
+    return share;
   });
   const addWorkspaceFolders = (folders: readonly vscode.WorkspaceFolder[]) => {
     for (const f of folders) {
@@ -100,6 +104,8 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
   const pendingView = new PendingChangesScm(registry);
   const conflictCommands = new ConflictCommands(registry);
   const find = new FindCommands(registry);
+  const tree = new TreeCommands(registry);
+  const offlineNotice = new OfflineFolderNotice(provider);
   const openFolder = new OpenFolderCommand(registry, log, location => new WebdavRemote(location, current, log, platform), credentials);
   const shareCommands = new ShareCommands(registry, credentials, statusBar, log);
   const access = new AccessCommands(registry, current, credentials, trust, log);
@@ -115,6 +121,8 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
     statusBar,
     pendingView,
     conflictCommands,
+    tree,
+    offlineNotice,
     output.onDidChangeLogLevel(logLevel),
     vscode.workspace.onDidChangeWorkspaceFolders(e => addWorkspaceFolders(e.added)),
     registerCommands(
@@ -148,8 +156,10 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
         'webdavOffline.keepBoth': async (arg?: unknown) => conflictCommands.resolve(await conflictCommands.target(arg), 'keepBoth'),
         'webdavOffline.markResolved': async (arg?: unknown) => conflictCommands.resolve(await conflictCommands.target(arg), 'markResolved'),
         'webdavOffline.showRecoveredFiles': () => conflictCommands.showRecovered(),
-        'webdavOffline.goToFile': () => find.goToFile(),
+        'webdavOffline.goToFile': (query?: string) => find.goToFile(query),
         'webdavOffline.findInFiles': (query?: string) => find.findInFiles(query),
+        'webdavOffline.learnTree': (key?: string) => tree.learn(key),
+        'webdavOffline.stopLearningTree': (key?: string) => tree.stop(key),
         'webdavOffline.previewReconnect': async (key?: string) => conflictCommands.previewReconnect(await shareCommands.shareByKey(key)),
         'webdavOffline.openChange': (arg?: unknown) => shareCommands.openChange(arg),
         'webdavOffline.discardChange': (...args: unknown[]) => shareCommands.discardChanges(...args),

@@ -27,6 +27,12 @@ export interface CacheEntry {
   readonly blobSize?: number;
   /** Names of the children when the folder's listing is cached (folders only). */
   readonly children?: readonly string[];
+  /**
+   * The listing was learnt by the background walk of the whole tree (treeLearner.ts) and the folder was
+   * never opened here: it is kept fresh by the walk's slow rounds, not by the watcher's polls or the
+   * reconnect's directory diff, which re-list the folders opened here.
+   */
+  readonly learned?: boolean;
   /** Last read or write through the cache, ms since the epoch (LRU order). */
   readonly lastAccess: number;
   /** Pinned by the user ("Keep Available Offline"); what lies below inherits it. */

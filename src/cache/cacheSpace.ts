@@ -9,6 +9,7 @@ import type { CacheIndex } from './cacheIndex';
 import type { CachedTree } from './cachedTree';
 import { notFound } from './cachedTree';
 import { planCull } from './eviction';
+import type { TreeProgress } from './treeLearner';
 
 export interface CacheFull {
   /** Bytes that may never be culled (pinned, dirty, conflicted). */
@@ -29,6 +30,8 @@ export interface CacheUsage {
   readonly limitBytes: number;
   /** The server's quota for the share, as its root folder last said (RFC 4331), bytes. */
   readonly quota?: { readonly available?: number; readonly used?: number };
+  /** How much of the share's tree is known (the walk of treeLearner.ts; set by the share). */
+  readonly tree?: TreeProgress;
 }
 
 const CULL_DELAY_MS = 500;

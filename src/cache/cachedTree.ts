@@ -95,10 +95,13 @@ export class CachedTree implements IDisposable {
     return !!e && isLocal(e);
   }
 
-  /** The folders whose listing is cached. */
+  /**
+   * The folders whose listing is cached because they were opened here (listed, pinned, polled) — not
+   * the ones only the background walk learnt (`learned`), which it keeps fresh itself.
+   */
   cachedFolders(): string[] {
     const out: string[] = [];
-    for (const e of this.index.all()) if (e.type === 'directory' && e.children) out.push(e.path);
+    for (const e of this.index.all()) if (e.type === 'directory' && e.children && !e.learned) out.push(e.path);
     return out.sort();
   }
 
@@ -244,10 +247,14 @@ export class CachedTree implements IDisposable {
   }
 
   /**
-   * Records a folder's listing taken from the server, and reports what others changed. A listing asked
-   * (`askedAt`, a changeCount()) before a change made here in that folder is dropped: it would undo it.
+   * Records a folder's listing taken from the server, and reports what others changed. `learned`: taken
+   * by the background walk of the tree: the folder stays marked as never opened (unless it was), and
+   * nothing counts as freshly checked — online, what the user opens is asked of the server as before
+   * the walk existed (a file a colleague just created is never "absent" because the walk passed by).
+   * A listing asked (`askedAt`, a changeCount()) before a change made here in that folder is dropped: it
+   * would undo it.
    */
-  recordListing(listing: RemoteListing, askedAt?: number): void {
+  recordListing(listing: RemoteListing, learned = false, askedAt?: number): void {
     const dir = listing.self.path;
     if (askedAt !== undefined && (this.changedHere.get(dir) ?? 0) > askedAt) {
       this.log.debug(`[cache] ${dir}: a listing asked before a change made here is not recorded`);
@@ -264,7 +271,7 @@ export class CachedTree implements IDisposable {
       const known = this.index.get(child.path);
       if (this.record(child)) changes.push({ type: 'changed', path: child.path });
       else if (!known && hadListing) changes.push({ type: 'created', path: child.path });
-      this.checked.set(child.path, now);
+      if (!learned) this.checked.set(child.path, now);
     }
     const current = new Set(names);
     for (const old of prev?.children ?? []) {
@@ -278,9 +285,15 @@ export class CachedTree implements IDisposable {
         changes.push({ type: 'deleted', path });
       }
     }
-    this.index.update(dir, { children: names });
-    this.checked.set(dir, now);
-    this.listed.set(dir, now);
+    const self = this.index.get(dir);
+    if (self) {
+      const { learned: _was, ...rest } = self;
+      this.index.set(learned && (!hadListing || prev?.learned) ? { ...rest, children: names, learned: true } : { ...rest, children: names });
+    }
+    if (!learned) {
+      this.checked.set(dir, now);
+      this.listed.set(dir, now);
+    }
     if (this.isPinned(dir)) {
       const need = listing.children.filter(c => c.type === 'file' && !hasValidContent(this.index.get(c.path))).map(c => c.path);
       if (need.length) this._onDidNeedPinnedContent.fire(need);
@@ -367,6 +380,18 @@ export function notAvailableOffline(path: string, cause?: ShareError): ShareErro
     'Unavailable',
     `${path} is not available offline: it was never downloaded to this computer. ` +
       'Go online ("WebDAV: Go Online"), and next time keep its folder available offline ("WebDAV: Keep Available Offline").',
+    { cause, reason: 'offline' },
+  );
+}
+
+/** Offline, a folder whose contents were never listed here (never reached by the walk, or beyond its limit). */
+export function folderNotKnownOffline(path: string, cause?: ShareError): ShareError {
+  if (cause?.reason === 'signin' || cause?.reason === 'tls') return cause;
+  return new ShareError(
+    'Unavailable',
+    `The folder ${path} is not known offline: its contents were never listed on this computer (the share was not fully ` +
+      'listed before the connection was lost, or it has more items than the setting webdavOffline.cache.maxTreeEntries allows). ' +
+      'Go online ("WebDAV: Go Online") to see it.',
     { cause, reason: 'offline' },
   );
 }

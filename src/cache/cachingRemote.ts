@@ -26,7 +26,7 @@ import { hasValidContent, isLocal, toRemoteEntry, withoutContent, type CacheEntr
 import { BackgroundRevalidation } from './backgroundRevalidation';
 import type { CacheIndex } from './cacheIndex';
 import type { CacheSpace } from './cacheSpace';
-import { notAvailableOffline, notFound, type CachedTree } from './cachedTree';
+import { folderNotKnownOffline, notAvailableOffline, notFound, type CachedTree } from './cachedTree';
 
 export class CachingRemote implements RemoteFs {
   /** Offline: no request reaches the server; everything is answered from the cache. */
@@ -50,7 +50,8 @@ export class CachingRemote implements RemoteFs {
   }
 
   private revalidateInBackground(cached: CacheEntry): boolean {
-    return this.background.start(cached);
+    // what only the whole-tree walk saw was never shown to the user: asked of the server first, as before
+    return !(cached.children ? cached.learned : this.tree.get(dirname(cached.path))?.learned) && this.background.start(cached);
   }
 
   private get log() {
@@ -125,7 +126,7 @@ export class CachingRemote implements RemoteFs {
     if (cached?.children) return this.tree.cachedListing(cached);
     if (cached?.type === 'file') return { self: toRemoteEntry(cached), children: [] };
     if (!cached && this.tree.listedAbsent(path, false)) throw notFound(path, 'not in the last folder listing');
-    throw notAvailableOffline(path, err);
+    throw folderNotKnownOffline(path, err);
   }
 
   /** Asks the server for `path` now (whatever the freshness), records it and reports changes. */
@@ -147,7 +148,7 @@ export class CachingRemote implements RemoteFs {
     try {
       const asked = this.tree.changeCount();
       const listing = await this.remote.list(path);
-      this.tree.recordListing(listing, asked);
+      this.tree.recordListing(listing, false, asked);
       return listing;
     } catch (err) {
       if (isShareError(err, 'NotFound')) this.tree.forget(path, 'deleted on the server');

@@ -1,8 +1,10 @@
 // Honours FileSystemProvider.watch by polling; CachingRemote reports what changed. Where the server
 // propagates etags up the tree (Nextcloud, ownCloud), a round asks each watched root's etag (Depth 0)
 // and descends only into folders whose etag changed: a quiet tree costs one request. Elsewhere (Apache,
-// nginx, rclone, nephele: a folder's etag does not change when something deeper does) each cached
-// folder under the watched paths, and each pinned folder, is re-listed (Depth 1).
+// nginx, rclone, nephele: a folder's etag does not change when something deeper does) each folder opened
+// under the watched paths, and each pinned folder, is re-listed (Depth 1), and a slice of the folders
+// only the whole-tree walk listed (treeLearner.ts refreshRound: all of them every few minutes). After
+// each round the walk goes on with folders that appeared meanwhile.
 import { isShareError } from '../core/errors';
 import { toDisposable, type IDisposable } from '../core/events';
 import type { Logger } from '../core/log';
@@ -11,6 +13,7 @@ import type { Settings } from '../core/settings';
 import type { Capabilities } from '../remote/capabilities';
 import type { CachedTree } from './cachedTree';
 import type { CachingRemote } from './cachingRemote';
+import type { TreeLearner } from './treeLearner';
 
 export class ChangePoller implements IDisposable {
   private readonly watches = new Map<number, { path: string; recursive: boolean }>();
@@ -31,6 +34,13 @@ export class ChangePoller implements IDisposable {
   useCapabilities(capabilities: () => Promise<Capabilities | undefined>): void {
     this.capabilities = capabilities;
   }
+
+  /** The walk of the whole tree: its folders are refreshed a slice per round, and it goes on after each round. */
+  useTreeLearner(learner: Pick<TreeLearner, 'refreshRound' | 'kick'>): void {
+    this.learner = learner;
+  }
+
+  private learner?: Pick<TreeLearner, 'refreshRound' | 'kick'>;
 
   watch(path: string, recursive: boolean): IDisposable {
     const id = this.nextId++;
@@ -60,7 +70,7 @@ export class ChangePoller implements IDisposable {
     const roots: { path: string; recursive: boolean }[] = [...this.watches.values()];
     const out = new Set<string>();
     for (const e of this.tree.all()) {
-      if (e.type !== 'directory' || !e.children) continue;
+      if (e.type !== 'directory' || !e.children || e.learned) continue; // learnt ones: a slice per round (below)
       const watched = roots.some(w => (w.recursive ? isEqualOrParent(e.path, w.path) : e.path === w.path || e.path === dirname(w.path)));
       if (watched || this.tree.isPinned(e.path)) out.add(e.path);
     }
@@ -71,7 +81,7 @@ export class ChangePoller implements IDisposable {
   poll(): Promise<number> {
     this.round ??= (async () => {
       const caps = await this.capabilities().catch(() => undefined);
-      if (caps?.etagPropagation) return this.pollPropagating();
+      if (caps?.etagPropagation) return this.afterRound(await this.pollPropagating());
       // folders are listed a few at a time (the pin download setting), like rclone's checkers
       const queue = this.foldersToPoll();
       let listed = 0;
@@ -90,9 +100,15 @@ export class ChangePoller implements IDisposable {
         }
       };
       await Promise.all(Array.from({ length: Math.max(1, this.settings().parallelDownloads) }, worker));
-      return listed;
+      if (!stop && !this.disposed && this.learner) listed += await this.learner.refreshRound();
+      return this.afterRound(listed);
     })().finally(() => (this.round = undefined));
     return this.round;
+  }
+
+  private afterRound(requests: number): number {
+    if (!this.disposed) this.learner?.kick();
+    return requests;
   }
 
   /** A round on a server whose folder etags change with anything below them. */

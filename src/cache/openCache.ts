@@ -1,7 +1,8 @@
 // Opens the cache of one share over its store: the index, the cached tree, the read/write-through
-// decorator, the local changes, the space management, the pinner and the change poller. What the rest of
-// the extension gets is OpenCache: named parts and operations, never the index itself. A store is open in
-// one window at a time; openStoreWhenFree() waits for it while another window has it.
+// decorator, the local changes, the space management, the pinner, the change poller and the walk that
+// learns the whole tree. What the rest of the extension gets is OpenCache: named parts and operations,
+// never the index itself. A store is open in one window at a time; openStoreWhenFree() waits for it while
+// another window has it.
 import type { Logger } from '../core/log';
 import type { Settings } from '../core/settings';
 import type { RemoteFs } from '../remote/remoteFs';
@@ -13,6 +14,7 @@ import { ChangePoller } from './changePoller';
 import { LocalChanges } from './localChanges';
 import { Pinner } from './pinner';
 import { StoreBusyError, type ShareStore, type ShareStores } from './shareStore';
+import { TreeLearner } from './treeLearner';
 
 /** Per-share values (offline by hand, the server's capabilities), committed with the index. */
 export type ShareValues = Pick<CacheIndex, 'getMeta' | 'setMeta'>;
@@ -32,6 +34,8 @@ export interface OpenCache {
   readonly space: CacheSpace;
   readonly pinner: Pinner;
   readonly poller: ChangePoller;
+  /** Learns the whole tree's names in the background (every name known offline). */
+  readonly learner: TreeLearner;
   readonly values: ShareValues;
   readonly records: ShareRecords;
   /** Registers another holder of blobs (the journal, the conflicts, the recovery area) for garbage collection. */
@@ -87,6 +91,8 @@ export async function openCache(
   const local = new LocalChanges(tree, index);
   const pinner = new Pinner(caching, tree, space, () => index.flush(), settings, log);
   const poller = new ChangePoller(caching, tree, settings, log);
+  const learner = new TreeLearner(remote, tree, index, settings, log);
+  poller.useTreeLearner(learner);
   return {
     settings,
     tree,
@@ -95,6 +101,7 @@ export async function openCache(
     space,
     pinner,
     poller,
+    learner,
     values: index,
     records: index,
     addBlobHolder: holder => index.addBlobHolder(holder),
@@ -106,6 +113,7 @@ export async function openCache(
       );
     },
     async dispose() {
+      learner.dispose();
       caching.background.close();
       poller.dispose();
       pinner.dispose();

@@ -27,6 +27,11 @@ export interface Settings {
   readonly cullingEnabled: boolean;
   /** Downloads run in parallel when pinning. */
   readonly parallelDownloads: number;
+  /**
+   * Most entries (files and folders) the background walk learns of a share's tree, so that every name
+   * is known offline; 0 turns the walk off. Folders beyond it are not known offline.
+   */
+  readonly maxTreeEntries: number;
   /** Interval of the remote-change poll of watched folders, ms (0: no polling). */
   readonly pollIntervalMs: number;
   /** A reconnect that would delete more pinned or cached files than this asks first. */
@@ -79,6 +84,7 @@ export const DEFAULTS: Settings = Object.freeze({
   maxCacheBytes: 1024 * 1024 * 1024,
   cullingEnabled: true,
   parallelDownloads: 4,
+  maxTreeEntries: 200_000,
   pollIntervalMs: 15_000,
   massDeleteThreshold: 20,
   maxListingBytes: 64 * 1024 * 1024,

@@ -1,6 +1,7 @@
 // The FileSystemProvider for `dav:` (http) and `davs:` (https). A thin adapter: it routes each URI to
 // its share, calls the core, maps errors in one place and reports its own changes to VS Code.
 import * as vscode from 'vscode';
+import { isShareError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { isShareScheme } from '../core/shareLocation';
 import type { EntryType } from '../remote/remoteFs';
@@ -16,7 +17,13 @@ export const SCHEMES = ['dav', 'davs'] as const;
 export class WebdavFileSystemProvider implements vscode.FileSystemProvider, vscode.Disposable {
   private readonly _onDidChangeFile = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
   readonly onDidChangeFile = this._onDidChangeFile.event;
-  private disposables: vscode.Disposable[] = [this._onDidChangeFile];
+  private readonly _onDidMissFolderOffline = new vscode.EventEmitter<{ uri: vscode.Uri; shareKey: string; message: string }>();
+  /**
+   * Offline, a folder whose names are not known here was read (the Explorer shows such a folder empty
+   * and says nothing: the notice is the UI's, ui/offlineNotices.ts).
+   */
+  readonly onDidMissFolderOffline = this._onDidMissFolderOffline.event;
+  private disposables: vscode.Disposable[] = [this._onDidChangeFile, this._onDidMissFolderOffline];
   private pendingEvents: vscode.FileChangeEvent[] = [];
   private fireTimer?: ReturnType<typeof setTimeout>;
 
@@ -70,9 +77,14 @@ export class WebdavFileSystemProvider implements vscode.FileSystemProvider, vsco
   }
 
   readDirectory(uri: vscode.Uri): Promise<[string, vscode.FileType][]> {
-    return this.run(uri, async ({ share, path }) =>
-      (await share.readDirectory(path)).map(([name, type]) => [name, fileType(type)] as [string, vscode.FileType]),
-    );
+    return this.run(uri, async ({ share, path }) => {
+      try {
+        return (await share.readDirectory(path)).map(([name, type]) => [name, fileType(type)] as [string, vscode.FileType]);
+      } catch (err) {
+        if (isShareError(err, 'Unavailable') && err.reason === 'offline') this._onDidMissFolderOffline.fire({ uri, shareKey: share.key, message: err.message });
+        throw err;
+      }
+    });
   }
 
   readFile(uri: vscode.Uri): Promise<Uint8Array> {

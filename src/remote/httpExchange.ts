@@ -218,9 +218,16 @@ export class HttpExchange {
   /**
    * Reads and parses a multistatus answer as it arrives: at most `maxBytes` and `maxEntries`, never
    * blocking the event loop for long. A 2xx answer that is a web page means a sign-in (a gateway's
-   * page); anything else that is not a multistatus is not WebDAV.
+   * page); anything else that is not a multistatus is not WebDAV. With `onItems`, the entries are handed
+   * over as they are parsed (the answer is never held whole) and the promise resolves with none.
    */
-  async readMultistatus(res: FetchResponse, method: Method, path: string, limits: { maxBytes: number; maxEntries: number }): Promise<MultistatusItem[]> {
+  async readMultistatus(
+    res: FetchResponse,
+    method: Method,
+    path: string,
+    limits: { maxBytes: number; maxEntries: number },
+    onItems?: (items: MultistatusItem[]) => void,
+  ): Promise<MultistatusItem[]> {
     if (res.status !== 207 && isHtml(res)) {
       cancelBody(res);
       throw signInNeeded(method, path, res.status);
@@ -242,13 +249,20 @@ export class HttpExchange {
         const text = decoder.decode(chunk, { stream: true });
         if (head.length < 512) head += text.slice(0, 512);
         reader.write(text);
+        if (onItems) {
+          const got = reader.take();
+          if (got.length) onItems(got);
+        }
         if (Date.now() - slice > PARSE_SLICE_MS) {
           await new Promise(r => setTimeout(r, 0));
           slice = Date.now();
         }
       }
       reader.write(decoder.decode());
-      return reader.end();
+      const items = reader.end();
+      if (!onItems) return items;
+      if (items.length) onItems(reader.take());
+      return [];
     } catch (err) {
       cancelBody(res);
       if (err instanceof MultistatusError) {

@@ -121,6 +121,11 @@ export interface RemoteFs {
   delete(path: string, preconditions?: Preconditions): Promise<WriteResult>;
   move(from: string, to: string, options: { overwrite: boolean }): Promise<WriteResult>;
   copy(from: string, to: string, options: { overwrite: boolean }): Promise<WriteResult>;
+  /**
+   * PROPFIND `Depth: infinity`: `path` and every entry below it (itself included), or 'too-large' when
+   * there are more than `maxEntries` (optional: HTTP remotes; servers that refuse it fail).
+   */
+  listTree?(path: string, maxEntries: number): Promise<RemoteEntry[] | 'too-large'>;
   /** Whether PROPFIND with `Depth: infinity` is answered (optional: the raw server remote has it). */
   depthInfinity?(path: string): Promise<boolean>;
   /** LOCK (exclusive write lock); returns the lock token. */

@@ -12,11 +12,14 @@ import { normalizeEtag } from './etag';
 import { hrefToSharePath } from './hrefs';
 import { cancelBody, HttpExchange, type FetchResponse, type SendOptions } from './httpExchange';
 import { authSchemes, challengeOf, classifyError, type Method } from './httpErrors';
-import { PROPFIND_BODY } from './multistatus';
+import { PROPFIND_BODY, PROPFIND_BODY_WITHOUT_QUOTA, type MultistatusItem } from './multistatus';
 import type { Credentials, Preconditions, RemoteContent, RemoteEntry, RemoteFs, RemoteListing, RemoteStream, ShareAccess, WriteResult } from './remoteFs';
 import { ShareClient, type HttpPlatform } from './shareClient';
 
 export type { HttpPlatform } from './shareClient';
+
+/** Thrown from inside a whole-tree listing to stop reading it (never leaves listTree). */
+const TREE_TOO_LARGE = new ShareError('Rejected', 'the tree has more entries than asked for');
 
 export class WebdavRemote implements RemoteFs {
   private readonly client: ShareClient;
@@ -99,15 +102,54 @@ export class WebdavRemote implements RemoteFs {
     return { self, children };
   }
 
+  /**
+   * PROPFIND `Depth: infinity`: `path` and everything below it in one answer, parsed as it arrives (the
+   * text is never held whole) and checked like any listing. Resolves with every entry, `path` itself
+   * included, in the server's order — or 'too-large' as soon as the answer holds more than `maxEntries`
+   * (the rest is not read). A server that refuses it (Apache's 403 propfind-finite-depth) fails as for
+   * any request. The transfer timeout applies: a whole tree is a long answer.
+   */
+  async listTree(path: string, maxEntries: number): Promise<RemoteEntry[] | 'too-large'> {
+    const p = normalizePath(path);
+    const res = await this.request('PROPFIND', p, {
+      headers: { Depth: 'infinity', 'Content-Type': 'application/xml; charset=utf-8' },
+      data: propfindBody(p),
+      transfer: true,
+    });
+    const s = this.settings();
+    const entries: RemoteEntry[] = [];
+    const skipped = new Map<string, number>();
+    // bytes: what a listing may take, or a few KB per entry for a whole tree (read as it arrives, not held)
+    const limits = { maxBytes: Math.max(s.maxListingBytes, maxEntries * 4096), maxEntries: Number.MAX_SAFE_INTEGER };
+    try {
+      await this.http.readMultistatus(res, 'PROPFIND', p, limits, items => {
+        for (const e of this.entriesOf(items, skipped)) entries.push(e);
+        if (entries.length > maxEntries) throw TREE_TOO_LARGE;
+      });
+    } catch (err) {
+      if (err === TREE_TOO_LARGE) return 'too-large';
+      throw err;
+    }
+    this.logSkipped(p, skipped);
+    return entries;
+  }
+
   private async propfind(path: string, depth: '0' | '1'): Promise<RemoteEntry[]> {
     const res = await this.request('PROPFIND', path, {
       headers: { Depth: depth, 'Content-Type': 'application/xml; charset=utf-8' },
-      data: PROPFIND_BODY,
+      data: propfindBody(path),
     });
     const s = this.settings();
     const items = await this.http.readMultistatus(res, 'PROPFIND', path, { maxBytes: s.maxListingBytes, maxEntries: s.maxListingEntries });
-    const entries: RemoteEntry[] = [];
     const skipped = new Map<string, number>();
+    const entries = this.entriesOf(items, skipped);
+    this.logSkipped(path, skipped);
+    return entries;
+  }
+
+  /** The entries of a multistatus answer whose hrefs lie in the share; the others are counted in `skipped` by reason. */
+  private entriesOf(items: readonly MultistatusItem[], skipped: Map<string, number>): RemoteEntry[] {
+    const entries: RemoteEntry[] = [];
     for (const item of items) {
       if (!item.props) continue;
       const where = hrefToSharePath(item.href, this.http.origin, this.basePath);
@@ -129,8 +171,11 @@ export class WebdavRemote implements RemoteFs {
         ...(item.props.quota ? { quota: item.props.quota } : {}),
       });
     }
-    for (const [why, n] of skipped) this.log.warn(`[remote] ${path}: skipped ${n} ${n === 1 ? 'entry' : 'entries'} of the listing (${why})`);
     return entries;
+  }
+
+  private logSkipped(path: string, skipped: Map<string, number>): void {
+    for (const [why, n] of skipped) this.log.warn(`[remote] ${path}: skipped ${n} ${n === 1 ? 'entry' : 'entries'} of the listing (${why})`);
   }
 
   /** The href of the signed-in user's principal (RFC 5397), as a share path; undefined when the server gives none. */
@@ -151,7 +196,7 @@ export class WebdavRemote implements RemoteFs {
     try {
       const res = await this.request('PROPFIND', path, {
         headers: { Depth: 'infinity', 'Content-Type': 'application/xml; charset=utf-8' },
-        data: PROPFIND_BODY,
+        data: PROPFIND_BODY_WITHOUT_QUOTA,
       });
       cancelBody(res);
       return res.status === 207;
@@ -297,6 +342,11 @@ export class WebdavRemote implements RemoteFs {
       throw e;
     }
   }
+}
+
+/** The quota is asked for only where it is used: the share's root (it can be costly to a server elsewhere). */
+function propfindBody(path: string): string {
+  return path === '/' ? PROPFIND_BODY : PROPFIND_BODY_WITHOUT_QUOTA;
 }
 
 /** The entry that describes `path` itself: exactly, else the one whose name differs only in Unicode normalization. */

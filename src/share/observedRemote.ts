@@ -1,13 +1,15 @@
 // Tells the share's connection how each request to the server went, so network failures switch it
 // offline by themselves (wherever the request came from: an operation, a revalidation, a poll).
 import type { Connection } from '../offline/connection';
-import type { Credentials, Preconditions, RemoteFs, RemoteStream } from '../remote/remoteFs';
+import type { Credentials, Preconditions, RemoteEntry, RemoteFs, RemoteStream } from '../remote/remoteFs';
 
 export class ObservedRemote implements RemoteFs {
   constructor(
     private readonly inner: RemoteFs,
     private readonly connection: Connection,
   ) {
+    const tree = inner.listTree?.bind(inner);
+    if (tree) this.listTree = (path, maxEntries) => this.observe(tree(path, maxEntries));
     const streaming = inner.getStream?.bind(inner);
     if (streaming) {
       this.getStream = async path => {
@@ -65,6 +67,8 @@ export class ObservedRemote implements RemoteFs {
   copy(from: string, to: string, options: { overwrite: boolean }) {
     return this.observe(this.inner.copy(from, to, options));
   }
+  /** Where the inner remote lists whole trees (HTTP remotes). */
+  readonly listTree?: (path: string, maxEntries: number) => Promise<RemoteEntry[] | 'too-large'>;
   depthInfinity(path: string) {
     return this.inner.depthInfinity ? this.observe(this.inner.depthInfinity(path)) : Promise.resolve(false);
   }

@@ -2,14 +2,15 @@
 // Code FileSystemProvider (shareFiles.ts); around them: sign-in (shareAuth.ts), the connection (online,
 // offline by hand, unreachable, sign-in needed) with the replay that runs before it counts as online,
 // conflicts and their resolution, pending changes and recovered files, and the cache (pins, space,
-// search, watching) — all through the named parts of the cache (cache/openCache.ts) and of the
-// write-back (sync/writeBack.ts). The cache may come later: while another window has it open, this one
-// works without it and switches to it once it is free (cacheSlot.ts).
+// search, watching, the whole tree learnt in the background) — all through the named parts of the cache
+// (cache/openCache.ts) and of the write-back (sync/writeBack.ts). The cache may come later: while another
+// window has it open, this one works without it and switches to it once it is free (cacheSlot.ts).
 import type { CachedTree, RemoteChange } from '../cache/cachedTree';
 import type { CacheFull, CacheUsage } from '../cache/cacheSpace';
 import type { CacheWait, OpenCache, OpenShareCache } from '../cache/openCache';
 import type { PinProgress, PinResult } from '../cache/pinner';
-import { findFiles, findInCachedFiles, type FileHit, type TextHit } from '../cache/cacheSearch';
+import { findFiles, findInCachedFiles, type FileHit, type TextSearch } from '../cache/cacheSearch';
+import type { TreeProgress } from '../cache/treeLearner';
 import { isShareError, ShareError } from '../core/errors';
 import { Emitter, toDisposable, type Event, type IDisposable } from '../core/events';
 import type { Logger } from '../core/log';
@@ -33,7 +34,8 @@ import { ShareFiles } from './shareFiles';
 export type { RemoteChange, RemoteChangeType } from '../cache/cachedTree';
 export type { CacheFull, CacheUsage } from '../cache/cacheSpace';
 export type { PinProgress, PinResult } from '../cache/pinner';
-export type { FileHit, TextHit } from '../cache/cacheSearch';
+export type { FileHit, TextHit, TextSearch } from '../cache/cacheSearch';
+export type { TreeProgress } from '../cache/treeLearner';
 export type { ConnectionState } from '../offline/connection';
 export type { JournalItem, JournalOp } from '../offline/journalOps';
 export type { RecoveredFile } from '../offline/recoveryArea';
@@ -97,6 +99,10 @@ export class Share {
   private readonly _onDidReplayProgress = new Emitter<{ done: number; total: number }>();
   readonly onDidReplayProgress = this._onDidReplayProgress.event;
   readonly onDidChangeCacheStatus: Event<CacheStatus>;
+  private readonly _onDidChangeTreeProgress = new Emitter<TreeProgress>();
+  /** The walk that learns the whole tree progressed, started or ended. */
+  readonly onDidChangeTreeProgress = this._onDidChangeTreeProgress.event;
+  private learnWanted = false; // learnTreeInBackground() was called
 
   constructor(
     readonly location: ShareLocation,
@@ -155,11 +161,14 @@ export class Share {
       if (this.slot.closed) throw new Error('the share was closed');
       cache.poller.useCapabilities(() => writeBack.capabilities.get());
       cache.remote.background.failed = err => this.foundAboveTheRemote(err);
+      cache.learner.useCapabilities(() => writeBack.capabilities.get());
+      cache.learner.onDidChangeProgress(e => this._onDidChangeTreeProgress.fire(e), undefined, this.disposables);
       const opened = cache;
       const switched = await this.slot.switchIn(() => {
         this.cache = opened;
         this.writeBack = writeBack;
         this.files.adopt(opened);
+        if (this.learnWanted) opened.learner.enable();
         opened.remote.setOffline(!this.connection!.isOnline);
       }, this.log);
       if (switched) this._onDidChangeCacheState.fire([...cache.tree.all()].filter(e => e.blob || e.pinned || e.state).map(e => e.path)); // badges
@@ -310,6 +319,7 @@ export class Share {
 
   private connectionChanged(change: ConnectionChange): void {
     this.cache?.remote.setOffline(change.current.kind !== 'online');
+    this.cache?.learner.setOnline(change.current.kind === 'online');
     const byHand = change.current.kind === 'offline' && change.current.manual;
     const values = this.cache?.values;
     if (values && !!values.getMeta(OFFLINE_BY_HAND) !== byHand && change.current.kind !== 'reconnecting') {
@@ -415,27 +425,53 @@ export class Share {
 
   async usage(): Promise<CacheUsage | undefined> {
     await this.ready;
-    return this.cache?.space.usage();
+    return this.cache && { ...this.cache.space.usage(), tree: this.cache.learner.progress() };
   }
 
-  /** Cache state of one path, for decorations: undefined in live mode or when nothing is known. */
-  cacheState(path: string): { pinned: boolean; cached: boolean } | undefined {
+  /** Cache state of one path, for decorations (undefined: live mode, nothing known); `listed`: a folder's names known offline. */
+  cacheState(path: string): { pinned: boolean; cached: boolean; type: EntryType; listed: boolean } | undefined {
     const tree: CachedTree | undefined = this.cache?.tree;
-    if (!tree?.get(path)) return undefined;
-    return { pinned: tree.isPinned(path), cached: tree.hasContent(path) };
+    const e = tree?.get(path);
+    if (!tree || !e) return undefined;
+    return { pinned: tree.isPinned(path), cached: tree.hasContent(path), type: e.type, listed: !!e.children };
   }
 
-  /** Files the cache knows whose name or path contains `query` (works offline, no request). */
-  async findFiles(query: string): Promise<readonly FileHit[]> {
-    await this.ready;
-    return this.cache ? findFiles(this.cache.tree, query) : [];
+  // --- the whole tree, learnt in the background (cache/treeLearner.ts)
+
+  /** Lets the walk start by itself: now (after a short delay), when the share comes online, after polls. */
+  learnTreeInBackground(): void {
+    this.learnWanted = true; // a cache that comes later (another window had it) starts it then
+    this.cache?.learner.enable();
   }
 
-  /** Lines of cached text files containing `query` (works offline, no request). */
-  async findInFiles(query: string): Promise<readonly TextHit[]> {
+  /** Learns the whole tree now (also after the user stopped it); resolves when the walk ends. */
+  async learnTree(): Promise<TreeProgress | undefined> {
     await this.ready;
-    const cache = this.cache;
-    return cache ? findInCachedFiles({ all: () => cache.tree.all(), blob: hash => cache.local.blob(hash) }, query) : [];
+    return this.cache?.learner.run();
+  }
+
+  /** Stops the walk (until learnTree() is called again, also across reloads). */
+  async stopLearningTree(): Promise<void> {
+    await this.ready;
+    this.cache?.learner.stop();
+  }
+
+  /** How far the walk got (undefined in live mode or before the cache is open). */
+  treeProgress(): TreeProgress | undefined {
+    return this.cache?.learner.progress();
+  }
+
+  /** Files the cache knows matching `query`, best first (works offline, no request). */
+  async findFiles(query: string, limit?: number): Promise<readonly FileHit[]> {
+    await this.ready;
+    return this.cache ? findFiles(this.cache.tree, query, limit) : [];
+  }
+
+  /** Lines of cached text files containing `query`, and how many files were not searched (works offline, no request). */
+  async findInFiles(query: string): Promise<TextSearch> {
+    await this.ready;
+    const c = this.cache;
+    return c ? findInCachedFiles({ all: () => c.tree.all(), blob: hash => c.local.blob(hash) }, query) : { hits: [], notDownloaded: 0 };
   }
 
   /** Polls `path` for changes made by others (FileSystemProvider.watch). */
@@ -456,13 +492,8 @@ export class Share {
     await this.ready;
     this.connection?.dispose();
     this.disposables.forEach(d => d.dispose());
-    this._onDidChangeRemote.dispose();
-    this._onDidChangeCacheState.dispose();
-    this._onDidBecomeFull.dispose();
-    this._onDidChangeConnection.dispose();
-    this._onDidChangePending.dispose();
-    this._onDidReplay.dispose();
-    this._onDidReplayProgress.dispose();
+    const emitters = [this._onDidChangeRemote, this._onDidChangeCacheState, this._onDidBecomeFull, this._onDidChangeConnection];
+    for (const e of [...emitters, this._onDidChangePending, this._onDidReplay, this._onDidReplayProgress, this._onDidChangeTreeProgress]) e.dispose();
     await this.cache?.dispose();
     this.remote.dispose?.();
   }

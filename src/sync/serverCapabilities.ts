@@ -43,7 +43,8 @@ export class ServerCapabilities {
   get(): Promise<Capabilities> {
     if (this.known) return Promise.resolve(this.known);
     const stored = this.memory?.getMeta<Capabilities>(CAPABILITIES_KEY);
-    if (stored && this.now() - stored.probedAt < CAPABILITIES_MAX_AGE_MS) return Promise.resolve((this.known = stored));
+    // kept from before Depth: infinity was probed: probed again (once)
+    if (stored?.depthProbed && this.now() - stored.probedAt < CAPABILITIES_MAX_AGE_MS) return Promise.resolve((this.known = stored));
     this.probing ??= this.probe().finally(() => (this.probing = undefined));
     return this.probing;
   }

@@ -4,6 +4,7 @@ import { isShareScheme } from '../core/shareLocation';
 import type { PinProgress, Share } from '../share/share';
 import type { ShareRegistry } from '../share/shareRegistry';
 import { SECTION } from './settingsReader';
+import { describeTree } from './treeCommands';
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -129,7 +130,7 @@ export class CacheCommands implements vscode.Disposable {
         description: u
           ? `${formatBytes(u.bytes)} of ${formatBytes(u.limitBytes)} · ${u.files} files cached · ${u.pinnedFiles} pinned (${formatBytes(u.keptBytes)} kept)`
           : 'live mode: no cache',
-        detail: [u ? `${u.entries} items known` : undefined, ...server].filter(Boolean).join(' · ') || undefined,
+        detail: [u ? (u.tree ? describeTree(u.tree) : `${u.entries} items known`) : undefined, ...server].filter(Boolean).join(' · ') || undefined,
       });
     }
     if (!items.length) return void vscode.window.showInformationMessage('No WebDAV share is open.');

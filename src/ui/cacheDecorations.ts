@@ -1,5 +1,6 @@
-// Explorer badges: provisional (changed offline, not uploaded), pinned ("kept available offline") and
-// cached (available offline).
+// Explorer badges: provisional (changed offline, not uploaded), pinned ("kept available offline"),
+// cached (available offline), and what is only online — a file known by name whose content is not on
+// this computer, a folder whose names were never listed here — so what works offline shows at a glance.
 import * as vscode from 'vscode';
 import { isShareScheme } from '../core/shareLocation';
 import { uriOf } from '../provider/webdavFileSystemProvider';
@@ -12,6 +13,8 @@ const PINNED: vscode.FileDecoration = {
   color: new vscode.ThemeColor('charts.green'),
 };
 const CACHED: vscode.FileDecoration = { badge: '○', tooltip: 'Available offline (cached)' };
+const NOT_DOWNLOADED: vscode.FileDecoration = { badge: '☁', tooltip: 'Not downloaded — available online' };
+const NOT_LISTED: vscode.FileDecoration = { badge: '☁', tooltip: 'Not listed on this computer — its contents are available online only' };
 const CONFLICT: vscode.FileDecoration = {
   badge: '!',
   tooltip: 'In conflict: changed here and on the server. Resolve it in the Source Control view.',
@@ -46,9 +49,10 @@ export class CacheDecorations implements vscode.FileDecorationProvider, vscode.D
     if (share.isConflicted(path)) return CONFLICT;
     if (share.isProvisional(path)) return PROVISIONAL;
     const state = share.cacheState(path);
-    if (state?.pinned) return PINNED;
-    if (state?.cached) return CACHED;
-    return undefined;
+    if (!state) return undefined;
+    if (state.pinned) return PINNED;
+    if (state.type === 'directory') return state.listed ? undefined : NOT_LISTED;
+    return state.cached ? CACHED : NOT_DOWNLOADED;
   }
 
   dispose(): void {

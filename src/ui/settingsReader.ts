@@ -43,6 +43,7 @@ function read(): Settings {
     maxCacheBytes: num('cache.maxSize', DEFAULTS.maxCacheBytes / 2 ** 20, 1) * 2 ** 20,
     cullingEnabled: c.get<boolean>('cache.culling', DEFAULTS.cullingEnabled),
     parallelDownloads: Math.round(num('cache.parallelDownloads', DEFAULTS.parallelDownloads, 1)),
+    maxTreeEntries: Math.round(num('cache.maxTreeEntries', DEFAULTS.maxTreeEntries, 0)),
     pollIntervalMs: num('watch.pollInterval', DEFAULTS.pollIntervalMs / 1000, 0) * 1000,
     massDeleteThreshold: Math.round(num('sync.massDeleteThreshold', DEFAULTS.massDeleteThreshold, 0)),
     maxListingBytes: num('limits.maxListingSize', DEFAULTS.maxListingBytes / 2 ** 20, 1) * 2 ** 20,

@@ -318,8 +318,11 @@ for (const kind of SERVER_KINDS) {
       const files = await share.findFiles('two');
       assert.deepEqual(files.map(f => [f.path, f.cached]), [[p('docs/two.md'), false]], 'listed but never read');
       assert.deepEqual((await share.findFiles('one')).map(f => [f.path, f.cached]), [[p('docs/one.md'), true]]);
-      const hits = await share.findInFiles('ON');
-      assert.deepEqual(hits.map(h => [h.path, h.line, h.column]), [[p('docs/one.md'), 0, 0]]);
+      const found = await share.findInFiles('ON');
+      assert.deepEqual(found.hits.map(h => [h.path, h.line, h.column]), [[p('docs/one.md'), 0, 0]]);
+      const known = await share.findFiles('');
+      assert.ok(found.notDownloaded > 0, 'docs/two.md was listed, never read');
+      assert.equal(found.notDownloaded, known.filter(f => !f.cached).length, 'every known file without content is counted as not searched');
     });
 
     test('polling a watched folder reports files created, changed and deleted by others', async () => {

@@ -26,11 +26,11 @@ suite('integration: cache', function () {
     const files = await vscode.commands.executeCommand<number>('webdavOffline.pin', uri);
     assert.equal(files, 2);
     for (const f of ['one.txt', 'two.txt']) {
-      assert.deepEqual(cacheState(vscode.Uri.joinPath(uri, f)), { pinned: true, cached: true }, f);
+      assert.deepEqual(cacheState(vscode.Uri.joinPath(uri, f)), { pinned: true, cached: true, type: 'file', listed: false }, f);
     }
     const freed = await vscode.commands.executeCommand<number>('webdavOffline.freeUpSpace', uri);
     assert.equal(freed, 'content of one.txt'.length + 'content of two.txt'.length);
-    assert.deepEqual(cacheState(vscode.Uri.joinPath(uri, 'one.txt')), { pinned: false, cached: false });
+    assert.deepEqual(cacheState(vscode.Uri.joinPath(uri, 'one.txt')), { pinned: false, cached: false, type: 'file', listed: false });
     // and it still reads from the server
     assert.equal(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(uri, 'one.txt'))), 'content of one.txt');
     assert.equal(cacheState(vscode.Uri.joinPath(uri, 'one.txt'))?.cached, true, 'read content is cached again');

@@ -50,7 +50,11 @@ export const UI_SETTINGS = {
  * extension under development, Chromium, and opens the dav: folder — through a sign-in gateway in front
  * of the share with `{ gateway: true }` (in mode `pass` at first).
  */
-export async function openWorkbench(prefix: string, prepare?: (diskRoot: string) => void, o: { gateway?: boolean; nextcloud?: (front: NextcloudFront) => void } = {}): Promise<Workbench> {
+export async function openWorkbench(
+  prefix: string,
+  prepare?: (diskRoot: string) => void,
+  o: { gateway?: boolean; nextcloud?: (front: NextcloudFront) => void; settings?: Record<string, unknown> } = {},
+): Promise<Workbench> {
   mkdirSync(artifacts, { recursive: true });
   for (const f of readdirSync(artifacts)) if (f.startsWith(`${prefix}-`)) rmSync(join(artifacts, f));
   await ensureRuntime();
@@ -66,7 +70,7 @@ export async function openWorkbench(prefix: string, prepare?: (diskRoot: string)
     front = o.nextcloud ? await startNextcloudFront({ root: share.root, password: 'unused', signIn: false }) : undefined;
     if (front) o.nextcloud!(front);
     const folderUri = gateway ? `dav://127.0.0.1:${gateway.port}/share/` : front ? `dav://127.0.0.1:${front.port}${front.filesPath}/` : share.folderUri;
-    cs = await startCodeServer({ extensionDevelopmentPath: repoRoot(), folderUri, settings: UI_SETTINGS });
+    cs = await startCodeServer({ extensionDevelopmentPath: repoRoot(), folderUri, settings: { ...UI_SETTINGS, ...o.settings } });
     browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(cs.url, { timeout: 60_000 });
