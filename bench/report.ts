@@ -3,7 +3,7 @@ import type { Variant } from './harness';
 import type { ProfileSummary } from './profile';
 
 export interface WorkloadResult {
-  readonly id: 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6';
+  readonly id: 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W7';
   readonly title: string;
   /** Server name, or `local` for W4. */
   readonly server: string;
@@ -98,7 +98,7 @@ export function ratios(w: WorkloadResult, r: BenchResults): [string, string][] {
         ['ours ÷ bound of one request (time)', x(ours.medianMs, rtt)],
       ];
     }
-    case 'W6': {
+    case 'W7': {
       const ours = get(w, 'ours learn');
       const rc = get(w, 'rclone lsf -R');
       return [

@@ -1,6 +1,6 @@
 // `npm run bench`: benchmarks against peers, side by side in one run, through a latency-shaping proxy.
 //   npm run bench [-- --quick] [--rtt=50] [--mbit=100] [--runs=5] [--servers=apache,nephele]
-//                 [--only=w1,w2,w3,w4,w5,w6] [--profile=w3|none]
+//                 [--only=w1,w2,w3,w4,w5,w7] [--profile=w3|none]
 // Writes bench/results/<full|quick>.json and .md; the full run also writes BENCHMARKS.md. Never fails on
 // a figure: only a broken set-up or a workload that cannot complete exits non-zero.
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,7 +17,7 @@ import { runW2, w2Tree } from '../bench/w2Pin';
 import { runW3, w3Spec } from '../bench/w3Replay';
 import { runW4, w4Child } from '../bench/w4Index';
 import { runW5, w5Spec, writeW5 } from '../bench/w5Poll';
-import { runW6, w6Child, w6Files, w6Folders, w6Spec, writeW6 } from '../bench/w6Tree';
+import { runW7, w7Child, w7Files, w7Folders, w7Spec, writeW7 } from '../bench/w7Tree';
 import { ensureAptPackages } from './lib/apt';
 import { repoRoot } from './lib/repoRoot';
 
@@ -43,15 +43,15 @@ const { values } = parseArgs({
 });
 
 const log = (msg: string) => console.log(`[bench] ${msg}`);
-const ALL_WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6'];
+const ALL_WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5', 'w7'];
 
 async function main(): Promise<number> {
   if (values.child === 'w4') {
     await w4Child(values.kind!, values.dir!);
     return 0;
   }
-  if (values.child === 'w6') {
-    await w6Child(values.target!, values.dir!);
+  if (values.child === 'w7') {
+    await w7Child(values.target!, values.dir!);
     return 0;
   }
   const t0 = Date.now();
@@ -74,7 +74,7 @@ async function main(): Promise<number> {
   const profileTarget = values.profile ?? (quick || values['no-report'] || only.size < ALL_WORKLOADS.length || servers.length < 2 ? 'none' : 'w3');
 
   // system packages: the Apache server and the rclone peer
-  const pkgs = [...(servers.includes('apache') ? ['apache2'] : []), ...(only.has('w2') || only.has('w5') || only.has('w6') ? ['rclone'] : [])];
+  const pkgs = [...(servers.includes('apache') ? ['apache2'] : []), ...(only.has('w2') || only.has('w5') || only.has('w7') ? ['rclone'] : [])];
   try {
     ensureAptPackages(pkgs, log);
   } catch (err) {
@@ -92,7 +92,7 @@ async function main(): Promise<number> {
     const t2 = w2Tree(quick);
     const s3 = w3Spec(quick);
     const s5 = w5Spec(quick);
-    const s6 = w6Spec(quick);
+    const s7 = w7Spec(quick);
     const tracks = servers.length > 1 && !values.serial && [...only].some(w => w !== 'w4');
     if (tracks) {
       // one child process per server, side by side (each with its own proxy, i.e. its own link)
@@ -114,7 +114,7 @@ async function main(): Promise<number> {
       if (only.has('w1')) writeTree(root, t1);
       if (only.has('w2')) writeTree(root, t2);
       if (only.has('w5')) writeW5(root, s5);
-      if (only.has('w6')) writeW6(root, s6);
+      if (only.has('w7')) writeW7(root, s7);
       const target = await startTarget(name, root, link);
       log(`${name}: server on ${target.server.port}, proxy on ${target.proxy.port}`);
       try {
@@ -157,13 +157,13 @@ async function main(): Promise<number> {
             notes: [`This server ${r.depthInfinity ? 'answers' : 'refuses'} PROPFIND Depth: infinity (the one-request bound needs it, or directory etags that change with their contents).`],
           });
         }
-        if (only.has('w6')) {
-          const r = await runW6(ctx, target, s6);
+        if (only.has('w7')) {
+          const r = await runW7(ctx, target, s7);
           workloads.push({
-            id: 'W6',
-            title: `learn a ${w6Files(s6).toLocaleString('en-US')}-file / ${w6Folders(s6).toLocaleString('en-US')}-folder tree (every name known offline)`,
+            id: 'W7',
+            title: `learn a ${w7Files(s7).toLocaleString('en-US')}-file / ${w7Folders(s7).toLocaleString('en-US')}-folder tree (every name known offline)`,
             server: name,
-            dataset: `${s6.top} folders × (1 + ${s6.subfolders} subfolders), ${s6.filesPerFolder} small files in each: ${w6Files(s6)} files, ${w6Folders(s6)} folders; the names, sizes and validators learnt into an empty cache, no content; ${link$}.`,
+            dataset: `${s7.top} folders × (1 + ${s7.subfolders} subfolders), ${s7.filesPerFolder} small files in each: ${w7Files(s7)} files, ${w7Folders(s7)} folders; the names, sizes and validators learnt into an empty cache, no content; ${link$}.`,
             variants: r.variants,
             notes: [
               `This server ${r.depthInfinity ? 'answers PROPFIND Depth: infinity: the walk lists the root, then each top folder in one request' : 'refuses PROPFIND Depth: infinity: the walk lists folder by folder, like rclone'}.`,
