@@ -4,7 +4,8 @@
 // nginx, rclone, nephele: a folder's etag does not change when something deeper does) each folder opened
 // under the watched paths, and each pinned folder, is re-listed (Depth 1), and a slice of the folders
 // only the whole-tree walk listed (treeLearner.ts refreshRound: all of them every few minutes). After
-// each round the walk goes on with folders that appeared meanwhile.
+// each round the walk goes on with folders that appeared meanwhile. Where the server answers PROPFIND
+// `Depth: infinity`, each tree watched recursively is re-listed in one request instead (up to a size).
 import { isShareError } from '../core/errors';
 import { toDisposable, type IDisposable } from '../core/events';
 import type { Logger } from '../core/log';
@@ -14,6 +15,9 @@ import type { Capabilities } from '../remote/capabilities';
 import type { CachedTree } from './cachedTree';
 import type { CachingRemote } from './cachingRemote';
 import type { TreeLearner } from './treeLearner';
+
+/** Entries at most in one whole-tree listing of a poll (recorded at once): a larger tree is listed folder by folder. */
+const POLL_TREE_ENTRIES = 20_000;
 
 export class ChangePoller implements IDisposable {
   private readonly watches = new Map<number, { path: string; recursive: boolean }>();
@@ -82,9 +86,18 @@ export class ChangePoller implements IDisposable {
     this.round ??= (async () => {
       const caps = await this.capabilities().catch(() => undefined);
       if (caps?.etagPropagation) return this.afterRound(await this.pollPropagating());
-      // folders are listed a few at a time (the pin download setting), like rclone's checkers
-      const queue = this.foldersToPoll();
+      // where the server answers Depth: infinity, one request re-lists each watched tree (up to a size)
+      let queue = this.foldersToPoll();
       let listed = 0;
+      if (caps?.depthInfinity) {
+        for (const root of this.recursiveRoots()) {
+          const covered = await this.cache.refreshTree(root, POLL_TREE_ENTRIES).catch(err => void this.log.debug(`[watch] ${root}: no whole-tree listing (${(err as Error).message})`));
+          if (!covered) continue;
+          listed++;
+          queue = queue.filter(f => !isEqualOrParent(f, root));
+        }
+      }
+      // the other folders are listed a few at a time (the pin download setting), like rclone's checkers
       let stop = false;
       const worker = async () => {
         while (queue.length && !stop && !this.disposed) {
@@ -104,6 +117,12 @@ export class ChangePoller implements IDisposable {
       return this.afterRound(listed);
     })().finally(() => (this.round = undefined));
     return this.round;
+  }
+
+  /** The watched folders watched recursively, without those below another one. */
+  private recursiveRoots(): string[] {
+    const roots = [...new Set([...this.watches.values()].filter(w => w.recursive).map(w => w.path))].filter(p => this.tree.get(p)?.type === 'directory');
+    return roots.filter(r => !roots.some(o => o !== r && isEqualOrParent(r, o)));
   }
 
   private afterRound(requests: number): number {
