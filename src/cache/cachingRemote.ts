@@ -26,7 +26,6 @@ import { hasValidContent, isLocal, toRemoteEntry, withoutContent, type CacheEntr
 import { BackgroundRevalidation } from './backgroundRevalidation';
 import type { CacheIndex } from './cacheIndex';
 import type { CacheSpace } from './cacheSpace';
-import { groupTree } from './treeListing';
 import { folderNotKnownOffline, notAvailableOffline, notFound, type CachedTree } from './cachedTree';
 
 export class CachingRemote implements RemoteFs {
@@ -142,21 +141,6 @@ export class CachingRemote implements RemoteFs {
       if (isShareError(err, 'NotFound')) this.tree.forget(path, 'deleted on the server');
       throw err;
     }
-  }
-
-  /**
-   * Re-lists the whole tree below `path` in one request (PROPFIND `Depth: infinity`, where the server
-   * answers it) and records each folder's listing; resolves with the folders recorded, or undefined when it
-   * cannot (no such request here, offline, more than `maxEntries` entries). A hostile answer is refused.
-   */
-  async refreshTree(path: string, maxEntries: number): Promise<string[] | undefined> {
-    if (!this.remote.listTree || this.offline) return undefined;
-    const asked = this.tree.changeCount();
-    const entries = await this.remote.listTree(path, maxEntries);
-    if (entries === 'too-large') return undefined;
-    const { listings } = groupTree(path, entries);
-    for (const l of listings) this.tree.recordListing(l, !!this.tree.get(l.self.path)?.learned, asked);
-    return listings.map(l => l.self.path);
   }
 
   /** Lists `path` on the server, records what changed and reports it. */

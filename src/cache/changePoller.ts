@@ -15,6 +15,8 @@ import type { Capabilities } from '../remote/capabilities';
 import type { CachedTree } from './cachedTree';
 import type { CachingRemote } from './cachingRemote';
 import type { TreeLearner } from './treeLearner';
+import { groupTree } from './treeListing';
+import type { RemoteFs } from '../remote/remoteFs';
 
 /** Entries at most in one whole-tree listing of a poll (recorded at once): a larger tree is listed folder by folder. */
 const POLL_TREE_ENTRIES = 20_000;
@@ -33,6 +35,8 @@ export class ChangePoller implements IDisposable {
     private readonly tree: CachedTree,
     private readonly settings: () => Settings,
     private readonly log: Logger,
+    /** The server's whole-tree listing (PROPFIND `Depth: infinity`), where the remote can ask for one. */
+    private readonly listTree?: RemoteFs['listTree'],
   ) {}
 
   useCapabilities(capabilities: () => Promise<Capabilities | undefined>): void {
@@ -91,7 +95,7 @@ export class ChangePoller implements IDisposable {
       let listed = 0;
       if (caps?.depthInfinity) {
         for (const root of this.recursiveRoots()) {
-          const covered = await this.cache.refreshTree(root, POLL_TREE_ENTRIES).catch(err => void this.log.debug(`[watch] ${root}: no whole-tree listing (${(err as Error).message})`));
+          const covered = await this.refreshTree(root).catch(err => void this.log.debug(`[watch] ${root}: no whole-tree listing (${(err as Error).message})`));
           if (!covered) continue;
           listed++;
           queue = queue.filter(f => !isEqualOrParent(f, root));
@@ -117,6 +121,21 @@ export class ChangePoller implements IDisposable {
       return this.afterRound(listed);
     })().finally(() => (this.round = undefined));
     return this.round;
+  }
+
+  /**
+   * Re-lists the whole tree below `root` in one request and records each folder's listing (without undoing
+   * changes made here meanwhile); resolves with the folders recorded, or undefined when it cannot (no such
+   * request, more than POLL_TREE_ENTRIES entries). A hostile answer is refused (groupTree).
+   */
+  private async refreshTree(root: string): Promise<string[] | undefined> {
+    if (!this.listTree) return undefined;
+    const asked = this.tree.changeCount();
+    const entries = await this.listTree(root, POLL_TREE_ENTRIES);
+    if (entries === 'too-large') return undefined;
+    const { listings } = groupTree(root, entries);
+    for (const l of listings) this.tree.recordListing(l, !!this.tree.get(l.self.path)?.learned, asked);
+    return listings.map(l => l.self.path);
   }
 
   /** The watched folders watched recursively, without those below another one. */

@@ -90,7 +90,7 @@ export async function openCache(
   const caching = new CachingRemote(remote, tree, space, index);
   const local = new LocalChanges(tree, index);
   const pinner = new Pinner(caching, tree, space, () => index.flush(), settings, log);
-  const poller = new ChangePoller(caching, tree, settings, log);
+  const poller = new ChangePoller(caching, tree, settings, log, remote.listTree?.bind(remote));
   const learner = new TreeLearner(remote, tree, index, settings, log);
   poller.useTreeLearner(learner);
   return {

@@ -457,9 +457,7 @@ export class Share {
   }
 
   /** How far the walk got (undefined in live mode or before the cache is open). */
-  treeProgress(): TreeProgress | undefined {
-    return this.cache?.learner.progress();
-  }
+  treeProgress = (): TreeProgress | undefined => this.cache?.learner.progress();
 
   /** Files the cache knows matching `query`, best first (works offline, no request). */
   async findFiles(query: string, limit?: number): Promise<readonly FileHit[]> {
