@@ -20,7 +20,7 @@ import { checkTableName, normalizeExtras, type NormalizedExtras } from './storeB
 const TABLE_KEY = 't';
 const META_KEY = 'm';
 /** Every string key (the entries) and nothing else: arrays sort after all strings. */
-const ENTRY_KEYS = () => IDBKeyRange.upperBound([], true);
+export const ENTRY_KEYS = () => IDBKeyRange.upperBound([], true);
 const tableKeys = (table: string) => IDBKeyRange.bound([TABLE_KEY, table], [TABLE_KEY, table, []]);
 const META_KEYS = () => IDBKeyRange.bound([META_KEY], [META_KEY, []]);
 
@@ -30,14 +30,20 @@ export interface IdbStoreOptions {
   readonly prefix?: string;
 }
 
+/** The names of a share's two databases. */
+export function idbDatabaseNames(prefix: string | undefined, shareId: string): { index: string; blobs: string } {
+  const base = `${prefix ?? 'webdav-offline'}-${shareId}`;
+  return { index: `${base}-index`, blobs: `${base}-blobs` };
+}
+
 export class IdbShareStores implements ShareStores {
   constructor(private readonly options: IdbStoreOptions = {}) {}
 
   async open(shareId: string): Promise<ShareStore> {
     if (!shareId) throw new Error('cache store: empty share id');
     if (typeof indexedDB === 'undefined') throw new Error('cache store: IndexedDB is not available here');
-    const base = `${this.options.prefix ?? 'webdav-offline'}-${shareId}`;
-    const store = new IdbShareStore(createStore(`${base}-index`, 'entries'), createStore(`${base}-blobs`, 'blobs'), this.options.logger ?? nullLogger);
+    const names = idbDatabaseNames(this.options.prefix, shareId);
+    const store = new IdbShareStore(createStore(names.index, 'entries'), createStore(names.blobs, 'blobs'), this.options.logger ?? nullLogger);
     await store.ready();
     return store;
   }
