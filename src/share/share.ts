@@ -30,6 +30,7 @@ import { ShareFiles } from './shareFiles';
 
 export type { RemoteChange, RemoteChangeType } from '../cache/cachedTree';
 export type { CacheFull, CacheUsage } from '../cache/cacheSpace';
+export type { StoredCache, StoredCaches } from '../cache/storedCaches';
 export type { PinProgress, PinResult } from '../cache/pinner';
 export type { FileHit, TextHit } from '../cache/cacheSearch';
 export type { ConnectionState } from '../offline/connection';
@@ -163,6 +164,11 @@ export class Share {
 
   forgetCredentials(): void {
     this.auth.forget();
+  }
+
+  /** A sign-in prompt was cancelled or refused: nothing is asked again until "Sign In". */
+  get needsSignIn(): boolean {
+    return this.auth.needsSignIn;
   }
 
   private async call<T>(op: () => Promise<T>): Promise<T> {
@@ -375,6 +381,19 @@ export class Share {
   /** "Free Up Space": unpins `path` and drops the cached content below it; resolves with the bytes freed. */
   async freeUpSpace(path: string): Promise<number> {
     return (await this.requireCache('freeing up space')).pinner.freeUpSpace(path);
+  }
+
+  /** The paths kept available offline by the user themselves (not what lies below them), sorted. */
+  pinnedPaths(): string[] {
+    const tree = this.cache?.tree;
+    return tree ? [...tree.all()].filter(e => e.pinned).map(e => e.path).sort() : [];
+  }
+
+  /** Stops keeping `path` available offline; its cached content stays until culled or freed. */
+  async unpin(path: string): Promise<void> {
+    const cache = await this.requireCache('unpinning');
+    cache.space.setPinned(path, false);
+    cache.space.scheduleCull();
   }
 
   async usage(): Promise<CacheUsage | undefined> {
