@@ -21,17 +21,17 @@ export class FindCommands {
         });
       }
     }
-    if (!items.length) return void vscode.window.showInformationMessage('No WebDAV files are known yet: open a folder first.');
+    if (!items.length) return void vscode.window.showInformationMessage(vscode.l10n.t('No WebDAV files are known yet: open a folder first.'));
     const pick = await vscode.window.showQuickPick(items, {
-      title: 'WebDAV: Go to File (✓ available offline)',
+      title: vscode.l10n.t('WebDAV: Go to File (✓ available offline)'),
       matchOnDescription: true,
-      placeHolder: 'File name',
+      placeHolder: vscode.l10n.t('File name'),
     });
     if (pick) await vscode.commands.executeCommand('vscode.open', pick.uri);
   }
 
   async findInFiles(query?: string): Promise<number> {
-    const text = query ?? (await vscode.window.showInputBox({ title: 'WebDAV: Find in Files (cached files)', placeHolder: 'Text to find' }));
+    const text = query ?? (await vscode.window.showInputBox({ title: vscode.l10n.t('WebDAV: Find in Files (cached files)'), placeHolder: vscode.l10n.t('Text to find') }));
     if (!text) return 0;
     const items: (vscode.QuickPickItem & { share: Share; path: string; line: number; column: number })[] = [];
     for (const share of this.registry.all()) {
@@ -41,10 +41,10 @@ export class FindCommands {
     }
     if (query !== undefined) return items.length; // called with a query (tests, other extensions): just count
     if (!items.length) {
-      void vscode.window.showInformationMessage(`"${text}" is not in any cached WebDAV file.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('"{0}" is not in any cached WebDAV file.', text));
       return 0;
     }
-    const pick = await vscode.window.showQuickPick(items, { title: `${items.length} matches of "${text}" in cached files`, matchOnDescription: true });
+    const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('{0} matches of "{1}" in cached files', items.length, text), matchOnDescription: true });
     if (pick) {
       const pos = new vscode.Position(pick.line, pick.column);
       await vscode.window.showTextDocument(uriOf(pick.share, pick.path), { selection: new vscode.Range(pos, pos.translate(0, text.length)) });

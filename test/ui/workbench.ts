@@ -276,6 +276,28 @@ async function showViewlet(page: Page, iconLabel: RegExp, view: string): Promise
 }
 
 export const showScm = (page: Page) => showViewlet(page, /^Source Control/, '.scm-view');
+/** The WebDAV view (its own Activity Bar container). */
+export const showWebdavView = (page: Page) => showViewlet(page, /^WebDAV/, WEBDAV_VIEW);
+const WEBDAV_VIEW = '[id="workbench.view.extension.webdavOffline"]';
+
+/** The row of the WebDAV view whose label is `label` (exactly). */
+export function webdavViewRow(page: Page, label: string | RegExp): Locator {
+  const name = typeof label === 'string' ? exact(label) : label;
+  return page.locator(`${WEBDAV_VIEW} .monaco-list-row`).filter({ has: page.locator('.label-name').filter({ hasText: name }) }).first();
+}
+
+/** The text of the rows of the WebDAV view (label and description), in order. */
+export async function webdavViewRows(page: Page): Promise<string[]> {
+  return (await page.locator(`${WEBDAV_VIEW} .monaco-list-row`).allInnerTexts()).map(t => t.replace(/\s+/g, ' ').trim());
+}
+
+/** Clicks the inline action `label` (its hover text) of a row of the WebDAV view (shown on hover). */
+export async function webdavViewAction(page: Page, row: Locator, label: string): Promise<void> {
+  await row.hover();
+  const action = row.locator(`.actions .action-label[aria-label^="${label}"]`).first();
+  await action.waitFor({ timeout: 10_000 });
+  await action.click();
+}
 export const showExplorer = (page: Page) => showViewlet(page, /^Explorer/, '.explorer-folders-view');
 
 /** Dismisses a dialog (e.g. VS Code's "Unable to open …") with its button `label`. */
