@@ -60,8 +60,8 @@ export class ShareFiles {
     try {
       content = await this.share.call(() => this.share.reads().get(path));
     } catch (err) {
-      // Apache answers GET on a folder with 404; lighttpd redirects it to `path/`, which answers 403
-      if ((isShareError(err, 'NotFound') || isShareError(err, 'NoPermissions')) && (await this.typeOf(path).catch(() => undefined)) === 'directory') {
+      // Apache answers GET on a folder with 404; lighttpd redirects it to `path/`, which answers 403; rclone 405
+      if ((isShareError(err, 'NotFound') || isShareError(err, 'NoPermissions') || isShareError(err, 'Rejected')) && (await this.typeOf(path).catch(() => undefined)) === 'directory') {
         throw isADirectory(path);
       }
       throw err;
@@ -112,6 +112,10 @@ export class ShareFiles {
     await this.requireAllowed(dirname(path), 'write', 'create folders in');
     return this.change(
       async () => {
+        // some servers (rclone) answer MKCOL of an existing folder with success and make missing parents
+        // too; VS Code expects "exists" and "not found" (two stats, often answered by the cache)
+        if (await this.typeOf(path)) throw new ShareError('Exists', `${path}: already exists`);
+        if (dirname(path) !== '/') await this.requireParentFolder(path);
         let outcome: WriteOutcome;
         try {
           outcome = await this.share.writes().mkcol(path);
@@ -193,7 +197,10 @@ export class ShareFiles {
           if (isShareError(err, 'Conflict') || (isShareError(err, 'NoPermissions') && !overwrite && (await this.typeOf(dst)))) {
             throw new ShareError('Exists', `${dst}: already exists`, { cause: err });
           }
-          if (isShareError(err, 'NotFound') && !(await this.typeOf(src))) throw err;
+          // a missing source: 404, or 403 from rclone
+          if ((isShareError(err, 'NotFound') || isShareError(err, 'NoPermissions')) && !(await this.typeOf(src))) {
+            throw isShareError(err, 'NotFound') ? err : new ShareError('NotFound', `${src}: not found`, { cause: err });
+          }
           throw await this.explainParentFailure(dst, err);
         }
       },

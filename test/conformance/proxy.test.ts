@@ -48,6 +48,7 @@ suite('conformance: through a real proxy (tinyproxy)', function () {
   shareSuite(
     {
       name: kind.name,
+      honoursPreconditions: kind.honoursPreconditions,
       start: async o => (nephele = await kind.start(o)),
     },
     {

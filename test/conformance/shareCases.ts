@@ -288,7 +288,9 @@ export function shareSuite(kind: ServerKind, via: Via = DIRECT): void {
       assert.notEqual(after.replace(/^W\//, ''), before.replace(/^W\//, ''), 'etag changed after the rewrite');
     });
 
-    test('PUT with a stale If-Match is a Conflict and changes nothing', async () => {
+    // rclone ignores preconditions: the share compares versions right before writing instead
+    // (onlineWrites.test.ts proves a colleague's version is not overwritten there either)
+    if (kind.honoursPreconditions) test('PUT with a stale If-Match is a Conflict and changes nothing', async () => {
       const remote = new WebdavRemote(location, () => DEFAULTS, log, via.platform(), GOOD);
       await assert.rejects(remote.put(p('a.txt'), Buffer.from('lost update'), { ifMatch: '"stale-etag"' }), rejectsWith('Conflict'));
       assert.equal(readFileSync(onDisk('a.txt'), 'utf8'), 'alpha');
@@ -308,7 +310,7 @@ export function shareSuite(kind: ServerKind, via: Via = DIRECT): void {
     test('LOCK is enforced and UNLOCK (token in angle brackets) releases it', async () => {
       const remote = new WebdavRemote(location, () => DEFAULTS, log, via.platform(), GOOD);
       const token = await remote.lock(p('a.txt'), { timeoutSeconds: 60 });
-      assert.match(token, /\S+:\S+/);
+      assert.match(token, /^\S+$/); // a URI (opaquelocktoken:…, urn:uuid:…), or a bare number from rclone
       await assert.rejects(remote.put(p('a.txt'), Buffer.from('while locked')), rejectsWith('Locked'));
       assert.equal(readFileSync(onDisk('a.txt'), 'utf8'), 'alpha');
       await remote.unlock(p('a.txt'), token);

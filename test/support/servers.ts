@@ -8,20 +8,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apacheAvailable, startApache } from './apacheServer';
 import { lighttpdAvailable, startLighttpd } from './lighttpdServer';
-import { rcloneAvailable } from './rcloneServer';
+import { rcloneAvailable, startRclone } from './rcloneServer';
 import { startNephele, type RunningServer } from './nepheleServer';
 
 export const USERS = { alice: 's3cret' };
 
 export interface ServerKind {
   readonly name: string;
+  /** Whether the server refuses a write whose If-Match / If-None-Match fails (rclone ignores them). */
+  readonly honoursPreconditions: boolean;
   start(options: { root: string; mount?: string; users?: Record<string, string>; host?: string }): Promise<RunningServer>;
 }
 
 export const SERVER_KINDS: ServerKind[] = [
-  { name: 'nephele', start: startNephele },
-  { name: 'apache', start: startApache },
-  { name: 'lighttpd', start: startLighttpd },
+  { name: 'nephele', honoursPreconditions: true, start: startNephele },
+  { name: 'apache', honoursPreconditions: true, start: startApache },
+  { name: 'lighttpd', honoursPreconditions: true, start: startLighttpd },
+  { name: 'rclone', honoursPreconditions: false, start: startRclone },
 ];
 
 /** What the transport suites need: Apache with mod_ssl, openssl for their certificates, tinyproxy. */

@@ -16,7 +16,7 @@ import { startApacheTls, type ApacheTls } from '../support/apacheTls';
 import { launchChromium } from '../support/chromium';
 import { handToServer, USERS } from '../support/servers';
 import { startTinyproxy, type TinyProxy } from '../support/tinyproxy';
-import { artifacts, assertEventually, explorerRow, openAndCompare, reloadWindow, showExplorer, UI_SETTINGS } from './workbench';
+import { artifacts, explorerRow, openAndCompare, reloadWindow, showExplorer, signIn, UI_SETTINGS } from './workbench';
 
 const PROXY_USER = { user: 'proxyuser', password: 'pr0xy-s3cret' };
 const PREFIX = 'ui-tls';
@@ -78,7 +78,7 @@ suite('ui: a self-signed certificate, through a proxy (trust prompt)', function 
     await dialog.locator('.monaco-button').filter({ hasText: 'Trust this certificate for this share' }).first().click();
 
     // the server asks for a user name and password
-    await signIn(page, USERS.alice);
+    await signIn(page, 'alice', USERS.alice, /Sign in to davs:/);
     await showExplorer(page);
     await explorerRow(page, 'notes.md').waitFor({ timeout: 60_000 });
     await openAndCompare(page, 'notes.md', join(root, 'notes.md'));
@@ -94,15 +94,3 @@ suite('ui: a self-signed certificate, through a proxy (trust prompt)', function 
     await shot('3-after-reload');
   });
 });
-
-/** Answers the sign-in input boxes (user name, then password). */
-async function signIn(page: Page, password: string): Promise<void> {
-  const box = page.locator('.quick-input-widget');
-  const input = box.locator('.quick-input-box input');
-  await assertEventually(async () => assert.match(await box.innerText(), /Sign in to davs:/), 60_000);
-  await input.fill('alice');
-  await input.press('Enter');
-  await assertEventually(async () => assert.match(await box.innerText(), /Password for alice/), 15_000);
-  await input.fill(password);
-  await input.press('Enter');
-}

@@ -309,3 +309,15 @@ export async function dismissDialog(page: Page, label: RegExp = /^(OK|Cancel)$/)
 export function assertEventually(check: () => Promise<void> | void, ms = 15_000): Promise<void> {
   return eventually(check, ms, 250);
 }
+
+/** Answers the sign-in input boxes (user name, then password) once a box whose text matches `title` shows. */
+export async function signIn(page: Page, username: string, password: string, title: RegExp): Promise<void> {
+  const box = page.locator('.quick-input-widget');
+  const input = box.locator('.quick-input-box input');
+  await assertEventually(async () => assert.match(await box.innerText(), title), 60_000);
+  await input.fill(username);
+  await input.press('Enter');
+  await assertEventually(async () => assert.match(await box.innerText(), new RegExp(`Password( or app password)? for ${username}`)), 15_000);
+  await input.fill(password);
+  await input.press('Enter');
+}
