@@ -119,4 +119,22 @@ suite('manifest (package.json)', () => {
     assert.ok(pkg.keywords.length >= 5 && pkg.keywords.length <= 30);
     assert.ok(existsSync(join(ROOT, pkg.icon)));
   });
+
+  test('the README links only to what exists: its images are packaged (media/), other files and its own headings', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const slugs = new Set([...readme.matchAll(/^#{1,6} (.+)$/gm)].map(m => m[1].toLowerCase().replace(/[^\p{L}\p{N} -]/gu, '').replace(/ /g, '-')));
+    const links = [...readme.matchAll(/(!?)\[[^\]]*\]\(([^)\s]+)\)/g)].map(m => ({ image: m[1] === '!', target: m[2] }));
+    assert.ok(links.filter(l => l.image).length >= 5, 'a screenshot per feature');
+    for (const { image, target } of links) {
+      if (/^https?:/.test(target)) continue;
+      if (target.startsWith('#')) {
+        assert.ok(slugs.has(target.slice(1)), `${target} is a heading of the README`);
+        continue;
+      }
+      assert.ok(existsSync(join(ROOT, target)), `${target} exists`);
+      if (image) assert.match(target, /^media\//, `${target} is packaged (.vscodeignore ships media/)`);
+    }
+    assert.match(readme, /npm start/, 'the README names npm start');
+    assert.match(readme, /npm test/, 'the README names npm test (CI runs it)');
+  });
 });
