@@ -16,8 +16,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { repoRoot } from '../../scripts/lib/repoRoot';
 import { ensureRuntime, startCodeServer, type CodeServer } from '../../scripts/lib/runtime';
-import { launchChromium } from '../support/chromium';
-import { artifacts, assertEventually, showWebdavView, UI_SETTINGS, webdavViewRow } from './workbench';
+import { artifacts, assertEventually, openBrowserOn, paletteLabels, showWebdavView, UI_SETTINGS, webdavViewRow } from './workbench';
 
 const PREFIX = 'ui-german';
 /** A saved share nobody serves: the view lists it from the settings alone, without connecting. */
@@ -38,10 +37,7 @@ suite('ui: the extension in German (code-server --locale de)', function () {
     userDataDir = mkdtempSync(join(tmpdir(), 'webdav-ui-german-'));
     fakeGermanLanguagePack(userDataDir);
     cs = await startCodeServer({ extensionDevelopmentPath: repoRoot(), userDataDir, locale: 'de', settings: { ...UI_SETTINGS, 'webdavOffline.shares': [SAVED] } });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(cs.url, { timeout: 60_000 });
-    await page.locator('.monaco-workbench .activitybar .action-item').first().waitFor({ timeout: 90_000 });
+    ({ browser, page } = await openBrowserOn(cs.url));
   });
 
   suiteTeardown(async () => {
@@ -53,19 +49,6 @@ suite('ui: the extension in German (code-server --locale de)', function () {
   teardown(async function () {
     if (this.currentTest?.state === 'failed' && page) await page.screenshot({ path: join(artifacts, `${PREFIX}-FAILED.png`) }).catch(() => undefined);
   });
-
-  /** The palette's command labels for the filter `text`. */
-  async function paletteLabels(text: string): Promise<string[]> {
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ timeout: 10_000 });
-    await input.fill(`>${text}`);
-    await page.waitForTimeout(400);
-    const labels = await page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name').allInnerTexts();
-    await page.keyboard.press('Escape');
-    return labels.map(l => l.replace(/\s+/g, ' ').trim());
-  }
 
   test('command titles, the view and a share state are German', async () => {
     // runtime bundle: the saved share's row says "gespeichert" (vscode.l10n.t('saved'))
@@ -80,7 +63,7 @@ suite('ui: the extension in German (code-server --locale de)', function () {
     await page.screenshot({ path: join(artifacts, `${PREFIX}-1-view.png`) });
 
     // contributions: command titles from package.nls.de.json
-    const labels = await paletteLabels('WebDAV:');
+    const labels = await paletteLabels(page, 'WebDAV:');
     for (const title of ['WebDAV: Ordner öffnen…', 'WebDAV: Mit Nextcloud verbinden…']) assert.ok(labels.includes(title), `${title} in ${labels.join(' | ')}`);
     // (VS Code shows the English title beside a translated one, for searching: both are listed here)
   });

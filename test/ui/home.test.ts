@@ -20,7 +20,6 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { repoRoot } from '../../scripts/lib/repoRoot';
 import { ensureRuntime, startCodeServer, workbenchUrl, type CodeServer } from '../../scripts/lib/runtime';
-import { launchChromium } from '../support/chromium';
 import { startShare, type ShareFixture } from '../support/shareFixture';
 import {
   artifacts,
@@ -31,7 +30,9 @@ import {
   explorerContextMenu,
   explorerRow,
   hideNotifications,
+  openBrowserOn,
   openFromExplorer,
+  paletteLabels,
   runCommand,
   showExplorer,
   showWebdavView,
@@ -81,10 +82,7 @@ suite('ui: the WebDAV view and saved shares (from an empty window)', function ()
     userDataDir = mkdtempSync(join(tmpdir(), 'webdav-ui-home-'));
     // the user's own mass-delete guard: 1 (the share's workspace settings say 0, which must not count)
     cs = await startCodeServer({ extensionDevelopmentPath: repoRoot(), userDataDir, settings: { ...UI_SETTINGS, 'webdavOffline.sync.massDeleteThreshold': 1 } });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(cs.url, { timeout: 60_000 });
-    await page.locator('.monaco-workbench .activitybar .action-item').first().waitFor({ timeout: 90_000 });
+    ({ browser, page } = await openBrowserOn(cs.url));
   });
 
   suiteTeardown(async () => {
@@ -99,17 +97,7 @@ suite('ui: the WebDAV view and saved shares (from an empty window)', function ()
   });
 
   /** Whether the palette lists the command `label` (exactly). */
-  async function inPalette(label: string): Promise<boolean> {
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ timeout: 10_000 });
-    await input.fill(`>${label}`);
-    await page.waitForTimeout(400);
-    const labels = await page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name').allInnerTexts();
-    await page.keyboard.press('Escape');
-    return labels.some(l => l.replace(/\s+/g, ' ').trim() === label);
-  }
+  const inPalette = async (label: string) => (await paletteLabels(page, label)).includes(label);
 
   test('1 without a dav folder: the welcome offers Open WebDAV Folder…, the palette hides what needs a share', async () => {
     await showExplorer(page).catch(() => undefined);

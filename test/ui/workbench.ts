@@ -100,6 +100,28 @@ export async function openWorkbench(prefix: string, prepare?: (diskRoot: string)
   }
 }
 
+/** Chromium on the workbench at `url`, once its Activity Bar is there (an empty window has no Explorer rows). */
+export async function openBrowserOn(url: string): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(url, { timeout: 60_000 });
+  await page.locator('.monaco-workbench .activitybar .action-item').first().waitFor({ timeout: 90_000 });
+  return { browser, page };
+}
+
+/** The labels the Command Palette lists for the filter `text` (a translated title comes with the English one). */
+export async function paletteLabels(page: Page, text: string): Promise<string[]> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`>${text}`);
+  await page.waitForTimeout(400);
+  const labels = await page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name').allInnerTexts();
+  await page.keyboard.press('Escape');
+  return labels.map(l => l.replace(/\s+/g, ' ').trim());
+}
+
 export async function waitForWorkbench(page: Page): Promise<void> {
   await page.locator('.monaco-workbench .activitybar .action-item').first().waitFor({ timeout: 90_000 });
   await showExplorer(page); // a reload restores the view that was shown last
