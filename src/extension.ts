@@ -46,6 +46,8 @@ export interface Platform extends HttpPlatform {
 /** What `activate` returns: used by the integration tests, and by other extensions that open shares. */
 export interface WebdavOfflineApi {
   readonly registry: ShareRegistry;
+  /** The WebDAV view's tree (the web suite reads it in the browser, where the caches are IndexedDB). */
+  readonly sharesView: SharesView;
   /** Commits what the caches hold (called on deactivation). */
   flush(): Promise<void>;
 }
@@ -193,5 +195,5 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
     ),
   ];
   context.subscriptions.push(new vscode.Disposable(() => vscode.Disposable.from(...disposables).dispose()));
-  return { registry, flush: () => registry.dispose() };
+  return { registry, sharesView: view, flush: () => registry.dispose() };
 }
