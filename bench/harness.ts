@@ -86,7 +86,12 @@ export interface OpenedShare {
  * Opens a share as the Node extension host does: keep-alive agent (maxSockets 8, new connections for
  * each opening, as after a window reload), the disk cache in `cacheDir` (none: live mode).
  */
-export async function openShare(t: Target, cacheDir: string | undefined, settings: Settings = benchSettings, log: Logger = nullLogger): Promise<OpenedShare> {
+/** `WDO_BENCH_LOG=debug` prints the shares' log to stderr (what a workload sends, and why). */
+const benchLogger: Logger = process.env.WDO_BENCH_LOG === 'debug'
+  ? { trace() {}, debug: m => console.error(`[debug] ${m}`), info: m => console.error(`[info] ${m}`), warn: m => console.error(`[warn] ${m}`), error: m => console.error(`[error] ${String(m)}`) }
+  : nullLogger;
+
+export async function openShare(t: Target, cacheDir: string | undefined, settings: Settings = benchSettings, log: Logger = benchLogger): Promise<OpenedShare> {
   const agent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
   const remote = new WebdavRemote(t.location, () => settings, log, { httpAgent: agent });
   let parts: OpenCache | undefined;

@@ -70,7 +70,12 @@ export async function runW3(ctx: BenchContext, t: Target, spec: W3Spec): Promise
     chownForServer(t, t.root);
     const cacheDir = tempDir(ctx, 'w3-cache-');
     const lines: string[] = [];
-    const keep = (level: string) => (m: unknown) => void lines.push(`${level} ${m instanceof Error ? m.message : String(m)}`);
+    const echo = process.env.WDO_BENCH_LOG === 'debug';
+    const keep = (level: string) => (m: unknown) => {
+      const line = `${level} ${m instanceof Error ? m.message : String(m)}`;
+      lines.push(line);
+      if (echo) console.error(`${(performance.now() / 1000).toFixed(3)} ${line}`);
+    };
     const log = { trace() {}, debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') };
     const o = await openShare(t, cacheDir, undefined, log);
     try {

@@ -214,7 +214,10 @@ async function main(): Promise<number> {
   if (final.profile) final = { ...final, profile: { ...final.profile, slowest: slowestSentence(final, final.profile.workload, final.profile.summary) } };
   for (const w of workloads) {
     console.log(`\n${w.id} ${w.title} — ${w.server}`);
-    for (const v of w.variants) console.log(`  ${v.name.padEnd(16)} ${String(v.medianMs).padStart(10)} ms  ${String(v.requests).padStart(6)} req  bound ${v.boundMs} ms`);
+    for (const v of w.variants) {
+      const methods = Object.entries(v.byMethod).map(([m, n]) => `${m} ${n}`).join(', ');
+      console.log(`  ${v.name.padEnd(16)} ${String(v.medianMs).padStart(10)} ms  ${String(v.requests).padStart(6)} req  bound ${v.boundMs} ms${methods ? `  (${methods})` : ''}`);
+    }
     for (const [k, v] of ratios(w, final)) console.log(`  ${k}: ${v}`);
   }
   if (values['no-report']) return 0;

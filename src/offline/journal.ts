@@ -100,16 +100,21 @@ export class Journal {
     return this.attempted.has(id);
   }
 
-  /** Persists that a replay is about to send this operation. */
-  async markAttempted(id: number): Promise<void> {
-    if (this.attempted.has(id)) return;
+  /** Persists that a replay is about to send these operations (one durable commit for all of them). */
+  async markAttempted(ids: number | readonly number[]): Promise<void> {
+    const fresh = (typeof ids === 'number' ? [ids] : ids).filter(id => !this.attempted.has(id));
+    if (!fresh.length) return;
     const run = this.queue.then(async () => {
-      const item = this.items.find(i => i.id === id);
-      if (!item) return;
-      // tentative: a replay must not send what is not durably marked, and a refused mark is not kept
-      this.store.putRecord(JOURNAL_TABLE, { id, op: item.op, state: 'applied', time: this.times.get(id) ?? this.now(), attempted: true }, { tentative: true });
+      const marked: number[] = [];
+      for (const id of fresh) {
+        const item = this.items.find(i => i.id === id);
+        if (!item) continue;
+        // tentative: a replay must not send what is not durably marked, and a refused mark is not kept
+        this.store.putRecord(JOURNAL_TABLE, { id, op: item.op, state: 'applied', time: this.times.get(id) ?? this.now(), attempted: true }, { tentative: true });
+        marked.push(id);
+      }
       await this.store.flush();
-      this.attempted.add(id);
+      for (const id of marked) this.attempted.add(id);
     });
     this.queue = run.catch(() => undefined);
     return run;

@@ -7,6 +7,7 @@
 // change pending). The replay (replayer.ts) uses the same proof, batched per folder.
 import { isShareError, ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
+import { inParallel } from '../core/parallel';
 import { dirname } from '../core/remotePath';
 import type { Capabilities } from '../remote/capabilities';
 import { isWeakEtag } from '../remote/etag';
@@ -183,7 +184,7 @@ export function judge(e: Expectation, after: RemoteEntry | undefined): Verdict {
  * What the server has at each path, in one request per folder: a Depth-0 stat where only one path of a
  * folder is asked, else one Depth-1 listing of the folder (a folder that is gone: nothing below it).
  */
-export async function observeServer(server: RemoteFs, paths: readonly string[]): Promise<Map<string, RemoteEntry | undefined>> {
+export async function observeServer(server: RemoteFs, paths: readonly string[], parallel = 1): Promise<Map<string, RemoteEntry | undefined>> {
   const out = new Map<string, RemoteEntry | undefined>();
   const byFolder = new Map<string, Set<string>>();
   for (const p of new Set(paths)) {
@@ -191,10 +192,15 @@ export async function observeServer(server: RemoteFs, paths: readonly string[]):
     if (!byFolder.has(folder)) byFolder.set(folder, new Set());
     byFolder.get(folder)!.add(p);
   }
+  const asks: { folder?: string; members: string[] }[] = [];
   for (const [folder, members] of byFolder) {
-    if (members.size === 1 || folder === [...members][0]) {
-      for (const p of members) out.set(p, await statOrGone(server, p));
-      continue;
+    if (members.size === 1 || folder === [...members][0]) for (const p of members) asks.push({ members: [p] });
+    else asks.push({ folder, members: [...members] });
+  }
+  await inParallel(asks, parallel, async ({ folder, members }) => {
+    if (folder === undefined) {
+      out.set(members[0], await statOrGone(server, members[0]));
+      return;
     }
     let children: RemoteEntry[] = [];
     try {
@@ -204,7 +210,7 @@ export async function observeServer(server: RemoteFs, paths: readonly string[]):
     }
     const byPath = new Map(children.map(c => [c.path, c]));
     for (const p of members) out.set(p, byPath.get(p));
-  }
+  });
   return out;
 }
 

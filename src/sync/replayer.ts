@@ -1,9 +1,12 @@
 // Reconnect: finds what changed on the server (directory diff of the cached tree), then replays the
-// journal in order (replayOps.ts: conditional requests, conflicts, merges). A change that was sent
-// counts as uploaded only once the server shows it (offline/landing.ts): the proofs are batched — one
-// stat, or one Depth-1 listing per folder, for up to a batch of changes — and a change the server
-// answered but does not show stays pending (the share stays offline, "sign-in needed" when the answer
-// was a web page), while another version in its place is a conflict, never an overwrite.
+// journal (replayOps.ts: conditional requests, conflicts, merges) in rounds: a round holds every pending
+// change that does not touch (at, above or below any of its paths) an earlier change still waiting — so
+// the changes of a round are independent of each other and go out in parallel (bounded), while the order
+// per path is the journal's. A change that was sent counts as uploaded only once the server shows it
+// (sync/landing.ts): a round's proofs go together — one stat, or one Depth-1 listing per touched folder —
+// and a change the server answered but does not show stays pending (the share stays offline, "sign-in
+// needed" when the answer was a web page), while another version in its place is a conflict, never an
+// overwrite. A change that depends on an unproven one waits for the next round.
 //
 // Crash and drop safety: an operation is marked "attempted" (durably) before it is sent and removed
 // from the journal only after it is proven. Sending it again is safe: its preconditions then fail, and the
@@ -13,6 +16,7 @@ import type { CachedTree } from '../cache/cachedTree';
 import type { CachingRemote } from '../cache/cachingRemote';
 import type { LocalChanges } from '../cache/localChanges';
 import { isShareError, ShareError } from '../core/errors';
+import { inParallel, mapInParallel } from '../core/parallel';
 import type { Logger } from '../core/log';
 import { basename, isEqualOrParent } from '../core/remotePath';
 import type { Settings } from '../core/settings';
@@ -21,15 +25,17 @@ import { describeOp, type Journal } from '../offline/journal';
 import { opPaths, type JournalItem, type JournalOp } from '../offline/journalOps';
 import type { Verdict } from './landing';
 import type { Capabilities } from '../remote/capabilities';
-import type { RemoteEntry, RemoteFs, RemoteListing } from '../remote/remoteFs';
+import type { RemoteEntry, RemoteFs } from '../remote/remoteFs';
 import { statOrGone } from '../remote/settle';
 import { judge, needsObservation, notLanded, observeServer } from './provenWrites';
 import { sameVersion } from '../remote/version';
 import { expectedVersion, ReplayOps, type Outcome, type Produced } from './replayOps';
 import type { ServerCapabilities } from './serverCapabilities';
 
-/** Changes sent before their landing is proven in one go (one request per touched folder). */
-const PROOF_BATCH = 64;
+/** Changes in one round at most: sent before their landing is proven in one go (one request per touched folder). */
+const ROUND_LIMIT = 1024;
+/** Requests in flight during a replay, at most (the pin's setting, `cache.parallelDownloads`, when lower). */
+const REPLAY_PARALLEL = 8;
 
 export interface ReplayReport {
   readonly applied: number;
@@ -98,7 +104,11 @@ export class Replayer {
 
   /** Detects remote changes and replays the journal. Network failures propagate (the share stays offline). */
   async replay(): Promise<ReplayReport> {
+    // the capability probe (first time only) goes alongside the directory diff
+    const probe = this.capabilities.get();
+    probe.catch(() => undefined);
     const remoteDeletions = await this.detectRemoteChanges();
+    await probe;
     return this.replayJournal(remoteDeletions, true);
   }
 
@@ -124,7 +134,6 @@ export class Replayer {
       throw new ShareError('Other', 'The reconnect was paused: you chose not to delete those files on the server. Discard the deletions or go online again to confirm.');
     }
     const produced: Produced = new Map();
-    const sent: Sent[] = [];
     const tried = new Set<number>();
     let done = 0;
     this.hooks.progress(0, pending.length);
@@ -141,34 +150,60 @@ export class Replayer {
       report.conflicts.push(conflict);
       this.hooks.progress(++done, Math.max(done, pending.length));
     };
-    const prove = async () => {
-      const batch = sent.splice(0);
-      if (!batch.length) return;
-      const results = await this.prove(batch, produced);
+    const parallel = this.parallel();
+    // new changes made during the replay are recorded in the journal and replayed in a later round
+    for (let next = this.nextRound(tried); next.items.length; next = this.nextRound(tried)) {
+      const { items: round, after } = next;
+      for (const item of round) tried.add(item.id);
+      const resent = new Set(round.filter(i => this.journal.wasAttempted(i.id)).map(i => i.id));
+      await this.journal.markAttempted(round.map(i => i.id));
+      this.log.debug(`[replay] a round of ${round.length} independent changes`);
+      const sent: Sent[] = [];
+      const provenNow: Sent[] = [];
+      const finished = new Map<number, Promise<Outcome | undefined>>();
+      await inParallel(round, parallel, async item => {
+        let settle!: (o: Outcome | undefined) => void;
+        finished.set(item.id, new Promise(resolve => (settle = resolve)));
+        try {
+          // a change inside a folder made in this round: sent once the folder was made, else next round
+          const folders = await Promise.all((after.get(item.id) ?? []).map(a => finished.get(a.id) ?? Promise.resolve(undefined)));
+          if (folders.some(o => o?.kind !== 'done')) {
+            tried.delete(item.id);
+            return settle(undefined);
+          }
+          const outcome = await this.replayOne(item, caps, produced, resent.has(item.id));
+          settle(outcome);
+          if (outcome.kind === 'conflict' && after.has(item.id)) {
+            this.log.debug(`[replay] ${describeOp(item.op)}: not done before its folder's proof (${outcome.conflict.detail ?? ''}); tried again next round`);
+            tried.delete(item.id);
+            return;
+          }
+          if (outcome.kind === 'conflict') await addConflict(item, outcome.conflict);
+          else if (outcome.checks.length === 0) provenNow.push({ item, outcome });
+          else sent.push({ item, outcome });
+        } catch (err) {
+          settle(undefined);
+          throw err;
+        }
+      });
+      // in journal order, so that what a later change produced wins
+      const order = new Map(round.map((item, i) => [item.id, i]));
+      const byOrder = (a: Sent, b: Sent) => order.get(a.item.id)! - order.get(b.item.id)!;
+      if (provenNow.length) {
+        provenNow.sort(byOrder);
+        await this.landed(provenNow.map(s => ({ item: s.item, etag: s.outcome.etag })), produced, new Map());
+        for (const s of provenNow) count(s.item, s.outcome);
+      }
+      if (!sent.length) continue;
+      sent.sort(byOrder);
+      const results = await this.prove(sent, produced);
       for (const r of results) {
         if (r.kind === 'landed') count(r.sent.item, r.sent.outcome);
         else if (r.kind === 'conflict') await addConflict(r.sent.item, r.conflict);
       }
       const unstored = results.filter(r => r.kind === 'unstored');
       if (unstored.length) throw notLanded(unstored.map(r => pathOf(r.sent.item.op)), unstored.some(r => r.kind === 'unstored' && r.html), 'sent');
-    };
-    // new changes made during the replay are recorded in the journal and replayed in the same loop
-    for (let item = this.next(tried); item; item = this.next(tried)) {
-      tried.add(item.id);
-      // a change that reads or replaces what an unproven one wrote waits for that proof
-      const paths = opPaths(item.op);
-      if (sent.some(s => touches(s.item.op, paths))) await prove();
-      const outcome = await this.replayOne(item, caps, produced);
-      if (outcome.kind === 'conflict') await addConflict(item, outcome.conflict);
-      else if (outcome.checks.length === 0) {
-        await this.landed(item, produced, new Map(), outcome.etag);
-        count(item, outcome);
-      } else {
-        sent.push({ item, outcome });
-        if (sent.length >= PROOF_BATCH) await prove();
-      }
     }
-    await prove();
     this.log.info(
       `[replay] ${report.applied} changes uploaded (${report.identical.length} identical, ${report.merged.length} merged), ${report.conflicts.length} conflicts`,
     );
@@ -217,9 +252,39 @@ export class Replayer {
     return out;
   }
 
-  /** The next pending operation not tried in this run and not blocked by a conflict. */
-  private next(tried: ReadonlySet<number>): JournalItem | undefined {
-    return this.journal.pending.find(i => !tried.has(i.id) && !this.conflicts.forOp(i.id));
+  /**
+   * The next round: pending operations not tried in this run and not blocked by a conflict, in journal
+   * order, leaving out (for a later round) each one that touches an earlier one left out or one already in
+   * the round — so a round's operations are independent of each other and the order per path is kept.
+   * One exception: a change inside a folder this round makes goes in the same round, sent once the folder
+   * was made (`after`); if it fails then, it waits for the next round (after the folder's proof) instead of
+   * being a conflict — a change into a missing folder changes nothing.
+   */
+  private nextRound(tried: ReadonlySet<number>): { items: JournalItem[]; after: Map<number, JournalItem[]> } {
+    const items: JournalItem[] = [];
+    const after = new Map<number, JournalItem[]>();
+    const waiting: string[] = [];
+    for (const item of this.journal.pending) {
+      if (tried.has(item.id) || this.conflicts.forOp(item.id)) continue;
+      const paths = opPaths(item.op);
+      const earlier = items.filter(r => overlaps(paths, opPaths(r.op)));
+      const insideMadeFolders = earlier.every(r => {
+        const made = r.op.kind === 'mkdir' ? r.op.path : undefined;
+        return made !== undefined && paths.every(p => !overlaps([p], [made]) || isStrictlyBelow(p, made));
+      });
+      if (items.length >= ROUND_LIMIT || overlaps(paths, waiting) || !insideMadeFolders) {
+        waiting.push(...paths);
+        continue;
+      }
+      if (earlier.length) after.set(item.id, earlier);
+      items.push(item);
+    }
+    return { items, after };
+  }
+
+  /** Requests in flight at most: REPLAY_PARALLEL, or the pin's setting when lower. */
+  private parallel(): number {
+    return Math.max(1, Math.min(REPLAY_PARALLEL, this.settings().parallelDownloads));
   }
 
   // --- remote changes (directory diff)
@@ -231,16 +296,15 @@ export class Replayer {
   private async detectRemoteChanges(): Promise<number> {
     const folders = this.tree.cachedFolders();
     let forgotten = 0;
-    const listings: { path: string; names: Set<string>; listing?: RemoteListing }[] = [];
-    for (const folder of folders) {
+    const listings = await mapInParallel(folders, this.parallel(), async folder => {
       try {
         const listing = await this.server.list(folder);
-        listings.push({ path: folder, names: new Set(listing.children.map(c => basename(c.path))), listing });
+        return { path: folder, names: new Set(listing.children.map(c => basename(c.path))), listing };
       } catch (err) {
-        if (isShareError(err, 'NotFound')) listings.push({ path: folder, names: new Set() });
-        else throw err;
+        if (isShareError(err, 'NotFound')) return { path: folder, names: new Set<string>(), listing: undefined };
+        throw err;
       }
-    }
+    });
     // the mass-delete guard: count what the server's listings would remove from the cache
     const doomed: string[] = [];
     for (const l of listings) {
@@ -289,10 +353,9 @@ export class Replayer {
 
   // --- one operation
 
-  private async replayOne(item: JournalItem, caps: Capabilities, produced: Produced): Promise<Outcome> {
+  /** Sends one operation (already marked attempted); `attempted`: it was sent before, in an earlier replay. */
+  private async replayOne(item: JournalItem, caps: Capabilities, produced: Produced, attempted: boolean): Promise<Outcome> {
     const { op } = item;
-    const attempted = this.journal.wasAttempted(item.id);
-    await this.journal.markAttempted(item.id);
     let outcome: Outcome;
     try {
       switch (op.kind) {
@@ -328,8 +391,9 @@ export class Replayer {
       | { kind: 'conflict'; sent: Sent; conflict: Extract<Outcome, { kind: 'conflict' }>['conflict'] }
       | { kind: 'unstored'; sent: Sent; html: boolean };
     const toObserve = batch.flatMap(s => s.outcome.checks.filter(needsObservation).map(c => c.path));
-    const after = await observeServer(this.server, toObserve);
+    const after = await observeServer(this.server, toObserve, this.parallel());
     const results: Result[] = [];
+    const landed: { item: JournalItem; etag: string | undefined }[] = [];
     for (const s of batch) {
       const verdicts: Verdict[] = [];
       let etag: string | undefined;
@@ -341,7 +405,7 @@ export class Replayer {
       }
       const { op } = s.item;
       if (verdicts.every(v => v.kind === 'landed')) {
-        await this.landed(s.item, produced, after, etag);
+        landed.push({ item: s.item, etag });
         results.push({ kind: 'landed', sent: s });
       } else if (verdicts.some(v => v.kind === 'other-version')) {
         this.log.warn(`[replay] ${describeOp(op)}: the server answered, but now holds another version`);
@@ -350,7 +414,7 @@ export class Replayer {
           : { path: pathOf(op), kind: 'rejected' as const, detail: 'the server answered, but shows something else in its place' };
         if (conflict) results.push({ kind: 'conflict', sent: s, conflict });
         else {
-          await this.landed(s.item, produced, after, undefined);
+          landed.push({ item: s.item, etag: undefined });
           results.push({ kind: 'landed', sent: s });
         }
       } else {
@@ -358,6 +422,15 @@ export class Replayer {
         this.log.warn(`[replay] ${describeOp(op)}: the server answered${html ? ' with a web page' : ''}, but does not show the change; it stays pending`);
         results.push({ kind: 'unstored', sent: s, html });
       }
+    }
+    try {
+      await this.landed(landed, produced, after);
+    } catch (err) {
+      // a change the server did not store says more than a cache that cannot note what landed (a full
+      // disk): the landed ones stay in the journal, and are found landed by the next replay
+      if (!results.some(r => r.kind === 'unstored')) throw err;
+      this.log.warn(`[replay] could not note what landed (${(err as Error).message})`);
+      return results.filter(r => r.kind === 'unstored');
     }
     return results;
   }
@@ -377,24 +450,29 @@ export class Replayer {
     return { kind: 'landed', etag: got.etag };
   }
 
-  /** The operation landed: the journal forgets it and the cache records the server's new state. */
-  private async landed(item: JournalItem, produced: Produced, after: ReadonlyMap<string, RemoteEntry | undefined>, etag: string | undefined): Promise<void> {
-    const { op } = item;
-    const target = op.kind === 'delete' ? undefined : pathOf(op);
-    let server: RemoteEntry | undefined;
-    if (target) {
-      server = after.get(target);
-      const local = this.tree.get(target);
-      if (!server && etag && local) server = { path: target, type: local.type, size: local.blobSize ?? local.size, mtime: local.mtime, ctime: local.ctime, etag };
-      else if (server && etag && !server.etag) server = { ...server, etag };
-      produced.set(target, server?.etag ?? etag);
+  /** The operations landed: the journal forgets them and the cache records the server's new state (one commit). */
+  private async landed(items: readonly { item: JournalItem; etag: string | undefined }[], produced: Produced, after: ReadonlyMap<string, RemoteEntry | undefined>): Promise<void> {
+    if (!items.length) return;
+    const commits: (() => void)[] = [];
+    for (const { item, etag } of items) {
+      const { op } = item;
+      const target = op.kind === 'delete' ? undefined : pathOf(op);
+      let server: RemoteEntry | undefined;
+      if (target) {
+        server = after.get(target);
+        const local = this.tree.get(target);
+        if (!server && etag && local) server = { path: target, type: local.type, size: local.blobSize ?? local.size, mtime: local.mtime, ctime: local.ctime, etag };
+        else if (server && etag && !server.etag) server = { ...server, etag };
+        produced.set(target, server?.etag ?? etag);
+      }
+      const moved = op.kind === 'move' || op.kind === 'copy' ? this.tree.subtree(op.to).map(e => e.path) : [];
+      commits.push(() => {
+        if (target) this.local.markSynced(target, server);
+        // below a moved or copied folder, the entries are what the server has now (metadata refreshes later)
+        for (const p of moved) if (p !== target) this.local.markSynced(p, undefined);
+      });
     }
-    const moved = op.kind === 'move' || op.kind === 'copy' ? this.tree.subtree(op.to).map(e => e.path) : [];
-    await this.journal.remove([item.id], () => {
-      if (target) this.local.markSynced(target, server);
-      // below a moved or copied folder, the entries are what the server has now (metadata refreshes later)
-      for (const p of moved) if (p !== target) this.local.markSynced(p, undefined);
-    });
+    await this.journal.remove(items.map(i => i.item.id), () => commits.forEach(c => c()));
   }
 
   private statOrGone(path: string): Promise<RemoteEntry | undefined> {
@@ -406,9 +484,13 @@ function pathOf(op: JournalOp): string {
   return op.kind === 'move' || op.kind === 'copy' ? op.to : op.path;
 }
 
-/** Whether `op` touches any of `paths`, above, at or below. */
-function touches(op: JournalOp, paths: readonly string[]): boolean {
-  return opPaths(op).some(p => paths.some(q => isEqualOrParent(p, q) || isEqualOrParent(q, p)));
+function isStrictlyBelow(path: string, folder: string): boolean {
+  return path !== folder && isEqualOrParent(path, folder);
+}
+
+/** Whether any of `a` is at, above or below any of `b`. */
+function overlaps(a: readonly string[], b: readonly string[]): boolean {
+  return a.some(p => b.some(q => isEqualOrParent(p, q) || isEqualOrParent(q, p)));
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

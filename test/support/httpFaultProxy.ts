@@ -84,6 +84,11 @@ export class HttpFaultProxy {
   port = 0;
   /** Requests seen since the start. */
   requests = 0;
+  /** Requests seen since the start, by method. */
+  readonly byMethod: Record<string, number> = {};
+  /** Requests being handled now, and the most at once since the start (or the last resetCounts()). */
+  inFlight = 0;
+  maxInFlight = 0;
   /** What the faults did since the last arm(). */
   readonly events: FaultEvent[] = [];
 
@@ -131,9 +136,27 @@ export class HttpFaultProxy {
     return hit?.fault;
   }
 
+  /** Forgets the counts (requests, by method, the most in flight). */
+  resetCounts(): void {
+    this.requests = 0;
+    this.maxInFlight = this.inFlight;
+    for (const m of Object.keys(this.byMethod)) delete this.byMethod[m];
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await this.handleOne(req, res);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async handleOne(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.requests++;
     const method = req.method ?? 'GET';
+    this.byMethod[method] = (this.byMethod[method] ?? 0) + 1;
     const target = req.url ?? '/';
     const fault = this.match(method);
     res.on('error', () => undefined);
