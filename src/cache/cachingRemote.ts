@@ -9,7 +9,10 @@
 //   blobSize); content is served only while that validator matches the entry's current one, so old
 //   bytes are never served under a newer etag;
 // - an item validated less than `freshnessMs` ago is served without a request; after that a file is
-//   revalidated with a conditional GET (If-None-Match → 304), or by PROPFIND where there is no etag;
+//   revalidated with a conditional GET (If-None-Match → 304), or by PROPFIND where there is no etag —
+//   in the background by default (`revalidation`): the cached item is served at once and a change found
+//   is told as a remote change (VS Code reloads); saves name the version they edit, so an edit of an old
+//   one meets the newer one as a conflict, never overwrites it;
 // - etags compare weakly (Apache gives `W/"…"` for a second after a write, then the strong form);
 // - when the server cannot be reached, what is cached is served (stale-if-error); a 404 forgets;
 // - a gateway's sign-in page, or bytes that contradict the listing, are never cached as a file's content.
@@ -20,6 +23,7 @@ import { signInNeeded } from '../remote/httpExchange';
 import type { Credentials, Preconditions, RemoteContent, RemoteEntry, RemoteFs, RemoteListing, WriteResult } from '../remote/remoteFs';
 import type { ServerVersion } from '../remote/version';
 import { hasValidContent, isLocal, toRemoteEntry, withoutContent, type CacheEntry } from './cacheEntry';
+import { BackgroundRevalidation } from './backgroundRevalidation';
 import type { CacheIndex } from './cacheIndex';
 import type { CacheSpace } from './cacheSpace';
 import { notAvailableOffline, notFound, type CachedTree } from './cachedTree';
@@ -27,6 +31,7 @@ import { notAvailableOffline, notFound, type CachedTree } from './cachedTree';
 export class CachingRemote implements RemoteFs {
   /** Offline: no request reaches the server; everything is answered from the cache. */
   private offline = false;
+  private readonly background: BackgroundRevalidation;
 
   constructor(
     private readonly remote: RemoteFs,
@@ -34,7 +39,18 @@ export class CachingRemote implements RemoteFs {
     private readonly space: CacheSpace,
     /** For content only (blobs and the writes that hold garbage collection back). */
     private readonly index: CacheIndex,
-  ) {}
+  ) {
+    this.background = new BackgroundRevalidation(tree, {
+      listing: path => this.refreshListing(path),
+      entry: path => this.revalidate(path),
+      get: (path, validator) => this.remote.get(path, { ifNoneMatch: validator }),
+      store: (path, content) => this.store(path, content),
+    });
+  }
+
+  private revalidateInBackground(cached: CacheEntry): boolean {
+    return this.background.start(cached);
+  }
 
   private get log() {
     return this.tree.log;
@@ -65,6 +81,7 @@ export class CachingRemote implements RemoteFs {
     if (cached && (this.tree.isFresh(path) || isLocal(cached))) return toRemoteEntry(cached);
     if (!cached && this.tree.listedAbsent(path, true)) throw notFound(path, 'not in the folder listing');
     if (this.offline) return this.statFromCache(path);
+    if (cached && this.revalidateInBackground(cached)) return toRemoteEntry(cached);
     try {
       const entry = await this.remote.stat(path);
       this.tree.record(entry);
@@ -92,6 +109,7 @@ export class CachingRemote implements RemoteFs {
     const cached = this.tree.get(path);
     if (cached?.children && (this.tree.isListingFresh(path) || isLocal(cached))) return this.tree.cachedListing(cached);
     if (this.offline) return this.listFromCache(path);
+    if (cached?.children && this.revalidateInBackground(cached)) return this.tree.cachedListing(cached);
     try {
       return await this.refreshListing(path);
     } catch (err) {
@@ -146,6 +164,10 @@ export class CachingRemote implements RemoteFs {
       if (!cached && this.tree.listedAbsent(path, false)) throw notFound(path, 'not in the last folder listing');
       throw notAvailableOffline(path);
     }
+    if (cached && hasValidContent(cached) && this.revalidateInBackground(cached)) {
+      const data = await this.readBlob(cached);
+      if (data) return this.served(cached, data);
+    }
     try {
       if (cached && hasValidContent(cached)) {
         const validator = cached.blobEtag ?? cached.etag;
@@ -183,6 +205,19 @@ export class CachingRemote implements RemoteFs {
       }
       throw err;
     }
+  }
+
+  /** Settles once no revalidation runs in the background (tests). */
+  backgroundSettled(): Promise<void> {
+    return this.background.settled();
+  }
+
+  /**
+   * The cache closes: checks still running in the background record nothing more (the tree, the space and
+   * the index are disposed by the cache that owns them).
+   */
+  dispose(): void {
+    this.background.close();
   }
 
   private async fetch(path: string): Promise<RemoteContent> {
@@ -459,9 +494,5 @@ export class CachingRemote implements RemoteFs {
   private served(e: CacheEntry, data: Uint8Array): RemoteContent {
     this.tree.update(e.path, { lastAccess: this.now() });
     return { data, etag: e.etag, mtime: e.mtime };
-  }
-
-  dispose(): void {
-    // nothing of its own: the tree, the space and the index are disposed by the cache that owns them
   }
 }

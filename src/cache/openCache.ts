@@ -77,6 +77,7 @@ export async function openCache(
       );
     },
     async dispose() {
+      caching.dispose();
       poller.dispose();
       pinner.dispose();
       space.dispose();

@@ -15,6 +15,12 @@ export interface Settings {
   readonly liveShares: readonly string[];
   /** How long a validated item is trusted without asking the server again (like NFS attribute caching), ms. */
   readonly freshnessMs: number;
+  /**
+   * After the freshness window, a cached item is served at once and checked in the background (a change
+   * found there is told to VS Code, which reloads what it shows) — or, `beforeRead`, every read waits for the
+   * server's answer first.
+   */
+  readonly revalidation: Revalidation;
   /** Upper bound of cached content per share, bytes. */
   readonly maxCacheBytes: number;
   /** Clean, unpinned content is culled least-recently-used first when over the limit. */
@@ -65,12 +71,15 @@ export interface ShareOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+export type Revalidation = 'background' | 'beforeRead';
+
 export const DEFAULTS: Settings = Object.freeze({
   requestTimeoutMs: 30_000,
   transferTimeoutMs: 300_000,
   cacheEnabled: true,
   liveShares: [],
   freshnessMs: 5_000,
+  revalidation: 'background',
   maxCacheBytes: 1024 * 1024 * 1024,
   cullingEnabled: true,
   parallelDownloads: 4,

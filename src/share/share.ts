@@ -320,6 +320,11 @@ export class Share {
     return this.cache?.tree.get(path)?.state === 'conflict' || !!this.writeBack?.isConflicted(path);
   }
 
+  /** Settles once the cache's checks in the background (reads after the freshness window) have ended. */
+  async backgroundChecks(): Promise<void> {
+    await this.cache?.remote.backgroundSettled();
+  }
+
   /** The changes recorded offline and not yet on the server, in replay order. */
   async pendingChanges(): Promise<readonly JournalItem[]> {
     await this.ready;

@@ -22,7 +22,7 @@ import { basename, isEqualOrParent } from '../core/remotePath';
 import type { Settings } from '../core/settings';
 import { decide, type Conflict, type ConflictList, type RemoteSide } from '../offline/conflicts';
 import { describeOp, type Journal } from '../offline/journal';
-import { opPaths, type JournalItem, type JournalOp } from '../offline/journalOps';
+import type { JournalItem, JournalOp } from '../offline/journalOps';
 import type { Verdict } from './landing';
 import type { Capabilities } from '../remote/capabilities';
 import type { RemoteEntry, RemoteFs } from '../remote/remoteFs';
@@ -30,6 +30,7 @@ import { statOrGone } from '../remote/settle';
 import { judge, needsObservation, notLanded, observeServer } from './provenWrites';
 import { sameVersion } from '../remote/version';
 import { expectedVersion, ReplayOps, type Outcome, type Produced } from './replayOps';
+import { nextRound, type Round } from './replayRounds';
 import type { ServerCapabilities } from './serverCapabilities';
 
 /** Changes in one round at most: sent before their landing is proven in one go (one request per touched folder). */
@@ -252,34 +253,8 @@ export class Replayer {
     return out;
   }
 
-  /**
-   * The next round: pending operations not tried in this run and not blocked by a conflict, in journal
-   * order, leaving out (for a later round) each one that touches an earlier one left out or one already in
-   * the round — so a round's operations are independent of each other and the order per path is kept.
-   * One exception: a change inside a folder this round makes goes in the same round, sent once the folder
-   * was made (`after`); if it fails then, it waits for the next round (after the folder's proof) instead of
-   * being a conflict — a change into a missing folder changes nothing.
-   */
-  private nextRound(tried: ReadonlySet<number>): { items: JournalItem[]; after: Map<number, JournalItem[]> } {
-    const items: JournalItem[] = [];
-    const after = new Map<number, JournalItem[]>();
-    const waiting: string[] = [];
-    for (const item of this.journal.pending) {
-      if (tried.has(item.id) || this.conflicts.forOp(item.id)) continue;
-      const paths = opPaths(item.op);
-      const earlier = items.filter(r => overlaps(paths, opPaths(r.op)));
-      const insideMadeFolders = earlier.every(r => {
-        const made = r.op.kind === 'mkdir' ? r.op.path : undefined;
-        return made !== undefined && paths.every(p => !overlaps([p], [made]) || isStrictlyBelow(p, made));
-      });
-      if (items.length >= ROUND_LIMIT || overlaps(paths, waiting) || !insideMadeFolders) {
-        waiting.push(...paths);
-        continue;
-      }
-      if (earlier.length) after.set(item.id, earlier);
-      items.push(item);
-    }
-    return { items, after };
+  private nextRound(tried: ReadonlySet<number>): Round {
+    return nextRound(this.journal.pending.filter(i => !tried.has(i.id) && !this.conflicts.forOp(i.id)), ROUND_LIMIT);
   }
 
   /** Requests in flight at most: REPLAY_PARALLEL, or the pin's setting when lower. */
@@ -482,15 +457,6 @@ export class Replayer {
 
 function pathOf(op: JournalOp): string {
   return op.kind === 'move' || op.kind === 'copy' ? op.to : op.path;
-}
-
-function isStrictlyBelow(path: string, folder: string): boolean {
-  return path !== folder && isEqualOrParent(path, folder);
-}
-
-/** Whether any of `a` is at, above or below any of `b`. */
-function overlaps(a: readonly string[], b: readonly string[]): boolean {
-  return a.some(p => b.some(q => isEqualOrParent(p, q) || isEqualOrParent(q, p)));
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -39,6 +39,7 @@ function read(): Settings {
     cacheEnabled: c.get<boolean>('cache.enabled', DEFAULTS.cacheEnabled),
     liveShares: c.get<string[]>('cache.liveShares', [...DEFAULTS.liveShares]),
     freshnessMs: num('cache.freshness', DEFAULTS.freshnessMs / 1000, 0) * 1000,
+    revalidation: c.get<string>('cache.revalidation', DEFAULTS.revalidation) === 'beforeRead' ? 'beforeRead' : 'background',
     maxCacheBytes: num('cache.maxSize', DEFAULTS.maxCacheBytes / 2 ** 20, 1) * 2 ** 20,
     cullingEnabled: c.get<boolean>('cache.culling', DEFAULTS.cullingEnabled),
     parallelDownloads: Math.round(num('cache.parallelDownloads', DEFAULTS.parallelDownloads, 1)),

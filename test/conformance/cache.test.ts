@@ -94,7 +94,8 @@ for (const kind of SERVER_KINDS) {
     setup(() => {
       log = new RecordingLogger();
       clock = 1_000_000;
-      settings = { ...DEFAULTS, freshnessMs: 5_000, pollIntervalMs: 0 };
+      // these cases are of reads that wait for the server after the window (cacheBackground.test.ts: the default)
+      settings = { ...DEFAULTS, freshnessMs: 5_000, pollIntervalMs: 0, revalidation: 'beforeRead' };
       cacheDir = tempFolder('wdo-cachedir-');
       dir = `c${++n}`;
       mkdirSync(join(disk.path, dir, 'docs'), { recursive: true });

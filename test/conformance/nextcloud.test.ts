@@ -123,6 +123,8 @@ suite('conformance: Nextcloud-shaped server', function () {
     assert.equal(text(await share.readFile('/docs/a.md')), 'alpha\n');
     renameSync(onDisk('docs/a.md'), onDisk('docs/renamed.md')); // the same file (inode, Nextcloud's file id)
     settings = { ...settings, freshnessMs: 0 };
+    await share.readDirectory('/docs'); // the cached listing at once, checked behind it
+    await share.backgroundChecks();
     assert.deepEqual((await share.readDirectory('/docs')).map(([n]) => n).sort(), ['readonly.md', 'renamed.md']);
     settings = { ...settings, freshnessMs: 60_000 };
     const mark = front.log.length;

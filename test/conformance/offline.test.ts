@@ -166,6 +166,7 @@ for (const kind of SERVER_KINDS) {
       proxy.dropAll();
       settings = { ...settings, freshnessMs: 0 }; // force revalidation
       assert.equal(text(await share.readFile(p('a.txt'))), 'alpha', 'served from the cache, not failed');
+      await share.backgroundChecks(); // the check behind the read finds the server gone
       assert.equal(share.connectionState?.kind, 'offline');
       assert.equal((share.connectionState as { manual: boolean }).manual, false);
       await share.writeFile(p('a.txt'), Buffer.from('written while unreachable'), { create: false, overwrite: true });
@@ -199,6 +200,7 @@ for (const kind of SERVER_KINDS) {
       proxy.dropAll();
       settings = { ...settings, freshnessMs: 0 };
       await first.share.readFile(p('a.txt')); // the server is gone: offline by itself, not by hand
+      await first.share.backgroundChecks();
       assert.deepEqual(first.share.connectionState?.kind, 'offline');
       await first.share.writeFile(p('a.txt'), Buffer.from('left pending at exit'), { create: false, overwrite: true });
       // the next session starts with the server back

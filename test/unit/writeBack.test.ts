@@ -319,9 +319,24 @@ suite('coherency and local changes (in-memory server)', () => {
     assert.equal(w.server.requests.length, n, 'fresh: answered from the cache');
     w.server.clock.advance(2000);
     w.server.write('/a.txt', 'changed on the server\n');
-    w.settings = { ...w.settings, freshnessMs: 0 };
+    w.settings = { ...w.settings, freshnessMs: 0, revalidation: 'beforeRead' };
     assert.equal(text(await w.share.readFile('/a.txt')), 'changed on the server\n', 'never old bytes under a new etag');
     assert.ok(w.server.requests.slice(n).includes('GET /a.txt'));
+  });
+
+  test('after the window, by default: the cached bytes at once, the conditional GET behind them, the change told', async () => {
+    w = await world();
+    assert.equal(text(await w.share.readFile('/a.txt')), 'line 1\nline 2\nline 3\n');
+    const told: string[] = [];
+    w.share.onDidChangeRemote(changes => told.push(...changes.map(c => `${c.type} ${c.path}`)));
+    w.server.clock.advance(2000);
+    w.server.write('/a.txt', 'changed on the server\n');
+    w.settings = { ...w.settings, freshnessMs: 0 };
+    assert.equal(text(await w.share.readFile('/a.txt')), 'line 1\nline 2\nline 3\n', 'the cached version at once');
+    await w.share.backgroundChecks();
+    assert.deepEqual(told, ['changed /a.txt']);
+    w.settings = { ...w.settings, freshnessMs: 60_000 };
+    assert.equal(text(await w.share.readFile('/a.txt')), 'changed on the server\n', 'the new bytes, under the new etag');
   });
 
   test('offline changes apply to the cached tree, survive a reload, and a discard restores the server version', async () => {
