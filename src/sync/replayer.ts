@@ -18,7 +18,7 @@ import type { LocalChanges } from '../cache/localChanges';
 import { isShareError, ShareError } from '../core/errors';
 import { inParallel, mapInParallel } from '../core/parallel';
 import type { Logger } from '../core/log';
-import { basename, isEqualOrParent } from '../core/remotePath';
+import { basename } from '../core/remotePath';
 import type { Settings } from '../core/settings';
 import { decide, type Conflict, type ConflictList, type RemoteSide } from '../offline/conflicts';
 import { describeOp, type Journal } from '../offline/journal';
