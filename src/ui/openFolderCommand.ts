@@ -167,7 +167,14 @@ export class OpenFolderCommand {
       qp.items = [...typed, ...known, enter];
     });
     const picked = await new Promise<Item | undefined>(resolve => {
-      qp.onDidAccept(() => resolve(qp.selectedItems[0]));
+      qp.onDidAccept(() => {
+        // Enter right after typing can come before the typed address is listed (the list follows the text
+        // a moment later): an address typed that the selected share does not contain is what was meant
+        const text = qp.value.trim();
+        const selected = qp.selectedItems[0];
+        const typedAddress = text && /[:./]/.test(text) && !(selected?.address ?? '').includes(text);
+        resolve(typedAddress ? { label: text, address: text } : selected);
+      });
       qp.onDidHide(() => resolve(undefined));
       qp.show();
     });

@@ -243,7 +243,12 @@ suite('ui: the WebDAV view and saved shares (from an empty window)', function ()
     await webdavViewAction(page, row, 'Open');
     await opened;
     await page.locator('.monaco-workbench .activitybar .action-item').first().waitFor({ timeout: 90_000 });
-    await showExplorer(page);
+    // the reloaded window restores the WebDAV view a moment later: let it, then switch to the Explorer
+    await openWebdav(page);
+    await assertEventually(async () => {
+      await showExplorer(page);
+      await explorerRow(page, 'notes.md').waitFor({ timeout: 5000 });
+    }, 60_000);
     await openFromExplorer(page, 'notes.md');
   });
 

@@ -315,10 +315,19 @@ export async function webdavViewRows(page: Page): Promise<string[]> {
 
 /** Clicks the inline action `label` (its hover text) of a row of the WebDAV view (shown on hover). */
 export async function webdavViewAction(page: Page, row: Locator, label: string): Promise<void> {
-  await row.hover();
   const action = row.locator(`.actions .action-label[aria-label^="${label}"]`).first();
-  await action.waitFor({ timeout: 10_000 });
-  await action.click();
+  // the view refreshes when a share changes (a background check, a count): a refreshed row is no longer
+  // hovered and hides its actions again, so hover and click once more until the click lands
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    await row.hover();
+    try {
+      await action.click({ timeout: 2000 });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+  }
 }
 export const showExplorer = (page: Page) => showViewlet(page, /^Explorer/, '.explorer-folders-view');
 
