@@ -101,7 +101,38 @@ export function ratios(w: WorkloadResult, r: BenchResults): [string, string][] {
   }
 }
 
-export function renderMarkdown(r: BenchResults): string {
+/**
+ * Before and after: each headline ratio of `r` beside the same ratio in `before` (an earlier full run kept as
+ * `bench/results/round1.json`), where both have it.
+ */
+function beforeAfter(r: BenchResults, before: BenchResults): string[] {
+  const old = new Map<string, string>();
+  for (const w of before.workloads) {
+    try {
+      for (const [k, v] of ratios(w, before)) old.set(`${w.id}|${w.server}|${k}`, v);
+    } catch {
+      // a variant that run did not have: no figure to compare
+    }
+  }
+  const rows: string[] = [];
+  for (const w of r.workloads) {
+    for (const [k, v] of ratios(w, r)) {
+      const was = old.get(`${w.id}|${w.server}|${k}`);
+      if (was !== undefined) rows.push(`| ${w.id} | ${w.server} | ${k} | ${was} | ${v} |`);
+    }
+  }
+  if (!rows.length) return [];
+  return [
+    `## Before and after (figures of ${before.startedAt.slice(0, 10)} beside these)`,
+    '',
+    '| workload | server | ratio | before | now |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+  ];
+}
+
+export function renderMarkdown(r: BenchResults, before?: BenchResults): string {
   const L: string[] = [];
   L.push('# Benchmarks');
   L.push('');
@@ -132,6 +163,7 @@ export function renderMarkdown(r: BenchResults): string {
   L.push('|---|---|---|---|');
   for (const w of r.workloads) for (const [k, v] of ratios(w, r)) L.push(`| ${w.id} | ${w.server} | ${k} | ${v} |`);
   L.push('');
+  if (before) L.push(...beforeAfter(r, before));
   if (r.profile) {
     L.push('## Slowest part and where its time goes');
     L.push('');

@@ -54,7 +54,7 @@ async function main(): Promise<number> {
     // rewrite the Markdown from the JSON of the last run (after a change to the report's layout)
     let r = JSON.parse(readFileSync(join(repoRoot(), 'bench', 'results', `${mode}.json`), 'utf8')) as BenchResults;
     if (r.profile) r = { ...r, profile: { ...r.profile, slowest: slowestSentence(r, r.profile.workload, r.profile.summary) } };
-    const md = renderMarkdown(r);
+    const md = renderMarkdown(r, r.mode === 'full' ? baseline() : undefined);
     writeFileSync(join(repoRoot(), 'bench', 'results', `${mode}.md`), md);
     if (mode === 'full') writeFileSync(join(repoRoot(), 'BENCHMARKS.md'), md);
     log(`rewrote the Markdown of bench/results/${mode}.json`);
@@ -224,11 +224,17 @@ async function main(): Promise<number> {
   const dir = join(repoRoot(), 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${mode}.json`), JSON.stringify(final, null, 2) + '\n');
-  const md = renderMarkdown(final);
+  const md = renderMarkdown(final, mode === 'full' ? baseline() : undefined);
   writeFileSync(join(dir, `${mode}.md`), md);
   if (mode === 'full') writeFileSync(join(repoRoot(), 'BENCHMARKS.md'), md);
   log(`done in ${final.wallSeconds} s: bench/results/${mode}.json${mode === 'full' ? ', BENCHMARKS.md' : `, bench/results/${mode}.md`}`);
   return 0;
+}
+
+/** The figures of the previous round (bench/results/round1.json), for the before/after table. */
+function baseline(): BenchResults | undefined {
+  const file = join(repoRoot(), 'bench', 'results', 'round1.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as BenchResults) : undefined;
 }
 
 /** Runs one workload again (apache, 1 run) under `node --cpu-prof` and summarizes where its time goes. */
