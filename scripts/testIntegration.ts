@@ -1,6 +1,8 @@
 // The integration suite in real VS Code (code-server + headless Chromium); used by `npm test`.
 //   node out/scripts/testIntegration.js [--timeout=<s>] [--verbose] [--host=node|web]
 // --host=web: the `web` suite in VS Code for the Web's web-worker extension host (@vscode/test-web).
+import Mocha from 'mocha';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { exitOnSignals } from './lib/processes';
 import { summaryLine } from '../test/support/summaryReporter';
@@ -14,8 +16,10 @@ async function main(): Promise<number> {
   if (values.host === 'web') {
     const w = await runWebTests({ timeoutMs: Number(values.timeout) * 1000, verbose: values.verbose });
     console.log(`[test] web: ${w.exit} after ${(w.durationMs / 1000).toFixed(1)} s`);
-    console.log(summaryLine({ suite: 'web', passed: w.passed, failed: w.failed }));
-    return w.failed ? 1 : 0;
+    const tabs = await runNodeMocha(join(__dirname, '..', 'test', 'web', 'twoTabs.test.js')); // browser tabs, driven from Node
+    const failed = w.failed + tabs.failed;
+    console.log(summaryLine({ suite: 'web', passed: w.passed + tabs.passed, failed }));
+    return failed ? 1 : 0;
   }
   const r = await runIntegrationInCodeServer({ timeoutMs: Number(values.timeout) * 1000, verbose: values.verbose });
   console.log(`[test] integration: extension host exit ${r.exit} after ${(r.durationMs / 1000).toFixed(1)} s`);
@@ -31,3 +35,12 @@ main().then(
     process.exit(1);
   },
 );
+
+/** Runs a compiled mocha file in this process (spec output); resolves with its counts. */
+function runNodeMocha(file: string): Promise<{ passed: number; failed: number }> {
+  const mocha = new Mocha({ ui: 'tdd', timeout: 60_000, color: false });
+  mocha.addFile(file);
+  return new Promise(resolve => {
+    const runner = mocha.run(() => resolve({ passed: runner.stats?.passes ?? 0, failed: runner.stats?.failures ?? 1 }));
+  });
+}

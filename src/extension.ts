@@ -11,7 +11,7 @@ import { isLiveShare, settingsForShare } from './core/settings';
 import { WebdavFileSystemProvider } from './provider/webdavFileSystemProvider';
 import { WebdavRemote, type HttpPlatform } from './remote/webdavRemote';
 import { Share } from './share/share';
-import { openCache, type OpenShareCache } from './cache/openCache';
+import { openCache, openStoreWhenFree, type OpenShareCache } from './cache/openCache';
 import { ShareRegistry } from './share/shareRegistry';
 import { VariantFileSystemProvider } from './provider/variantFileSystemProvider';
 import { CacheCommands } from './ui/cacheCommands';
@@ -88,10 +88,10 @@ export function activateWith(context: vscode.ExtensionContext, platform: Platfor
     log.info(`[main] ${shareKey(location)}: ${live ? 'live mode (no cache)' : 'cached'}`);
     const cacheOf: OpenShareCache | undefined = live
       ? undefined
-      : async observed => {
+      : async (observed, wait) => {
           const id = await shareId(location);
           void saved.noteCache(id, location);
-          return openCache(await storage.open(id), observed, forShare, log);
+          return openCache(await openStoreWhenFree(storage, id, wait), observed, forShare, log);
         };
     return new Share(location, remote, credentials, log, cacheOf, ConflictCommands.hooks());
   });

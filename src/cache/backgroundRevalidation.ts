@@ -29,6 +29,8 @@ export class BackgroundRevalidation {
   /** Checks running, by path. */
   private readonly running = new Map<string, Promise<void>>();
   private closed = false;
+  /** Told of a check that failed (not a deletion): the share's connection hears of a sign-in page this way. */
+  failed: (err: unknown) => void = () => undefined;
 
   constructor(
     private readonly tree: CachedTree,
@@ -42,11 +44,16 @@ export class BackgroundRevalidation {
   start(cached: CacheEntry): boolean {
     if (this.tree.settings().revalidation !== 'background' || this.closed) return false;
     const { path } = cached;
-    if (!this.running.has(path)) {
+    // a folder's listing is one check, anything else of the same path another (a stat of a folder never listed)
+    const key = checkKey(cached);
+    if (!this.running.has(key)) {
       const run = this.check(cached)
-        .catch(err => this.tree.log.debug(`[cache] ${path}: the check in the background failed (${(err as Error).message})`))
-        .finally(() => this.running.delete(path));
-      this.running.set(path, run);
+        .catch(err => {
+          this.tree.log.debug(`[cache] ${path}: the check in the background failed (${(err as Error).message})`);
+          if (!this.closed) this.failed(err);
+        })
+        .finally(() => this.running.delete(key));
+      this.running.set(key, run);
     }
     return true;
   }
@@ -71,7 +78,7 @@ export class BackgroundRevalidation {
       }
       // the folder's listing being checked answers for its children too (a re-opened folder: one listing)
       const parent = path === '/' ? undefined : this.tree.get(dirname(path));
-      const sibling = parent && this.running.get(parent.path);
+      const sibling = parent && this.running.get(checkKey(parent));
       if (sibling) {
         await sibling;
         if (this.closed || this.tree.isFresh(path) || !this.tree.get(path)) return;
@@ -79,7 +86,7 @@ export class BackgroundRevalidation {
       const validator = cached.type === 'file' && hasValidContent(cached) ? (cached.blobEtag ?? cached.etag) : undefined;
       if (!validator) {
         // no content to check: one listing of the folder checks every name in it, else one stat
-        if (parent?.children && this.start(parent)) await this.running.get(parent.path);
+        if (parent?.children && this.start(parent)) await this.running.get(checkKey(parent));
         else await this.steps.entry(path);
         return;
       }
@@ -101,4 +108,9 @@ export class BackgroundRevalidation {
       this.tree.remoteChanged([{ type: 'deleted', path }]);
     }
   }
+}
+
+/** What identifies a check: a folder's listing, or the item itself. */
+function checkKey(e: CacheEntry): string {
+  return e.type === 'directory' && e.children ? `listing ${e.path}` : `item ${e.path}`;
 }

@@ -31,6 +31,9 @@ export class CachedTree implements IDisposable {
   private readonly checked = new Map<string, number>();
   /** When each folder's listing was last taken from the server (a stat does not refresh a listing). */
   private readonly listed = new Map<string, number>();
+  /** Changes made here, counted; by path, the count at the last one (a folder: something in it changed). */
+  private changes = 0;
+  private readonly changedHere = new Map<string, number>();
 
   /** Changes made on the server by others, found while validating (for watchers). */
   private readonly _onDidChangeRemote = new Emitter<RemoteChange[]>();
@@ -122,6 +125,12 @@ export class CachedTree implements IDisposable {
   invalidate(path: string): void {
     this.checked.delete(path);
     this.listed.delete(path);
+    this.changedHere.set(path, ++this.changes);
+  }
+
+  /** Where the count of changes made here stands: a listing asked now is older than any change counted later. */
+  changeCount(): number {
+    return this.changes;
   }
 
   // --- changing entries (the cache's own parts only)
@@ -138,6 +147,7 @@ export class CachedTree implements IDisposable {
   }
 
   delete(path: string): void {
+    this.changedHere.delete(path);
     const prev = this.index.get(path);
     if (prev?.fileId && prev.type === 'file' && prev.blob) {
       // kept a while: the same item may show up under another name in the next listing
@@ -233,9 +243,16 @@ export class CachedTree implements IDisposable {
     return { blob: known.blob, blobEtag: r.etag, blobMtime: known.blobMtime, blobSize: known.blobSize };
   }
 
-  /** Records a folder's listing taken from the server, and reports what others changed. */
-  recordListing(listing: RemoteListing): void {
+  /**
+   * Records a folder's listing taken from the server, and reports what others changed. A listing asked
+   * (`askedAt`, a changeCount()) before a change made here in that folder is dropped: it would undo it.
+   */
+  recordListing(listing: RemoteListing, askedAt?: number): void {
     const dir = listing.self.path;
+    if (askedAt !== undefined && (this.changedHere.get(dir) ?? 0) > askedAt) {
+      this.log.debug(`[cache] ${dir}: a listing asked before a change made here is not recorded`);
+      return;
+    }
     const prev = this.index.get(dir);
     const hadListing = prev?.type === 'directory' && prev.children !== undefined;
     const changes: RemoteChange[] = [];

@@ -31,7 +31,8 @@ import { notAvailableOffline, notFound, type CachedTree } from './cachedTree';
 export class CachingRemote implements RemoteFs {
   /** Offline: no request reaches the server; everything is answered from the cache. */
   private offline = false;
-  private readonly background: BackgroundRevalidation;
+  /** Revalidation in the background (the share hears of its failures; the cache closes it). */
+  readonly background: BackgroundRevalidation;
 
   constructor(
     private readonly remote: RemoteFs,
@@ -105,11 +106,12 @@ export class CachingRemote implements RemoteFs {
     throw notAvailableOffline(path, err);
   }
 
-  async list(path: string): Promise<RemoteListing> {
+  /** `current`: what the server has now is needed (a pin's walk), so a listing past the window waits for it. */
+  async list(path: string, options: { current?: boolean } = {}): Promise<RemoteListing> {
     const cached = this.tree.get(path);
     if (cached?.children && (this.tree.isListingFresh(path) || isLocal(cached))) return this.tree.cachedListing(cached);
     if (this.offline) return this.listFromCache(path);
-    if (cached?.children && this.revalidateInBackground(cached)) return this.tree.cachedListing(cached);
+    if (cached?.children && !options.current && this.revalidateInBackground(cached)) return this.tree.cachedListing(cached);
     try {
       return await this.refreshListing(path);
     } catch (err) {
@@ -143,8 +145,9 @@ export class CachingRemote implements RemoteFs {
   /** Lists `path` on the server, records what changed and reports it. */
   async refreshListing(path: string): Promise<RemoteListing> {
     try {
+      const asked = this.tree.changeCount();
       const listing = await this.remote.list(path);
-      this.recordListing(listing);
+      this.tree.recordListing(listing, asked);
       return listing;
     } catch (err) {
       if (isShareError(err, 'NotFound')) this.tree.forget(path, 'deleted on the server');
@@ -205,19 +208,6 @@ export class CachingRemote implements RemoteFs {
       }
       throw err;
     }
-  }
-
-  /** Settles once no revalidation runs in the background (tests). */
-  backgroundSettled(): Promise<void> {
-    return this.background.settled();
-  }
-
-  /**
-   * The cache closes: checks still running in the background record nothing more (the tree, the space and
-   * the index are disposed by the cache that owns them).
-   */
-  dispose(): void {
-    this.background.close();
   }
 
   private async fetch(path: string): Promise<RemoteContent> {

@@ -1,6 +1,7 @@
 // Opens the cache of one share over its store: the index, the cached tree, the read/write-through
 // decorator, the local changes, the space management, the pinner and the change poller. What the rest of
-// the extension gets is OpenCache: named parts and operations, never the index itself.
+// the extension gets is OpenCache: named parts and operations, never the index itself. A store is open in
+// one window at a time; openStoreWhenFree() waits for it while another window has it.
 import type { Logger } from '../core/log';
 import type { Settings } from '../core/settings';
 import type { RemoteFs } from '../remote/remoteFs';
@@ -11,7 +12,7 @@ import { CachingRemote } from './cachingRemote';
 import { ChangePoller } from './changePoller';
 import { LocalChanges } from './localChanges';
 import { Pinner } from './pinner';
-import type { ShareStore } from './shareStore';
+import { StoreBusyError, type ShareStore, type ShareStores } from './shareStore';
 
 /** Per-share values (offline by hand, the server's capabilities), committed with the index. */
 export type ShareValues = Pick<CacheIndex, 'getMeta' | 'setMeta'>;
@@ -40,7 +41,32 @@ export interface OpenCache {
   dispose(): Promise<void>;
 }
 
-export type OpenShareCache = (remote: RemoteFs) => Promise<OpenCache | undefined>;
+/** How an opener waits while another window has the share's store open. */
+export interface CacheWait {
+  /** Aborts the wait (the share is closed). */
+  readonly signal: AbortSignal;
+  /** The store is open in another window (`holder`, for people): the opener waits for it now. */
+  busy(holder: string): void;
+}
+
+/**
+ * Opens a share's cache over `remote`. With `wait`, an opener whose store is open in another window
+ * waits for it (telling `wait.busy`) and resolves once it got it; without, it rejects (StoreBusyError).
+ */
+export type OpenShareCache = (remote: RemoteFs, wait?: CacheWait) => Promise<OpenCache | undefined>;
+
+/** Opens the store of `shareId`; while another window has it open, says so and waits for it (with `wait`). */
+export async function openStoreWhenFree(stores: ShareStores, shareId: string, wait?: CacheWait): Promise<ShareStore> {
+  for (;;) {
+    try {
+      return await stores.open(shareId);
+    } catch (err) {
+      if (!wait || !(err instanceof StoreBusyError)) throw err;
+      wait.busy(err.holder);
+      await stores.whenFree(shareId, wait.signal);
+    }
+  }
+}
 
 export async function openCache(
   store: ShareStore,
@@ -50,7 +76,10 @@ export async function openCache(
   now: () => number = Date.now,
 ): Promise<OpenCache> {
   const t0 = Date.now();
-  const index = await CacheIndex.load(store, log);
+  const index = await CacheIndex.load(store, log).catch(async (err: unknown) => {
+    await store.close().catch(() => undefined); // not kept locked: another window may do better
+    throw err;
+  });
   log.info(`[cache] index loaded: ${index.size} entries in ${Date.now() - t0} ms`);
   const tree = new CachedTree(index, settings, log, now);
   const space = new CacheSpace(tree, index);
@@ -77,7 +106,7 @@ export async function openCache(
       );
     },
     async dispose() {
-      caching.dispose();
+      caching.background.close();
       poller.dispose();
       pinner.dispose();
       space.dispose();

@@ -49,7 +49,7 @@ export class Pinner implements IDisposable {
     if (root.type === 'file') files.push({ path, size: root.size });
     const folders = root.type === 'directory' ? [path] : [];
     while (folders.length && !signal?.aborted) {
-      const listing = await this.cache.list(folders.shift()!);
+      const listing = await this.cache.list(folders.shift()!, { current: true });
       for (const c of listing.children) {
         if (c.type === 'directory') folders.push(c.path);
         else files.push({ path: c.path, size: c.size });

@@ -70,8 +70,31 @@ export class CacheStoreError extends Error {
   }
 }
 
+/**
+ * open() of a store another window (or browser tab) has open: code EBUSY. A store is open in one window at
+ * a time; `holder` says which, for people ("another window (process 1234)").
+ */
+export class StoreBusyError extends CacheStoreError {
+  constructor(
+    message: string,
+    readonly holder: string,
+  ) {
+    super(message, 'EBUSY');
+    this.name = 'StoreBusyError';
+  }
+}
+
 /** Where the stores of every share live (a folder on disk, IndexedDB): opens one by its share's id. */
 export interface ShareStores {
-  /** Opens (creating if needed) the store of the share with this id (a hash of its address). */
+  /**
+   * Opens (creating if needed) the store of the share with this id (a hash of its address). Rejects with
+   * a StoreBusyError when another window has it open.
+   */
   open(shareId: string): Promise<ShareStore>;
+  /**
+   * Resolves once the store of this share, open in another window, may be opened here: that window closed
+   * it or ended (then open() again — a third window may have been faster). Rejects with the signal's
+   * reason when `signal` aborts.
+   */
+  whenFree(shareId: string, signal: AbortSignal): Promise<void>;
 }

@@ -12,7 +12,8 @@
 //                             store opens
 //   <shareId>/blobs/ab/ab…    content, named by its SHA-256; written to tmp/, fsynced, renamed into place
 //   <shareId>/tmp/            temp files; emptied when the store opens
-//   <shareId>/lock            {pid, boot} of the process that has the store open
+//   <shareId>/lock            {pid, boot} of the process that has the store open (diskLock.ts); another
+//                             window waits for it (whenFree: the lock is looked at every lockPollMs)
 // A crash at any moment reloads correctly: a log line counts only when whole and its checksum matches,
 // and replaying batches over a snapshot that already holds them changes nothing (batches carry whole
 // entries, records and values and deletions, never increments), so compaction may die between its rename
@@ -30,14 +31,14 @@ import { nullLogger, type Logger } from '../core/log';
 import { diskError, DiskStoreError, errno, NOT_WRITABLE, readOnlyFolder } from './diskErrors';
 import { encodeLogLine, scanLog, type LogBatch } from './diskLog';
 import { DiskBlobs } from './diskBlobs';
-import { fsyncDir, heldLocks, takeLock } from './diskLock';
+import { fsyncDir, heldLocks, takeLock, waitForLock } from './diskLock';
 import { byId, checkTableName, normalizeExtras, type NormalizedExtras } from './storeBatch';
 
 export { crc32 } from './diskLog';
 export { diskError, DiskStoreError } from './diskErrors';
 
 /** The file system calls the store makes (node:fs/promises); tests pass a wrapper that injects faults. */
-export type DiskFs = Pick<typeof nodeFs, 'open' | 'readFile' | 'writeFile' | 'rm' | 'mkdir' | 'stat' | 'rename' | 'readdir'>;
+export type DiskFs = Pick<typeof nodeFs, 'open' | 'readFile' | 'writeFile' | 'rm' | 'mkdir' | 'stat' | 'rename' | 'readdir' | 'link'>;
 
 export interface DiskStoreOptions {
   /** Compact once the log holds more batches than this. */
@@ -51,11 +52,14 @@ export interface DiskStoreOptions {
   readonly fs?: DiskFs;
   /** After a failed compaction, the next waits this long (ms), doubling up to 5 minutes. */
   readonly compactRetryMs?: number;
+  /** While another window has a store open, whenFree() looks at its lock this often (ms). */
+  readonly lockPollMs?: number;
 }
 
 const DEFAULT_COMPACT_AFTER_BATCHES = 2000;
 const DEFAULT_COMPACT_MIN_BYTES = 1 << 20;
 const DEFAULT_COMPACT_RETRY_MS = 1000;
+const DEFAULT_LOCK_POLL_MS = 500;
 const COMPACT_RETRY_MAX_MS = 5 * 60_000;
 const SNAPSHOT_FORMAT = 'webdav-offline-index';
 const SNAPSHOT_VERSION = 2;
@@ -69,11 +73,18 @@ export class DiskShareStores implements ShareStores {
   ) {}
 
   open(shareId: string): Promise<ShareStore> {
+    return this.folder(shareId).then(dir => DiskShareStore.open(dir, this.options));
+  }
+
+  async whenFree(shareId: string, signal: AbortSignal): Promise<void> {
+    const dir = await this.folder(shareId);
+    return waitForLock(this.options.fs ?? nodeFs, join(dir, 'lock'), signal, this.options.lockPollMs ?? DEFAULT_LOCK_POLL_MS);
+  }
+
+  private async folder(shareId: string): Promise<string> {
     // The id becomes a folder name: nothing that could climb out of the root.
-    if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(shareId)) {
-      return Promise.reject(new Error(`cache store: invalid share id ${JSON.stringify(shareId)}`));
-    }
-    return DiskShareStore.open(join(this.root, shareId), this.options);
+    if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(shareId)) throw new Error(`cache store: invalid share id ${JSON.stringify(shareId)}`);
+    return join(this.root, shareId);
   }
 }
 

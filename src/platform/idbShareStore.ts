@@ -10,10 +10,15 @@
 // A write waits for its transaction's `complete` event; an abort (an exhausted quota, the browser giving
 // up) rejects with a CacheStoreError, code ENOSPC as on a full disk, and nothing of the transaction is
 // stored. The connection is opened again when the browser closed it, so the store goes on working.
+// One tab at a time: a store is open while its tab holds the Web Lock `webdav-offline-<shareId>`
+// (navigator.locks, scoped like IndexedDB to the site; the browser releases it when the tab or worker
+// ends, crashed or not). Another tab's open() fails with StoreBusyError, and its whenFree() is a queued
+// request for the same lock, granted the moment the holder lets go. Without Web Locks (a page that is not
+// a secure context) the store does not open: two tabs would write the same journal.
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 import type { CacheEntry } from '../cache/cacheEntry';
 import { isSha256Hex, sha256Hex } from '../cache/contentHash';
-import { CacheStoreError, type ShareStores, type IndexBatch, type ShareStore, type StoredRecord } from '../cache/shareStore';
+import { CacheStoreError, StoreBusyError, type ShareStores, type IndexBatch, type ShareStore, type StoredRecord } from '../cache/shareStore';
 import { nullLogger, type Logger } from '../core/log';
 import { checkTableName, normalizeExtras, type NormalizedExtras } from './storeBatch';
 
@@ -24,10 +29,15 @@ export const ENTRY_KEYS = () => IDBKeyRange.upperBound([], true);
 const tableKeys = (table: string) => IDBKeyRange.bound([TABLE_KEY, table], [TABLE_KEY, table, []]);
 const META_KEYS = () => IDBKeyRange.bound([META_KEY], [META_KEY, []]);
 
+/** The part of the browser's LockManager (navigator.locks) the store uses. */
+export type Locks = Pick<LockManager, 'request'>;
+
 export interface IdbStoreOptions {
   readonly logger?: Logger;
   /** Database names start with this (tests use their own). */
   readonly prefix?: string;
+  /** The lock manager (default: navigator.locks). */
+  readonly locks?: Locks;
 }
 
 /** The names of a share's two databases. */
@@ -39,14 +49,54 @@ export function idbDatabaseNames(prefix: string | undefined, shareId: string): {
 export class IdbShareStores implements ShareStores {
   constructor(private readonly options: IdbStoreOptions = {}) {}
 
-  async open(shareId: string): Promise<ShareStore> {
+  private base(shareId: string): string {
     if (!shareId) throw new Error('cache store: empty share id');
+    return `${this.options.prefix ?? 'webdav-offline'}-${shareId}`;
+  }
+
+  private locks(): Locks {
+    const locks = this.options.locks ?? (globalThis as { navigator?: { locks?: Locks } }).navigator?.locks;
+    if (!locks) {
+      throw new CacheStoreError(
+        'cache store: this page has no Web Locks (navigator.locks, only given to secure pages: https or localhost), so two tabs could not be kept from writing the same cache; it stays off. Open VS Code over https.',
+        'ENOTSUP',
+      );
+    }
+    return locks;
+  }
+
+  async open(shareId: string): Promise<ShareStore> {
+    const base = this.base(shareId);
     if (typeof indexedDB === 'undefined') throw new Error('cache store: IndexedDB is not available here');
+    const release = await holdLock(this.locks(), base);
+    if (!release) throw new StoreBusyError(`cache store: ${base} is in use by another tab or window of this browser`, 'another tab or window of this browser');
     const names = idbDatabaseNames(this.options.prefix, shareId);
-    const store = new IdbShareStore(createStore(names.index, 'entries'), createStore(names.blobs, 'blobs'), this.options.logger ?? nullLogger);
-    await store.ready();
+    const store = new IdbShareStore(createStore(names.index, 'entries'), createStore(names.blobs, 'blobs'), this.options.logger ?? nullLogger, release);
+    try {
+      await store.ready();
+    } catch (err) {
+      release();
+      throw err;
+    }
     return store;
   }
+
+  async whenFree(shareId: string, signal: AbortSignal): Promise<void> {
+    // queued behind the holder; granted (and let go at once) when it releases the lock or its tab ends
+    await this.locks().request(this.base(shareId), { signal }, () => undefined);
+  }
+}
+
+/** Takes the lock `name` if nobody holds it: resolves with its release, or undefined when it is held. */
+function holdLock(locks: Locks, name: string): Promise<(() => void) | undefined> {
+  return new Promise((resolve, reject) => {
+    locks
+      .request(name, { ifAvailable: true }, lock => {
+        if (!lock) return resolve(undefined);
+        return new Promise<void>(release => resolve(release)); // held until release() is called
+      })
+      .catch(reject);
+  });
 }
 
 /** A private copy when `data` is a view into a larger buffer: structured cloning copies the WHOLE buffer. */
@@ -95,6 +145,8 @@ class IdbShareStore implements ShareStore {
     private readonly index: UseStore,
     private readonly blobs: UseStore,
     private readonly logger: Logger,
+    /** Lets go of the tab's lock on this share. */
+    private readonly release: () => void,
   ) {}
 
   /** Opens both databases now, so that a failure shows at open(). */
@@ -250,9 +302,13 @@ class IdbShareStore implements ShareStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    // idb-keyval keeps the connection to itself; a transaction leads back to it.
-    const dbs = await Promise.all([this.index('readonly', s => s.transaction.db), this.blobs('readonly', s => s.transaction.db)]);
-    this.closed = true;
-    for (const db of dbs) db.close();
+    try {
+      // idb-keyval keeps the connection to itself; a transaction leads back to it.
+      const dbs = await Promise.all([this.index('readonly', s => s.transaction.db), this.blobs('readonly', s => s.transaction.db)]);
+      for (const db of dbs) db.close();
+    } finally {
+      this.closed = true;
+      this.release(); // only now may another tab open it
+    }
   }
 }

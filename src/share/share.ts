@@ -3,14 +3,15 @@
 // offline by hand, unreachable, sign-in needed) with the replay that runs before it counts as online,
 // conflicts and their resolution, pending changes and recovered files, and the cache (pins, space,
 // search, watching) — all through the named parts of the cache (cache/openCache.ts) and of the
-// write-back (sync/writeBack.ts).
+// write-back (sync/writeBack.ts). The cache may come later: while another window has it open, this one
+// works without it and switches to it once it is free (cacheSlot.ts).
 import type { CachedTree, RemoteChange } from '../cache/cachedTree';
 import type { CacheFull, CacheUsage } from '../cache/cacheSpace';
-import type { OpenCache, OpenShareCache } from '../cache/openCache';
+import type { CacheWait, OpenCache, OpenShareCache } from '../cache/openCache';
 import type { PinProgress, PinResult } from '../cache/pinner';
 import { findFiles, findInCachedFiles, type FileHit, type TextHit } from '../cache/cacheSearch';
 import { isShareError, ShareError } from '../core/errors';
-import { Emitter, toDisposable, type IDisposable } from '../core/events';
+import { Emitter, toDisposable, type Event, type IDisposable } from '../core/events';
 import type { Logger } from '../core/log';
 import { shareKey, type ShareLocation } from '../core/shareLocation';
 import { Connection, isNetworkFailure, type ConnectionChange, type ConnectionState } from '../offline/connection';
@@ -24,6 +25,7 @@ import type { PreviewItem, ReplayHooks, ReplayReport } from '../sync/replayer';
 import { ServerCapabilities } from '../sync/serverCapabilities';
 import { WriteBack } from '../sync/writeBack';
 import type { AuthHandler } from './auth';
+import { CacheSlot, type CacheStatus } from './cacheSlot';
 import { ObservedRemote } from './observedRemote';
 import { ShareAuth } from './shareAuth';
 import { ShareFiles } from './shareFiles';
@@ -40,6 +42,7 @@ export type { Conflict, ConflictKind } from '../offline/conflicts';
 export { describeConflictKind } from '../offline/conflicts';
 export type { PreviewItem, ReplayHooks, ReplayReport } from '../sync/replayer';
 export type { Resolution } from '../sync/conflictResolver';
+export type { CacheStatus } from './cacheSlot';
 
 /** Hooks for a share without a UI (tests, and before the UI attaches): never ask, never tell. */
 export const SILENT_HOOKS: ReplayHooks = {
@@ -50,6 +53,11 @@ export const SILENT_HOOKS: ReplayHooks = {
 
 /** Per-share value remembering that the user chose to work offline (survives reloads). */
 const OFFLINE_BY_HAND = 'offlineByHand';
+
+export interface ShareOptions {
+  /** How long operations wait for a cache another window has open before going on without it (ms). */
+  readonly cacheWaitMs?: number;
+}
 
 export class Share {
   readonly key: string;
@@ -64,6 +72,7 @@ export class Share {
   /** Live mode (no cache): what the server honours, probed once; online writes over the server itself. */
   private readonly liveCapabilities: ServerCapabilities;
   private readonly liveWrites: ProvenWrites;
+  private readonly slot: CacheSlot;
   private cache?: OpenCache;
   private writeBack?: WriteBack;
   /** Online / offline; only shares with a cache can work offline. */
@@ -88,6 +97,7 @@ export class Share {
   readonly onDidReplay = this._onDidReplay.event;
   private readonly _onDidReplayProgress = new Emitter<{ done: number; total: number }>();
   readonly onDidReplayProgress = this._onDidReplayProgress.event;
+  readonly onDidChangeCacheStatus: Event<CacheStatus>;
 
   constructor(
     readonly location: ShareLocation,
@@ -96,12 +106,15 @@ export class Share {
     private readonly log: Logger,
     openCache?: OpenShareCache,
     private readonly hooks: ReplayHooks = SILENT_HOOKS,
+    options: ShareOptions = {},
   ) {
     this.key = shareKey(location);
     this.uriAuthority = location.authority;
     this.liveCapabilities = new ServerCapabilities(remote, undefined, log);
     this.liveWrites = new ProvenWrites(remote, () => this.liveCapabilities.get(), log);
     this.auth = new ShareAuth(location, remote, authHandler, log);
+    this.slot = new CacheSlot(this.key, !!openCache, options.cacheWaitMs);
+    this.onDidChangeCacheStatus = this.slot.onDidChange;
     if (openCache) {
       this.connection = new Connection({
         log,
@@ -110,7 +123,7 @@ export class Share {
       });
       this.connection.onDidChange(change => this.connectionChanged(change), undefined, this.disposables);
     }
-    this.ready = Promise.all([this.auth.ready, openCache && this.openCache(openCache)]).then(() => undefined);
+    this.ready = Promise.all([this.auth.ready, openCache && this.slot.start(wait => this.openCache(openCache, wait))]).then(() => undefined);
     this.files = new ShareFiles({
       key: this.key,
       log,
@@ -126,11 +139,12 @@ export class Share {
     });
   }
 
-  private async openCache(open: OpenShareCache): Promise<void> {
+  private async openCache(open: OpenShareCache, wait: CacheWait): Promise<void> {
+    let cache: OpenCache | undefined;
     try {
       const observed = new ObservedRemote(this.remote, this.connection!);
-      const cache = await open(observed);
-      if (!cache) return;
+      cache = await open(observed, wait);
+      if (!cache) return this.slot.set({ kind: 'off' });
       const hooks: ReplayHooks = {
         ...this.hooks,
         progress: (done, total) => {
@@ -139,21 +153,34 @@ export class Share {
         },
       };
       const writeBack = await WriteBack.open(cache, this.remote, observed, hooks, this.log);
+      if (this.slot.closed) throw new Error('the share was closed');
       cache.poller.useCapabilities(() => writeBack.capabilities.get());
-      this.cache = cache;
-      this.writeBack = writeBack;
+      cache.remote.background.failed = err => this.foundAboveTheRemote(err);
+      const opened = cache;
+      const switched = await this.slot.switchIn(() => {
+        this.cache = opened;
+        this.writeBack = writeBack;
+        this.files.adopt(opened);
+        opened.remote.setOffline(!this.connection!.isOnline);
+      }, this.log);
+      if (switched) this._onDidChangeCacheState.fire([...cache.tree.all()].filter(e => e.blob || e.pinned || e.state).map(e => e.path)); // badges
       const pending = () => this._onDidChangePending.fire();
       this.disposables.push(writeBack.conflicts.onDidChange(pending), writeBack.offline.journal.onDidChange(pending), writeBack.offline.recovery.onDidChange(pending));
       cache.tree.onDidChangeRemote(e => this._onDidChangeRemote.fire(e), undefined, this.disposables);
       cache.tree.onDidChangeCacheState(e => this._onDidChangeCacheState.fire(e), undefined, this.disposables);
       cache.space.onDidBecomeFull(e => this._onDidBecomeFull.fire(e), undefined, this.disposables);
       void cache.collectGarbage(); // only now: the journal, conflicts and recovery area hold their blobs
+      // offline by hand is the share's state, kept with its cache: every window that gets the cache follows it
       if (cache.values.getMeta(OFFLINE_BY_HAND)) this.connection!.goOffline();
-      else if (writeBack.offline.pending.length) void this.connection!.resync(); // replay what an earlier session left
+      else if (writeBack.offline.pending.length) void this.connection!.resync(); // replay what an earlier session (or window) left
     } catch (err) {
-      // without a cache the share still works, live
-      this.log.error(`[cache] ${this.key}: cannot open the cache, working without it (${(err as Error).message})`);
+      await this.slot.failed(err, cache, this.log); // without a cache the share still works, live — and says so
     }
+  }
+
+  /** Where this window's cache stands: open, off, waiting for another window that has it, or failed. */
+  get cacheStatus(): CacheStatus {
+    return this.slot.status;
   }
 
   // --- authentication
@@ -174,12 +201,16 @@ export class Share {
   private async call<T>(op: () => Promise<T>): Promise<T> {
     await this.ready;
     try {
-      return await this.auth.call(op);
+      return await this.slot.run(() => this.auth.call(op));
     } catch (err) {
-      // found above the remote (a gateway's page served as a file's content): the connection hears of it too
-      if (isShareError(err, 'Unavailable') && (err.reason === 'signin' || err.reason === 'unstored')) this.connection?.reportFailure(err);
+      this.foundAboveTheRemote(err);
       throw err;
     }
+  }
+
+  /** A failure found above the remote (a gateway's page served as a file's content): the connection hears of it too. */
+  private foundAboveTheRemote(err: unknown): void {
+    if (isShareError(err, 'Unavailable') && (err.reason === 'signin' || err.reason === 'unstored')) this.connection?.reportFailure(err);
   }
 
   // --- files (FileSystemProvider semantics)
@@ -225,7 +256,7 @@ export class Share {
   /** "Go Offline". */
   async goOffline(): Promise<void> {
     await this.ready;
-    if (!this.connection || !this.cache) throw liveMode(this.key, 'working offline');
+    if (!this.connection || !this.cache) throw this.slot.unavailable('working offline');
     this.connection.goOffline();
   }
 
@@ -304,7 +335,7 @@ export class Share {
   async resolveConflict(id: number, resolution: Resolution): Promise<string | undefined> {
     await this.ready;
     const writeBack = this.writeBack;
-    if (!writeBack) throw liveMode(this.key, 'resolving conflicts');
+    if (!writeBack) throw this.slot.unavailable('resolving conflicts');
     if (this.connection && !this.connection.isOnline) {
       throw new ShareError('Unavailable', `${this.key} is offline: resolving a conflict needs the server. Go online first.`, { reason: 'offline' });
     }
@@ -322,7 +353,7 @@ export class Share {
 
   /** Settles once the cache's checks in the background (reads after the freshness window) have ended. */
   async backgroundChecks(): Promise<void> {
-    await this.cache?.remote.backgroundSettled();
+    await this.cache?.remote.background.settled();
   }
 
   /** The changes recorded offline and not yet on the server, in replay order. */
@@ -334,7 +365,7 @@ export class Share {
   /** Discards one pending change; a discarded local version goes to the recovery area. */
   async discardChange(id: number): Promise<void> {
     await this.ready;
-    if (!this.writeBack) throw liveMode(this.key, 'discarding changes');
+    if (!this.writeBack) throw this.slot.unavailable('discarding changes');
     await this.writeBack.offline.discard(id);
   }
 
@@ -370,7 +401,7 @@ export class Share {
 
   private async requireCache(what: string): Promise<OpenCache> {
     await this.ready;
-    if (!this.cache) throw liveMode(this.key, what);
+    if (!this.cache) throw this.slot.unavailable(what);
     return this.cache;
   }
 
@@ -440,6 +471,7 @@ export class Share {
   }
 
   async dispose(): Promise<void> {
+    await this.slot.dispose(); // a wait for another window's cache ends here
     await this.ready;
     this.connection?.dispose();
     this.disposables.forEach(d => d.dispose());
@@ -453,8 +485,4 @@ export class Share {
     await this.cache?.dispose();
     this.remote.dispose?.();
   }
-}
-
-function liveMode(key: string, what: string): ShareError {
-  return new ShareError('NoPermissions', `${key}: ${what} needs the cache, which is off for this share (live mode)`);
 }

@@ -4,6 +4,7 @@
 // (sync/provenWrites.ts); one that met another version is kept and compared (merge, identical, or a
 // listed conflict — never an overwrite); one that the server cannot take (unreachable, a sign-in page, not
 // stored) is kept offline. Share (share.ts) is the facade over this.
+import { isLocal } from '../cache/cacheEntry';
 import type { OpenCache } from '../cache/openCache';
 import { isShareError, ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
@@ -41,6 +42,28 @@ export class ShareFiles {
 
   constructor(private readonly share: ShareFilesContext) {}
 
+  /**
+   * The cache was switched in (another window let go of it): the versions this window's editors were
+   * given without it are what their saves name from now on (kept here for files the cache does not know
+   * yet), and the cache checks those files again.
+   */
+  adopt(cache: OpenCache): void {
+    for (const path of this.seenLive.keys()) {
+      this.carrySeen(path);
+      cache.remote.invalidate(path);
+    }
+  }
+
+  /** Hands the version this window's editor was given without the cache to the cache, once it knows the file. */
+  private carrySeen(path: string): void {
+    const version = this.seenLive.get(path);
+    const cache = this.share.cache();
+    const e = cache?.tree.get(path);
+    if (!version || !cache || e?.type !== 'file' || isLocal(e)) return;
+    cache.tree.update(path, { seen: version });
+    this.seenLive.delete(path);
+  }
+
   private get log() {
     return this.share.log;
   }
@@ -71,8 +94,10 @@ export class ShareFiles {
     if (content.data.byteLength === 0 && (await this.typeOf(path)) === 'directory') throw isADirectory(path);
     // the editor now holds this version: a save names it in If-Match
     const cache = this.share.cache();
-    if (cache) cache.remote.markSeen(path);
-    else this.seenLive.set(path, { etag: content.etag, mtime: content.mtime ?? 0, size: content.data.byteLength });
+    if (cache) {
+      cache.remote.markSeen(path);
+      this.seenLive.delete(path);
+    } else this.seenLive.set(path, { etag: content.etag, mtime: content.mtime ?? 0, size: content.data.byteLength });
     return content.data;
   }
 
@@ -83,6 +108,7 @@ export class ShareFiles {
     if (existing && !options.overwrite) throw new ShareError('Exists', `${path}: already exists`);
     // refused here, at save time — online or offline — not discovered at reconnect
     await this.requireAllowed(existing ? path : dirname(path), 'write', existing ? 'change' : 'create files in');
+    this.carrySeen(path);
     return this.change(
       async () => {
         let outcome: WriteOutcome;
@@ -96,8 +122,10 @@ export class ShareFiles {
         const landed = this.settle(path, outcome, 'uploaded');
         const version = landed.version ?? { mtime: Date.now(), size: data.byteLength };
         const cache = this.share.cache();
-        if (cache) await cache.remote.recordWrite(path, data, version);
-        else this.seenLive.set(path, version);
+        if (cache) {
+          await cache.remote.recordWrite(path, data, version);
+          this.seenLive.delete(path);
+        } else this.seenLive.set(path, version);
         return existing ? 'changed' : 'created';
       },
       async (ops, sent) => {
@@ -145,6 +173,7 @@ export class ShareFiles {
       }
     }
     await this.requireAllowed(path, 'delete', 'delete');
+    this.carrySeen(path);
     return this.change(
       async () => {
         const type = await this.typeOf(path);
@@ -181,6 +210,7 @@ export class ShareFiles {
       throw new ShareError('NoPermissions', `Cannot ${kind} ${src} into itself (${dst})`);
     }
     if (kind === 'move') await this.requireAllowed(src, 'rename', 'rename or move');
+    this.carrySeen(src);
     await this.requireAllowed(dirname(dst), 'write', kind === 'move' ? 'move items into' : 'copy items into');
     return this.change(
       async () => {
@@ -270,7 +300,8 @@ export class ShareFiles {
   /** The version a save of `path` starts from: the one the editor was given. */
   private async writeBase(path: string, existing: EntryType | undefined): Promise<WriteBase> {
     if (!existing) return 'absent';
-    const base = this.share.cache()?.remote.writeBase(path) ?? this.seenLive.get(path);
+    // what this window was given without a cache (the cache came later: another window had it), else the cache's
+    const base = this.seenLive.get(path) ?? this.share.cache()?.remote.writeBase(path);
     if (base) return base;
     const current = await this.share.reads().stat(path);
     return { etag: current.etag, mtime: current.mtime, size: current.size };

@@ -7,7 +7,7 @@
 // proves those, batched per folder (provenWrites.ts, offline/landing.ts), before the journal forgets it.
 import { isShareError, ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { dirname } from '../core/remotePath';
+import { dirname, isEqualOrParent } from '../core/remotePath';
 import type { Conflict, ConflictKind, RemoteSide, Version } from '../offline/conflicts';
 import { decide } from '../offline/conflicts';
 import type { JournalOp, KnownFile } from '../offline/journalOps';
@@ -43,8 +43,20 @@ export interface ReplayCache {
   localVersion(path: string): Version | undefined;
 }
 
-/** The server's version of a path produced earlier in the same replay (undefined: none known). */
-export type Produced = Map<string, string | undefined>;
+/** The server's version of a path produced earlier in the same replay (undefined: it exists, its version unknown). */
+export type Produced = Map<string, ServerVersion | undefined>;
+
+/**
+ * What earlier changes of the replay produced where `op` removes or replaces things is gone: later changes
+ * there go by their own base or by the server (else a delete after a folder moved away and back names an
+ * older version: a false conflict).
+ */
+export function forgetReplaced(produced: Produced, op: JournalOp): void {
+  const forget = (root: string) => [...produced.keys()].filter(p => isEqualOrParent(p, root)).forEach(p => produced.delete(p));
+  if (op.kind === 'delete') forget(op.path);
+  if (op.kind === 'move') forget(op.from);
+  if (op.kind === 'move' || op.kind === 'copy') forget(op.to);
+}
 
 type WriteOp = Extract<JournalOp, { kind: 'write' }>;
 type DeleteOp = Extract<JournalOp, { kind: 'delete' }>;
@@ -65,15 +77,16 @@ export class ReplayOps {
     const data = await this.cache.getBlob(op.blob);
     if (!data) throw new ShareError('Other', `the content of ${op.path} is missing from the cache`);
     const known = produced.has(op.path);
-    let expected = known ? produced.get(op.path) : op.base?.etag;
+    let expected = known ? produced.get(op.path)?.etag : op.base?.etag;
     let base: ServerVersion | undefined = known ? (expected ? { etag: expected, mtime: 0, size: -1 } : undefined) : op.base;
-    if (op.follows && !known) {
-      // it exists through earlier local changes that replayed in an earlier session: their result is the base
+    if ((op.follows && !known) || (known && !expected)) {
+      // it exists through earlier local changes that replayed in an earlier session, or in this one with no
+      // etag to show for it (a server without etags): their result, the server's version now, is the base
       const current = await settled(this.server, await this.statOrGone(op.path));
       expected = current?.etag;
       base = current;
     }
-    const isCreate = !op.base && !known && !(op.follows && expected);
+    const isCreate = !op.base && !known && !(op.follows && base);
     if (caps.ifMatch && caps.ifNoneMatch && (expected || isCreate)) {
       try {
         const answer = await this.server.put(op.path, data, expected ? { ifMatch: expected } : { ifNoneMatch: '*' });
@@ -85,7 +98,7 @@ export class ReplayOps {
     }
     // the server ignores preconditions: compare the validator right before writing
     const current = await this.statOrGone(op.path);
-    const remote: RemoteSide = !current ? 'gone' : isCreate ? 'exists' : sameVersion(current, expectedVersion(expected, known ? undefined : op.base)) ? 'same' : 'changed';
+    const remote: RemoteSide = !current ? 'gone' : isCreate ? 'exists' : sameVersion(current, expectedVersion(expected, known && expected ? undefined : base)) ? 'same' : 'changed';
     const decision = decide(isCreate ? 'created' : 'changed', remote);
     if (decision === 'apply') {
       this.log.info(`[replay] ${op.path}: written after comparing validators (the server ignores If-Match; a change in the last moment would be lost)`);
@@ -170,7 +183,7 @@ export class ReplayOps {
     if (!base) {
       // no base: the file exists through earlier local changes; the version they produced is the one to delete
       const current = produced.has(op.path) ? undefined : await this.statOrGone(op.path);
-      const etag = produced.has(op.path) ? produced.get(op.path) : current?.etag;
+      const etag = produced.has(op.path) ? produced.get(op.path)?.etag : current?.etag;
       if (!produced.has(op.path) && !current) return { kind: 'done', identical: true, checks: [] };
       base = { etag, mtime: current?.mtime ?? 0, size: current?.size ?? 0 };
       if (!etag && current) base = { mtime: current.mtime, size: current.size };
@@ -197,9 +210,13 @@ export class ReplayOps {
     return conflict({ path: op.path, kind: 'deleted-changed', base, server: { etag: current?.etag, size: current?.size, mtime: current?.mtime } });
   }
 
-  /** Deletes a folder only if the server has nothing below it that the cache did not know as it was. */
-  async deleteFolder(path: string, files: readonly KnownFile[]): Promise<Outcome> {
-    const known = new Map(files.map(f => [f.path, f]));
+  /**
+   * Deletes a folder only if the server has nothing below it that the cache did not know as it was, or that
+   * this replay did not put there (the files made or saved in it offline before it was deleted).
+   */
+  async deleteFolder(path: string, files: readonly KnownFile[], produced: Produced): Promise<Outcome> {
+    const known = new Map<string, ServerVersion | undefined>(files.map(f => [f.path, f]));
+    for (const [p, v] of produced) if (v && isEqualOrParent(p, path)) known.set(p, v);
     const unknown: string[] = [];
     const walk = async (folder: string): Promise<boolean> => {
       let listing;

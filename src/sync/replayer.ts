@@ -29,7 +29,7 @@ import type { RemoteEntry, RemoteFs } from '../remote/remoteFs';
 import { statOrGone } from '../remote/settle';
 import { judge, needsObservation, notLanded, observeServer } from './provenWrites';
 import { sameVersion } from '../remote/version';
-import { expectedVersion, ReplayOps, type Outcome, type Produced } from './replayOps';
+import { expectedVersion, forgetReplaced, ReplayOps, type Outcome, type Produced } from './replayOps';
 import { nextRound, type Round } from './replayRounds';
 import type { ServerCapabilities } from './serverCapabilities';
 
@@ -223,7 +223,7 @@ export class Replayer {
         out.push({ id: item.id, op, action: 'conflict', detail: 'already in conflict' });
         continue;
       }
-      const target = await this.statOrGone(pathOf(op));
+      const target = await statOrGone(this.server, pathOf(op));
       switch (op.kind) {
         case 'write': {
           const isCreate = !op.base;
@@ -243,7 +243,7 @@ export class Replayer {
         }
         case 'move':
         case 'copy': {
-          const source = await this.statOrGone(op.from);
+          const source = await statOrGone(this.server, op.from);
           const action = !source ? 'conflict' : target && !op.overwrite ? 'conflict' : op.kind;
           out.push({ id: item.id, op, action, detail: !source ? 'the source is gone on the server' : target && !op.overwrite ? 'the target exists on the server' : undefined });
           break;
@@ -341,7 +341,7 @@ export class Replayer {
           outcome = await this.ops.mkdir(op.path);
           break;
         case 'delete':
-          outcome = op.type === 'file' ? await this.ops.deleteFile(op, caps, produced) : await this.ops.deleteFolder(op.path, op.files ?? []);
+          outcome = op.type === 'file' ? await this.ops.deleteFile(op, caps, produced) : await this.ops.deleteFolder(op.path, op.files ?? [], produced);
           break;
         case 'move':
         case 'copy':
@@ -429,16 +429,16 @@ export class Replayer {
   private async landed(items: readonly { item: JournalItem; etag: string | undefined }[], produced: Produced, after: ReadonlyMap<string, RemoteEntry | undefined>): Promise<void> {
     if (!items.length) return;
     const commits: (() => void)[] = [];
-    for (const { item, etag } of items) {
-      const { op } = item;
+    for (const { item: { op }, etag } of items) {
       const target = op.kind === 'delete' ? undefined : pathOf(op);
+      forgetReplaced(produced, op);
       let server: RemoteEntry | undefined;
       if (target) {
         server = after.get(target);
         const local = this.tree.get(target);
         if (!server && etag && local) server = { path: target, type: local.type, size: local.blobSize ?? local.size, mtime: local.mtime, ctime: local.ctime, etag };
         else if (server && etag && !server.etag) server = { ...server, etag };
-        produced.set(target, server?.etag ?? etag);
+        produced.set(target, server ? { etag: server.etag ?? etag, mtime: server.mtime, size: server.size } : etag ? { etag, mtime: NaN, size: NaN } : undefined);
       }
       const moved = op.kind === 'move' || op.kind === 'copy' ? this.tree.subtree(op.to).map(e => e.path) : [];
       commits.push(() => {
@@ -448,10 +448,6 @@ export class Replayer {
       });
     }
     await this.journal.remove(items.map(i => i.item.id), () => commits.forEach(c => c()));
-  }
-
-  private statOrGone(path: string): Promise<RemoteEntry | undefined> {
-    return statOrGone(this.server, path);
   }
 }
 

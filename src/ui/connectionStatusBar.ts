@@ -1,13 +1,16 @@
 // The status-bar item: the connection state of the share in use (the active editor's, else the first
-// one), its pending changes; one click toggles online/offline. Also the offline / back-online notices.
+// one), its pending changes; one click toggles online/offline. A window that works without the share's
+// cache (another window has it open, or it could not be opened) says so here, for as long as it does.
+// Also the offline / back-online notices, and one when the cache cannot be opened.
 import * as vscode from 'vscode';
 import { httpBaseUrl, isShareScheme } from '../core/shareLocation';
-import type { ConnectionState, Share } from '../share/share';
+import type { CacheStatus, ConnectionState, Share } from '../share/share';
 import type { ShareRegistry } from '../share/shareRegistry';
 
 interface View {
   readonly share?: Share;
   readonly state?: ConnectionState;
+  readonly cache?: CacheStatus;
   readonly pending: number;
   readonly conflicts: number;
   /** Replay progress while reconnecting. */
@@ -29,6 +32,14 @@ export class ConnectionStatusBar implements vscode.Disposable {
         void this.refresh();
       }, undefined, this.disposables);
       share.onDidChangePending(() => void this.refresh(), undefined, this.disposables);
+      share.onDidChangeCacheStatus(status => {
+        if (status.kind === 'failed') {
+          void vscode.window.showWarningMessage(
+            `${share.key}: the cache could not be opened (${status.reason}). This window works without it: reads and saves go straight to the server, and nothing is available offline. Reload the window to try again.`,
+          );
+        }
+        void this.refresh();
+      }, undefined, this.disposables);
       share.onDidReplayProgress(p => {
         if (share === this.view.share) {
           this.view = { ...this.view, syncing: p.done < p.total ? p : undefined };
@@ -54,14 +65,16 @@ export class ConnectionStatusBar implements vscode.Disposable {
 
   private async refresh(): Promise<void> {
     const share = this.current();
-    const conflicts = share ? (await share.conflicts()).length : 0;
-    const pending = share ? (await share.pendingChanges()).length - conflicts : 0;
-    this.view = { share, state: share?.connectionState, pending, conflicts, syncing: share?.connectionState?.kind === 'reconnecting' ? this.view.syncing : undefined };
+    // only an open cache has pending changes (and asking before waits for the share to be ready)
+    const open = share?.cacheStatus.kind === 'open';
+    const conflicts = share && open ? (await share.conflicts()).length : 0;
+    const pending = share && open ? (await share.pendingChanges()).length - conflicts : 0;
+    this.view = { share, state: share?.connectionState, cache: share?.cacheStatus, pending, conflicts, syncing: share?.connectionState?.kind === 'reconnecting' ? this.view.syncing : undefined };
     this.render();
   }
 
   private render(): void {
-    const { share, state, pending, conflicts, syncing } = this.view;
+    const { share, state, cache, pending, conflicts, syncing } = this.view;
     if (!share) return this.item.hide();
     const more =
       (pending ? ` · ${vscode.l10n.t('{0} pending', pending)}` : '') +
@@ -69,7 +82,11 @@ export class ConnectionStatusBar implements vscode.Disposable {
     let text: string;
     let tooltip: string;
     let warning = false;
-    switch (state?.kind) {
+    const withoutCache = withoutCacheText(share.key, cache);
+    if (withoutCache) {
+      [text, tooltip] = withoutCache;
+      warning = true;
+    } else switch (state?.kind) {
       case undefined:
         text = `$(cloud) ${vscode.l10n.t('WebDAV (live)')}`;
         tooltip = vscode.l10n.t('{0}: live mode, no cache; every read goes to the server', share.key);
@@ -113,7 +130,7 @@ export class ConnectionStatusBar implements vscode.Disposable {
     this.item.text = text;
     this.item.tooltip = tooltip;
     this.item.backgroundColor = warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.command = state ? { title: vscode.l10n.t('Toggle Online/Offline'), command: 'webdavOffline.toggleOnline', arguments: [share.key] } : undefined;
+    this.item.command = state && !withoutCache ? { title: vscode.l10n.t('Toggle Online/Offline'), command: 'webdavOffline.toggleOnline', arguments: [share.key] } : undefined;
     this.item.accessibilityInformation = { label: tooltip };
     this.item.show();
   }
@@ -165,5 +182,26 @@ export class ConnectionStatusBar implements vscode.Disposable {
   dispose(): void {
     this.disposables.forEach(d => d.dispose());
     this.disposables = [];
+  }
+}
+
+/** The status of a window without the share's cache: [text, tooltip]; undefined when it has it (or it is off). */
+function withoutCacheText(key: string, cache: CacheStatus | undefined): [string, string] | undefined {
+  const live = vscode.l10n.t('Reads and saves go straight to the server (saves still never overwrite a newer version); nothing is available offline in this window.');
+  switch (cache?.kind) {
+    case 'waiting':
+      return cache.live
+        ? [
+            vscode.l10n.t('$(warning) WebDAV: Without cache (open in another window)'),
+            vscode.l10n.t('{0}: running without the cache, which {1} has open. {2} This window switches to the cache by itself as soon as that window is closed.', key, cache.holder, live),
+          ]
+        : [vscode.l10n.t('$(sync~spin) WebDAV: Waiting for the cache'), vscode.l10n.t('{0}: waiting for the cache, which {1} has open (closing, perhaps)…', key, cache.holder)];
+    case 'failed':
+      return [
+        vscode.l10n.t('$(warning) WebDAV: Without cache'),
+        vscode.l10n.t('{0}: running without the cache, which could not be opened: {1}. {2} Reload the window to try again.', key, cache.reason, live),
+      ];
+    default:
+      return undefined;
   }
 }

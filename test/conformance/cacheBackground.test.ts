@@ -119,7 +119,7 @@ for (const kind of SERVER_KINDS) {
       const read = await timed(() => share.readFile(p('a.txt')));
       assert.equal(text(read.value), 'alpha\n', 'the cached version, served at once');
       assert.ok(stat.ms < LAG_MS && read.ms < LAG_MS, `no wait for the server: stat ${stat.ms.toFixed(0)} ms, read ${read.ms.toFixed(0)} ms (a request takes ${LAG_MS} ms more)`);
-      await cache.remote.backgroundSettled();
+      await cache.remote.background.settled();
       assert.deepEqual(changes, [{ type: 'changed', path: p('a.txt') }], 'the change is told (VS Code reloads the file)');
       const after = cache.tree.get(p('a.txt'))!;
       assert.notEqual(after.etag, before.etag);
@@ -136,7 +136,7 @@ for (const kind of SERVER_KINDS) {
       const requestsBefore = cache.tree.get(p('a.txt'))!.etag;
       assert.equal(text(await share.readFile(p('a.txt'))), 'alpha\n');
       await share.readFile(p('a.txt')); // while the check runs: no second check
-      await cache.remote.backgroundSettled();
+      await cache.remote.background.settled();
       assert.deepEqual(changes, []);
       assert.equal(cache.tree.get(p('a.txt'))!.etag, requestsBefore);
       assert.equal(cache.tree.isFresh(p('a.txt')), true, 'the 304 made it fresh again');
@@ -148,7 +148,7 @@ for (const kind of SERVER_KINDS) {
       rmSync(onDisk('docs/one.md'));
       clock += 6_000;
       assert.equal(text(await share.readFile(p('docs/one.md'))), 'one\n', 'served at once');
-      await cache.remote.backgroundSettled();
+      await cache.remote.background.settled();
       assert.deepEqual(changes, [{ type: 'deleted', path: p('docs/one.md') }]);
       await assert.rejects(share.readFile(p('docs/one.md')), (e: Error & { code?: string }) => e.code === 'NotFound' || /not found/i.test(e.message));
     });
@@ -161,7 +161,7 @@ for (const kind of SERVER_KINDS) {
       const listed = await timed(() => share.readDirectory(p('docs')));
       assert.deepEqual(listed.value.map(([name]) => name), ['one.md'], 'the cached listing, at once');
       assert.ok(listed.ms < LAG_MS, `no wait: ${listed.ms.toFixed(0)} ms`);
-      await cache.remote.backgroundSettled();
+      await cache.remote.background.settled();
       assert.ok(changes.some(c => c.type === 'created' && c.path === p('docs/two.md')), JSON.stringify(changes));
       assert.deepEqual((await share.readDirectory(p('docs'))).map(([name]) => name).sort(), ['one.md', 'two.md']);
     });
@@ -174,7 +174,7 @@ for (const kind of SERVER_KINDS) {
       assert.equal(text(await share.readFile(p('a.txt'))), 'alpha\n', 'the editor is shown the cached version');
       // the user saves their edit of that version before the background check has told the editor
       await share.writeFile(p('a.txt'), Buffer.from('alpha, edited here\n'), { create: false, overwrite: true }).catch(() => undefined);
-      await cache.remote.backgroundSettled();
+      await cache.remote.background.settled();
       const onServer = readFileSync(onDisk('a.txt'), 'utf8');
       assert.ok(onServer.includes('colleague line'), `the colleague's version is not overwritten: ${JSON.stringify(onServer)}`);
       const kept = (await share.conflicts()).map(c => c.path);

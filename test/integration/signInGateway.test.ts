@@ -229,8 +229,9 @@ suite('integration: a sign-in gateway in front of Apache', function () {
       const before = await gw.setMode('all');
       const st = await vscode.workspace.fs.stat(f.uri);
       assert.equal(st.type, vscode.FileType.File, 'the stat is answered from the cache');
-      assert.ok((pagesSince(before, await gw.status()).PROPFIND ?? 0) >= 1, 'the gateway answered the stat (PROPFIND) with its sign-in page');
-      assertSignInNeeded(share, 'after the stat');
+      // the check behind the stat (in the background) meets the page
+      await eventually(async () => assert.ok((pagesSince(before, await gw.status()).PROPFIND ?? 0) >= 1, 'the gateway answered the check (PROPFIND) with its sign-in page'), 10_000, 20);
+      await eventually(() => assertSignInNeeded(share, 'after the stat'), 10_000, 20);
 
       const names = (await vscode.workspace.fs.readDirectory(gw.folder)).map(([n]) => n);
       assert.ok(names.includes(f.rel), `the cached listing still has ${f.rel}`);
@@ -265,7 +266,7 @@ suite('integration: a sign-in gateway in front of Apache', function () {
       try {
         await gw.setMode(mode);
         await meet();
-        assertSignInNeeded(share, what);
+        await eventually(() => assertSignInNeeded(share, what), 10_000, 20); // a stat's check runs behind it
         // let it retry by itself at least once: a retry is no new streak and no new notice
         await ownRetry(share, events, what);
         await gw.setMode('pass');

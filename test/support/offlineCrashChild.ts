@@ -15,132 +15,19 @@
 //   begin <op json> | blob | blob-done | commit <intent|journal|other> | committed <…> | ack <op json>
 //   gc <n> | gc-done
 //   node offlineCrashChild.js '<config json>'
-import { writeSync } from 'node:fs';
-import type { IndexBatch, ShareStore, StoredRecord } from '../../src/cache/shareStore';
-import type { Logger } from '../../src/core/log';
-import { DEFAULTS, type Settings } from '../../src/core/settings';
-import type { ShareLocation } from '../../src/core/shareLocation';
 import { DiskShareStores } from '../../src/platform/diskShareStore';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share } from '../../src/share/share';
 import { openCache } from '../../src/cache/openCache';
 import { seededRandom } from '../unit/shareStore.suite';
-import { Chooser, runOp, SHARE_ID, walk } from './offlineCrashModel';
+import { SHARE_ID } from './offlineCrashModel';
+import { change, childShare, fail, logger, offlineTree, say, TracingStore, type ChildConfig } from './crashChild';
 
-export interface ChildConfig {
-  /** Root of the cache storage (DiskShareStores). */
-  readonly cacheRoot: string;
-  readonly port: number;
-  readonly user: string;
-  readonly password: string;
-  readonly seed: number;
-  /** The counter of the first save (every session of a chain has its own range). */
-  readonly counter: number;
-  /** A fresh cache: read everything online first, then go offline by hand. */
-  readonly warm: boolean;
-}
-
-/** The journal records of a batch, as the journal writes them. */
-type JournalRecordLike = StoredRecord & { readonly state?: string };
-
-/** What a batch does to the journal: records an intent, changes applied records, or nothing. */
-export function batchKind(batch: IndexBatch): 'intent' | 'journal' | 'other' {
-  const journal = batch.tables?.journal;
-  if (!journal) return 'other';
-  if ((journal.put ?? []).some(r => (r as JournalRecordLike).state === 'intent')) return 'intent';
-  return 'journal';
-}
-
-function say(line: string): void {
-  writeSync(1, `${line}\n`);
-}
-
-/** The disk store, saying what it does (nothing else changes). */
-class TracingStore implements ShareStore {
-  private readonly waiters: { match: (b: IndexBatch) => boolean; resolve: () => void }[] = [];
-  constructor(private readonly inner: ShareStore) {}
-
-  /** Resolves once a batch matching `match` is committed. */
-  committed(match: (b: IndexBatch) => boolean): Promise<void> {
-    return new Promise(resolve => this.waiters.push({ match, resolve }));
-  }
-
-  loadIndex() {
-    return this.inner.loadIndex();
-  }
-  loadTable(table: string) {
-    return this.inner.loadTable(table);
-  }
-  loadMeta() {
-    return this.inner.loadMeta();
-  }
-  async commit(batch: IndexBatch): Promise<void> {
-    const kind = batchKind(batch);
-    say(`commit ${kind}`);
-    await this.inner.commit(batch);
-    say(`committed ${kind}`);
-    for (const w of this.waiters.filter(x => x.match(batch))) {
-      this.waiters.splice(this.waiters.indexOf(w), 1);
-      w.resolve();
-    }
-  }
-  async putBlob(data: Uint8Array): Promise<string> {
-    say('blob');
-    const hash = await this.inner.putBlob(data);
-    say('blob-done');
-    return hash;
-  }
-  async putBlobStream(chunks: AsyncIterable<Uint8Array>) {
-    say('blob');
-    const stored = await this.inner.putBlobStream(chunks);
-    say('blob-done');
-    return stored;
-  }
-  getBlob(hash: string) {
-    return this.inner.getBlob(hash);
-  }
-  async deleteBlobs(hashes: readonly string[]): Promise<void> {
-    say(`gc ${hashes.length}`);
-    await this.inner.deleteBlobs(hashes);
-    say('gc-done');
-  }
-  listBlobs() {
-    return this.inner.listBlobs();
-  }
-  clear() {
-    return this.inner.clear();
-  }
-  close() {
-    return this.inner.close();
-  }
-}
-
-const logger: Logger = {
-  trace() {},
-  debug() {},
-  info(m: string) {
-    if (m.startsWith('[journal] recovery')) say(`recovering ${m}`);
-  },
-  warn(m: string) {
-    if (m.startsWith('[journal] recovery')) say(`recovering ${m}`);
-    process.stderr.write(`warn ${m}\n`);
-  },
-  error(m: string | Error) {
-    process.stderr.write(`error ${m instanceof Error ? m.message : m}\n`);
-  },
-};
-
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
-}
+export type { ChildConfig } from './crashChild';
 
 async function main(config: ChildConfig): Promise<void> {
   const random = seededRandom(config.seed);
-  const settings: Settings = { ...DEFAULTS, pollIntervalMs: 0 };
-  const location: ShareLocation = { scheme: 'dav', authority: `127.0.0.1:${config.port}`, basePath: '/share' };
-  const credentials = { username: config.user, password: config.password };
-  const auth = { stored: async () => credentials, ask: async () => undefined, save: async () => undefined };
+  const { settings, location, auth } = childShare(config);
   let store: TracingStore | undefined;
   say('opening');
   const share = new Share(location, new WebdavRemote(location, () => settings, logger), auth, logger, async remote => {
@@ -149,32 +36,9 @@ async function main(config: ChildConfig): Promise<void> {
   });
   if (!(await share.hasCache()) || !store) fail('the share opened without its cache');
   say(`opened ${JSON.stringify(share.connectionState)}`);
-  if (config.warm) {
-    await walk(share); // online: every folder listed, every file read, so all of it is cached
-    const durable = store.committed(b => b.meta?.offlineByHand === true);
-    await share.goOffline();
-    await durable;
-    say('offline');
-  } else {
-    const state = share.connectionState;
-    if (state?.kind !== 'offline' || !state.manual) fail(`a cache left offline by hand opened ${JSON.stringify(state)}`);
-  }
-  const seen = await walk(share);
-  say(`tree ${JSON.stringify(Object.fromEntries([...seen].map(([p, n]) => [p, n.sha1 ?? 'dir'])))}`);
-  const chooser = new Chooser(new Map([...seen].map(([p, n]) => [p, n.type])), random);
+  const chooser = await offlineTree(share, store, config, random);
   say('changing');
-  for (let c = config.counter; ; c++) {
-    const op = chooser.next(c);
-    const line = JSON.stringify(op);
-    say(`begin ${line}`);
-    try {
-      await runOp(share, op);
-    } catch (err) {
-      fail(`${line} failed: ${err instanceof Error ? err.stack : String(err)}`);
-    }
-    chooser.done(op);
-    say(`ack ${line}`);
-  }
+  for (let c = config.counter; ; c++) await change(share, chooser, c);
 }
 
 if (require.main === module) {

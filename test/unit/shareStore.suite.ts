@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { CacheEntry } from '../../src/cache/cacheEntry';
-import type { ShareStores, IndexBatch, ShareStore, StoredRecord } from '../../src/cache/shareStore';
+import { StoreBusyError, type ShareStores, type IndexBatch, type ShareStore, type StoredRecord } from '../../src/cache/shareStore';
 
 export interface StorageFixture {
   readonly storage: ShareStores;
@@ -440,6 +440,32 @@ export function runShareStoreSuite(name: string, makeStorage: () => Promise<Stor
       assert.deepEqual(await again.loadIndex(), [fileEntry('/same', 1)]);
       assert.deepEqual(await again.loadTable('journal'), [{ id: 1, share: 1 }]);
       assert.deepEqual(await again.loadMeta(), { share: 1 });
+    });
+
+    test('a store is open in one place at a time: a second open is busy until the first closes; whenFree says when', async () => {
+      const first = await open(fx.storage);
+      await first.commit({ put: [fileEntry('/a', 1)], delete: [], tables: tbl({ journal: { put: [{ id: 1, by: 'first' }] } }) });
+      const other = await fx.reopen(); // another window's ShareStores over the same storage
+      await assert.rejects(other.open('share1'), (err: Error) => {
+        assert.ok(err instanceof StoreBusyError, `${err.name}: ${err.message}`);
+        assert.equal(err.code, 'EBUSY');
+        assert.match(err.holder, /another|this window/);
+        return true;
+      });
+      assert.ok(await open(other, 'share2'), 'another share of the same storage is not held');
+      let freed = false;
+      const free = other.whenFree('share1', new AbortController().signal).then(() => (freed = true));
+      await new Promise(r => setTimeout(r, 150));
+      assert.equal(freed, false, 'not free while the first has it open');
+      await first.close();
+      await free;
+      const second = await open(other);
+      assert.deepEqual(await second.loadTable('journal'), [{ id: 1, by: 'first' }], 'the second sees what the first committed');
+      // a wait that is given up rejects with the reason
+      const gaveUp = new AbortController();
+      const waiting = fx.storage.whenFree('share1', gaveUp.signal);
+      gaveUp.abort(new Error('closed meanwhile'));
+      await assert.rejects(waiting, /closed meanwhile/);
     });
 
     test('a closed store refuses work', async () => {

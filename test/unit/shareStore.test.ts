@@ -2,16 +2,17 @@
 // (its log, compaction, temp files, lock, error messages) and its figures for 100,000 entries.
 import 'fake-indexeddb/auto'; // a real IndexedDB implementation for idb-keyval in Node
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { tmpdir, uptime } from 'node:os';
 import { join } from 'node:path';
 import { createStore, set } from 'idb-keyval';
 import type { CacheEntry } from '../../src/cache/cacheEntry';
-import type { ShareStore } from '../../src/cache/shareStore';
+import { StoreBusyError, type ShareStore } from '../../src/cache/shareStore';
 import { crc32, DiskShareStores, diskError, type DiskStoreOptions } from '../../src/platform/diskShareStore';
 import { IdbShareStores } from '../../src/platform/idbShareStore';
+import { nodeLocks as locks } from '../support/memoryLocks';
 import { fileEntry, runShareStoreSuite, seededRandom, sorted, tbl, type StorageFixture } from './shareStore.suite';
 
 async function tempRoot(): Promise<string> {
@@ -38,8 +39,8 @@ let idbFixtures = 0;
 async function idbFixture(): Promise<StorageFixture> {
   const prefix = `test${++idbFixtures}`;
   return {
-    storage: new IdbShareStores({ prefix }),
-    reopen: async () => new IdbShareStores({ prefix }),
+    storage: new IdbShareStores({ prefix, locks }),
+    reopen: async () => new IdbShareStores({ prefix, locks }),
     damageBlob: (shareId, hash) => set(hash, new TextEncoder().encode('other bytes'), createStore(`${prefix}-${shareId}-blobs`, 'blobs')),
     // fake-indexeddb lives in this process's memory and goes with it.
     dispose: async () => undefined,
@@ -47,7 +48,7 @@ async function idbFixture(): Promise<StorageFixture> {
 }
 
 // A low threshold, so that the randomized model test runs through several compactions.
-runShareStoreSuite('disk', () => diskFixture({ compactAfterBatches: 50 }));
+runShareStoreSuite('disk', () => diskFixture({ compactAfterBatches: 50, lockPollMs: 20 }));
 runShareStoreSuite('IndexedDB', idbFixture);
 
 suite('DiskShareStores', function () {
@@ -255,6 +256,38 @@ suite('DiskShareStores', function () {
     writeFileSync(join(root, 's', 'lock'), JSON.stringify({ pid: Number(dead.stdout), boot }));
     const again = await open();
     assert.deepEqual(await again.loadIndex(), []);
+  });
+
+  test('a lock file left empty by a crash is taken over once it is old, not while it may be being written', async () => {
+    mkdirSync(join(root, 's'), { recursive: true });
+    writeFileSync(join(root, 's', 'lock'), '');
+    await assert.rejects(new DiskShareStores(root).open('s'), (err: Error) => err instanceof StoreBusyError && /opening it now/.test(err.holder));
+    const old = new Date(Date.now() - 10_000);
+    utimesSync(join(root, 's', 'lock'), old, old);
+    const store = await open();
+    assert.deepEqual(await store.loadIndex(), []);
+    assert.equal(JSON.parse(readFileSync(join(root, 's', 'lock'), 'utf8')).pid, process.pid, 'the lock is this process\'s now');
+  });
+
+  test('whenFree resolves when the holder process ends (killed: its lock stays behind, stale)', async () => {
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    const exited = new Promise(r => holder.on('exit', r));
+    try {
+      mkdirSync(join(root, 's'), { recursive: true });
+      writeFileSync(join(root, 's', 'lock'), JSON.stringify({ pid: holder.pid, boot: Date.now() - uptime() * 1000 }));
+      const storage = new DiskShareStores(root, { lockPollMs: 20 });
+      await assert.rejects(storage.open('s'), (err: Error) => err instanceof StoreBusyError && err.holder === `another window (process ${holder.pid})`);
+      let freed = false;
+      const free = storage.whenFree('s', new AbortController().signal).then(() => (freed = true));
+      await new Promise(r => setTimeout(r, 100));
+      assert.equal(freed, false, 'not free while the holder lives');
+      holder.kill('SIGKILL');
+      await exited;
+      await free;
+      stores.push(await storage.open('s'));
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 
   test('share ids cannot leave the root', async () => {

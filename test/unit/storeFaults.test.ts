@@ -22,6 +22,7 @@ import { CacheStoreError, type IndexBatch, type ShareStore, type StoredRecord } 
 import { Journal, JOURNAL_TABLE, type ApplyOp, type JournalRecord } from '../../src/offline/journal';
 import { DiskShareStores, DiskStoreError, type DiskStoreOptions } from '../../src/platform/diskShareStore';
 import { IdbShareStores } from '../../src/platform/idbShareStore';
+import { nodeLocks } from '../support/memoryLocks';
 import { FaultyFs } from '../support/faultyFs';
 import { installIdbFaults, type IdbFault, type IdbFaults } from '../support/idbFaults';
 import { RecordingLogger } from '../support/recordingLogger';
@@ -278,7 +279,7 @@ suite('IndexedDB store: injected faults', function () {
     faults.uninstall();
   });
   async function open(): Promise<ShareStore> {
-    const store = await new IdbShareStores({ prefix }).open('s');
+    const store = await new IdbShareStores({ prefix, locks: nodeLocks }).open('s');
     stores.push(store);
     return store;
   }
@@ -398,12 +399,12 @@ function idbBackend(trial: number, faults: IdbFaults): Backend {
   let count = 0;
   return {
     name: 'IndexedDB',
-    open: () => new IdbShareStores({ prefix }).open('s'),
+    open: () => new IdbShareStores({ prefix, locks: nodeLocks }).open('s'),
     faultsOn(random, rate) {
       faults.plan = () => (random() < rate / 3 ? (count++, kinds[Math.floor(random() * kinds.length)]) : undefined);
     },
     faultsOff: () => (faults.plan = undefined),
-    reopen: () => new IdbShareStores({ prefix }).open('s'),
+    reopen: () => new IdbShareStores({ prefix, locks: nodeLocks }).open('s'),
     checkLeftovers() {},
     dispose: async () => undefined,
     faults: () => count,

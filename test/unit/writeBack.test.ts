@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict';
 import { DEFAULTS, type Settings } from '../../src/core/settings';
 import type { ShareLocation } from '../../src/core/shareLocation';
 import { IdbShareStores } from '../../src/platform/idbShareStore';
+import { nodeLocks } from '../support/memoryLocks';
 import { noAuth } from '../../src/share/auth';
 import { Share, type ReplayReport } from '../../src/share/share';
 import { openCache } from '../../src/cache/openCache';
@@ -37,7 +38,7 @@ async function world(options: MemoryRemoteOptions = {}, seed: Record<string, str
   const w = { server, log, settings: { ...DEFAULTS, pollIntervalMs: 0 }, reports: [] as ReplayReport[] } as World;
   const prefix = `wb${++stores}`;
   const open = async () => {
-    const share = new Share(location, server, noAuth, log, async r => openCache(await new IdbShareStores({ prefix }).open('s'), r, () => w.settings, log));
+    const share = new Share(location, server, noAuth, log, async r => openCache(await new IdbShareStores({ prefix, locks: nodeLocks }).open('s'), r, () => w.settings, log));
     share.onDidReplay(r => w.reports.push(r));
     await share.hasCache();
     return share;
@@ -324,6 +325,28 @@ suite('coherency and local changes (in-memory server)', () => {
     assert.ok(w.server.requests.slice(n).includes('GET /a.txt'));
   });
 
+  test('a listing asked before a change made here in that folder does not undo it when it arrives after', async () => {
+    w = await world();
+    await w.share.readDirectory('/');
+    // the server's listing of / is taken now, but its answer is held back until after the new folder is made
+    let release!: () => void;
+    const held = new Promise<void>(r => (release = r));
+    const list = w.server.list.bind(w.server);
+    w.server.list = async path => {
+      const answer = await list(path);
+      if (path === '/') await held;
+      return answer;
+    };
+    w.settings = { ...w.settings, freshnessMs: 0 };
+    assert.deepEqual((await w.share.readDirectory('/')).map(([n]) => n).sort(), ['a.txt', 'docs'], 'the cached listing at once; its check waits');
+    w.settings = { ...w.settings, freshnessMs: 60_000 };
+    await w.share.createDirectory('/made');
+    release();
+    await w.share.backgroundChecks();
+    assert.deepEqual((await w.share.readDirectory('/')).map(([n]) => n).sort(), ['a.txt', 'docs', 'made'], 'the old listing did not remove the new folder');
+    assert.equal((await w.share.stat('/made')).type, 'directory');
+  });
+
   test('after the window, by default: the cached bytes at once, the conditional GET behind them, the change told', async () => {
     w = await world();
     assert.equal(text(await w.share.readFile('/a.txt')), 'line 1\nline 2\nline 3\n');
@@ -359,3 +382,72 @@ suite('coherency and local changes (in-memory server)', () => {
     assert.deepEqual(w.server.paths(), ['/', '/a.txt', '/b-moved.txt', '/docs', '/docs/sub', '/docs/sub/b2.txt']);
   });
 });
+
+for (const [name, options] of SERVERS) {
+  // What the replay learnt of a path from its own earlier changes is forgotten when a later change of the
+  // same replay removes or replaces that path (found by the two-window trials: a delete after two folder
+  // moves named the version of an older replayed change and was a false conflict).
+  suite(`the replay over its own earlier changes, server ${name}`, () => {
+    let w: World;
+    const offlineWorld = async () => {
+      w = await world(options);
+      await offline(w);
+    };
+    /** Online: everything replays, no conflict, nothing left pending. */
+    const replaysClean = async () => {
+      assert.deepEqual((await online(w)).conflicts.map(c => `${c.kind} ${c.path}`), []);
+      assert.equal((await w.share.pendingChanges()).length, 0);
+    };
+
+    test('a file made offline, moved with its folder, saved there, moved back and deleted: no conflict, gone', async () => {
+      await offlineWorld();
+      await w.share.writeFile('/docs/n.txt', bytes('new\n'), { create: true, overwrite: false });
+      await w.share.rename('/docs/n.txt', '/docs/m.txt', { overwrite: false });
+      await w.share.copy('/docs/m.txt', '/a.txt', { overwrite: true });
+      await w.share.rename('/docs', '/moved', { overwrite: false });
+      await w.share.writeFile('/moved/m.txt', bytes('saved in the moved folder\n'), { create: false, overwrite: true });
+      await w.share.rename('/moved', '/docs', { overwrite: false });
+      await w.share.delete('/docs/m.txt', { recursive: false });
+      await replaysClean();
+      assert.deepEqual(w.server.paths(), ['/', '/a.txt', '/docs', '/docs/b.txt']);
+      assert.equal(w.server.read('/a.txt'), 'new\n');
+    });
+
+    test('a file made offline and moved away, then made again where it was: both land, no conflict', async () => {
+      await offlineWorld();
+      await w.share.writeFile('/docs/x.txt', bytes('first\n'), { create: true, overwrite: false });
+      await w.share.copy('/docs/x.txt', '/keep.txt', { overwrite: false });
+      await w.share.rename('/docs/x.txt', '/y.txt', { overwrite: false });
+      await w.share.writeFile('/docs/x.txt', bytes('second\n'), { create: true, overwrite: false });
+      await replaysClean();
+      assert.equal(w.server.read('/y.txt'), 'first\n');
+      assert.equal(w.server.read('/docs/x.txt'), 'second\n');
+    });
+
+    test('a file made offline, copied, deleted and made again: no conflict, the last content', async () => {
+      await offlineWorld();
+      await w.share.writeFile('/n.txt', bytes('one\n'), { create: true, overwrite: false });
+      await w.share.copy('/n.txt', '/c.txt', { overwrite: false });
+      await w.share.delete('/n.txt', { recursive: false });
+      await w.share.writeFile('/n.txt', bytes('two\n'), { create: true, overwrite: false });
+      await replaysClean();
+      assert.equal(w.server.read('/c.txt'), 'one\n');
+      assert.equal(w.server.read('/n.txt'), 'two\n');
+    });
+
+    test('a folder with files made and saved in it offline, then deleted: no conflict, gone', async () => {
+      await offlineWorld();
+      await w.share.writeFile('/docs/new.txt', bytes('new\n'), { create: true, overwrite: false });
+      await w.share.copy('/docs/new.txt', '/keep.txt', { overwrite: false });
+      await w.share.writeFile('/docs/b.txt', bytes('bee, saved\n'), { create: false, overwrite: true });
+      await w.share.copy('/docs/b.txt', '/keep-b.txt', { overwrite: false });
+      await w.share.delete('/docs', { recursive: true });
+      await replaysClean();
+      assert.deepEqual(w.server.paths(), ['/', '/a.txt', '/keep-b.txt', '/keep.txt']);
+    });
+
+    teardown(async () => {
+      await w?.share.dispose();
+    });
+  });
+}

@@ -56,6 +56,7 @@ export function run(): Promise<void> {
   require('./smoke.test');
   require('./shareStore.test');
   require('./storedCaches.test');
+  require('./cacheLock.test');
   return new Promise((resolve, reject) => {
     try {
       mocha.run(failures => (failures ? reject(new Error(`${failures} web tests failed`)) : resolve()));
