@@ -35,7 +35,11 @@ export class ConnectionStatusBar implements vscode.Disposable {
       share.onDidChangeCacheStatus(status => {
         if (status.kind === 'failed') {
           void vscode.window.showWarningMessage(
-            `${share.key}: the cache could not be opened (${status.reason}). This window works without it: reads and saves go straight to the server, and nothing is available offline. Reload the window to try again.`,
+            vscode.l10n.t(
+              '{0}: the cache could not be opened ({1}). This window works without it: reads and saves go straight to the server, and nothing is available offline. Reload the window to try again.',
+              share.key,
+              status.reason,
+            ),
           );
         }
         void this.refresh();

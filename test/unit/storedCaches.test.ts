@@ -14,12 +14,13 @@ import { DiskCaches } from '../../src/platform/diskCaches';
 import { DiskShareStores } from '../../src/platform/diskShareStore';
 import { IdbCaches } from '../../src/platform/idbCaches';
 import { IdbShareStores } from '../../src/platform/idbShareStore';
+import { nodeLocks as locks } from '../support/memoryLocks';
 import { runStoredCachesSuite } from './storedCaches.suite';
 
 let idbRuns = 0;
 runStoredCachesSuite('IndexedDB (fake-indexeddb)', async () => {
   const prefix = `caches${++idbRuns}`;
-  return { stores: new IdbShareStores({ prefix }), caches: new IdbCaches({ prefix }), dispose: async () => undefined };
+  return { stores: new IdbShareStores({ prefix, locks }), caches: new IdbCaches({ prefix }), dispose: async () => undefined };
 });
 
 runStoredCachesSuite('disk', async () => {
