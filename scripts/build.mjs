@@ -75,7 +75,7 @@ if (!onlyExt) {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['vscode', 'mocha', 'nephele', '@nephele/*', 'express', 'playwright-core', '@vscode/test-electron'],
+    external: ['vscode', 'mocha', 'nephele', '@nephele/*', 'express', 'playwright-core', '@vscode/test-electron', 'typescript'],
   });
 }
 

@@ -5,16 +5,20 @@
 import { join } from 'node:path';
 import type * as vscode from 'vscode';
 import { activateWith, type WebdavOfflineApi } from './extension';
+import { DiskCaches } from './platform/diskCaches';
 import { DiskShareStores } from './platform/diskShareStore';
 import { createNodeTransport } from './platform/nodeTransport';
 
 let api: WebdavOfflineApi | undefined;
 
+const cacheRoot = (context: vscode.ExtensionContext) => join(context.globalStorageUri.fsPath, 'cache');
+
 export function activate(context: vscode.ExtensionContext): WebdavOfflineApi {
   api = activateWith(context, {
     name: 'node',
     transport: options => createNodeTransport(options),
-    shareStores: (ctx, logger) => new DiskShareStores(join(ctx.globalStorageUri.fsPath, 'cache'), { logger }),
+    shareStores: (ctx, logger) => new DiskShareStores(cacheRoot(ctx), { logger }),
+    storedCaches: ctx => new DiskCaches(cacheRoot(ctx)),
   });
   return api;
 }

@@ -20,6 +20,8 @@ export interface CodeServerOptions {
   userDataDir?: string;
   /** User settings (settings.json) for this instance, e.g. { 'files.autoSave': 'off' }. */
   settings?: Record<string, unknown>;
+  /** Display language of the workbench and the extension host (code-server's --locale), e.g. 'de'. */
+  locale?: string;
   /** Time to wait for /healthz. */
   startTimeoutMs?: number;
 }
@@ -87,6 +89,7 @@ export async function startCodeServer(o: CodeServerOptions): Promise<CodeServer>
     '--disable-getting-started-override',
     '--vscode-option', 'enable-smoke-test-driver', // the built workbench honours ?payload= only with this
     '--reconnection-grace-time', '10', // else each closed tab keeps its extension host alive for minutes
+    ...(o.locale ? ['--locale', o.locale] : []),
   ];
   const fd = openSync(logFile, 'w');
   const proc = spawnGroup(p.csBin, args, { env, stdio: ['ignore', fd, fd] });

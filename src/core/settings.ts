@@ -62,6 +62,10 @@ export interface ShareOptions {
   readonly username?: string;
   /** Live mode for this share: no cache (like `cache.liveShares`). */
   readonly live?: boolean;
+  /** This share's freshness window, seconds (instead of `cache.freshness`). */
+  readonly freshness?: number;
+  /** Downloads at once when pinning in this share (instead of `cache.parallelDownloads`). */
+  readonly parallelDownloads?: number;
   /** A PEM file of certificate authorities to trust for this share, besides the system's. */
   readonly caFile?: string;
   /** A client certificate: a PEM file (its key in it, or in `clientKey`), or a PKCS#12 file (.p12, .pfx). */
@@ -104,6 +108,31 @@ export function findShareOptions(shares: readonly ShareOptions[], location: Shar
   return shares.find(o => {
     try {
       return shareKey(parseShareUrl(o.address).location) === key;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The settings as one share sees them: its saved options (freshness, parallel downloads) over the general ones. */
+export function settingsForShare(settings: Settings, location: ShareLocation): Settings {
+  const o = findShareOptions(settings.shares, location);
+  if (o?.freshness === undefined && o?.parallelDownloads === undefined) return settings;
+  return Object.freeze({
+    ...settings,
+    ...(o.freshness !== undefined ? { freshnessMs: o.freshness * 1000 } : {}),
+    ...(o.parallelDownloads !== undefined ? { parallelDownloads: o.parallelDownloads } : {}),
+  });
+}
+
+/** Whether the share runs live, without a cache: the cache is off, or the share is listed as live or saved with `live`. */
+export function isLiveShare(settings: Settings, location: ShareLocation): boolean {
+  if (!settings.cacheEnabled) return true;
+  if (findShareOptions(settings.shares, location)?.live) return true;
+  const key = shareKey(location);
+  return settings.liveShares.some(address => {
+    try {
+      return shareKey(parseShareUrl(address).location) === key;
     } catch {
       return false;
     }

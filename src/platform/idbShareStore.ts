@@ -25,7 +25,7 @@ import { checkTableName, normalizeExtras, type NormalizedExtras } from './storeB
 const TABLE_KEY = 't';
 const META_KEY = 'm';
 /** Every string key (the entries) and nothing else: arrays sort after all strings. */
-const ENTRY_KEYS = () => IDBKeyRange.upperBound([], true);
+export const ENTRY_KEYS = () => IDBKeyRange.upperBound([], true);
 const tableKeys = (table: string) => IDBKeyRange.bound([TABLE_KEY, table], [TABLE_KEY, table, []]);
 const META_KEYS = () => IDBKeyRange.bound([META_KEY], [META_KEY, []]);
 
@@ -38,6 +38,12 @@ export interface IdbStoreOptions {
   readonly prefix?: string;
   /** The lock manager (default: navigator.locks). */
   readonly locks?: Locks;
+}
+
+/** The names of a share's two databases. */
+export function idbDatabaseNames(prefix: string | undefined, shareId: string): { index: string; blobs: string } {
+  const base = `${prefix ?? 'webdav-offline'}-${shareId}`;
+  return { index: `${base}-index`, blobs: `${base}-blobs` };
 }
 
 export class IdbShareStores implements ShareStores {
@@ -64,7 +70,8 @@ export class IdbShareStores implements ShareStores {
     if (typeof indexedDB === 'undefined') throw new Error('cache store: IndexedDB is not available here');
     const release = await holdLock(this.locks(), base);
     if (!release) throw new StoreBusyError(`cache store: ${base} is in use by another tab or window of this browser`, 'another tab or window of this browser');
-    const store = new IdbShareStore(createStore(`${base}-index`, 'entries'), createStore(`${base}-blobs`, 'blobs'), this.options.logger ?? nullLogger, release);
+    const names = idbDatabaseNames(this.options.prefix, shareId);
+    const store = new IdbShareStore(createStore(names.index, 'entries'), createStore(names.blobs, 'blobs'), this.options.logger ?? nullLogger, release);
     try {
       await store.ready();
     } catch (err) {

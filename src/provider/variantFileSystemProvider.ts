@@ -38,7 +38,7 @@ export class VariantFileSystemProvider implements vscode.FileSystemProvider, vsc
     const data = await this.registry.get(location).blob(blob);
     if (!data) {
       this.log.warn(`[variant] ${uri.path}: the kept version is no longer in the cache`);
-      throw vscode.FileSystemError.FileNotFound(`This version is no longer kept: ${uri.path}`);
+      throw vscode.FileSystemError.FileNotFound(vscode.l10n.t('This version is no longer kept: {0}', uri.path));
     }
     return data;
   }
@@ -60,16 +60,16 @@ export class VariantFileSystemProvider implements vscode.FileSystemProvider, vsc
     throw vscode.FileSystemError.FileNotADirectory();
   }
   createDirectory(): never {
-    throw vscode.FileSystemError.NoPermissions('Kept versions are read-only');
+    throw vscode.FileSystemError.NoPermissions(vscode.l10n.t('Kept versions are read-only'));
   }
   writeFile(): never {
-    throw vscode.FileSystemError.NoPermissions('Kept versions are read-only');
+    throw vscode.FileSystemError.NoPermissions(vscode.l10n.t('Kept versions are read-only'));
   }
   delete(): never {
-    throw vscode.FileSystemError.NoPermissions('Kept versions are read-only');
+    throw vscode.FileSystemError.NoPermissions(vscode.l10n.t('Kept versions are read-only'));
   }
   rename(): never {
-    throw vscode.FileSystemError.NoPermissions('Kept versions are read-only');
+    throw vscode.FileSystemError.NoPermissions(vscode.l10n.t('Kept versions are read-only'));
   }
 
   dispose(): void {

@@ -47,7 +47,7 @@ export class WebdavFileSystemProvider implements vscode.FileSystemProvider, vsco
   // --- lookup
 
   private resolve(uri: vscode.Uri): ResolvedPath {
-    if (!isShareScheme(uri.scheme)) throw vscode.FileSystemError.Unavailable(`${uri.scheme}: is not a WebDAV scheme`);
+    if (!isShareScheme(uri.scheme)) throw vscode.FileSystemError.Unavailable(vscode.l10n.t('{0}: is not a WebDAV scheme', uri.scheme));
     return this.registry.resolve(uri.scheme, uri.authority, uri.path);
   }
 
@@ -127,7 +127,9 @@ export class WebdavFileSystemProvider implements vscode.FileSystemProvider, vsco
       const target = this.resolve(to);
       if (target.share !== share) {
         throw vscode.FileSystemError.NoPermissions(
-          `Cannot ${kind} between different WebDAV shares (${displayUri(from)} → ${displayUri(to)}); copy the content instead`,
+          kind === 'rename'
+            ? vscode.l10n.t('Cannot move between different WebDAV shares ({0} → {1}); copy the content instead', displayUri(from), displayUri(to))
+            : vscode.l10n.t('Cannot copy between different WebDAV shares ({0} → {1}); copy the content instead', displayUri(from), displayUri(to)),
         );
       }
       await share[kind](path, target.path, options);

@@ -33,6 +33,7 @@ import { ShareFiles } from './shareFiles';
 
 export type { RemoteChange, RemoteChangeType } from '../cache/cachedTree';
 export type { CacheFull, CacheUsage } from '../cache/cacheSpace';
+export type { StoredCache, StoredCaches } from '../cache/storedCaches';
 export type { PinProgress, PinResult } from '../cache/pinner';
 export type { FileHit, TextHit, TextSearch } from '../cache/cacheSearch';
 export type { TreeProgress } from '../cache/treeLearner';
@@ -201,6 +202,11 @@ export class Share {
     this.auth.forget();
   }
 
+  /** A sign-in prompt was cancelled or refused: nothing is asked again until "Sign In". */
+  get needsSignIn(): boolean {
+    return this.auth.needsSignIn;
+  }
+
   private async call<T>(op: () => Promise<T>): Promise<T> {
     await this.ready;
     try {
@@ -218,37 +224,15 @@ export class Share {
 
   // --- files (FileSystemProvider semantics)
 
-  stat(path: string): Promise<RemoteEntry> {
-    return this.files.stat(path);
-  }
-
-  readDirectory(path: string): Promise<[string, EntryType][]> {
-    return this.files.readDirectory(path);
-  }
-
-  readFile(path: string): Promise<Uint8Array> {
-    return this.files.readFile(path);
-  }
-
-  writeFile(path: string, data: Uint8Array, options: { create: boolean; overwrite: boolean }): Promise<'created' | 'changed'> {
-    return this.files.writeFile(path, data, options);
-  }
-
-  createDirectory(path: string): Promise<void> {
-    return this.files.createDirectory(path);
-  }
-
-  delete(path: string, options: { recursive: boolean }): Promise<void> {
-    return this.files.delete(path, options);
-  }
-
-  rename(from: string, to: string, options: { overwrite: boolean }): Promise<void> {
-    return this.files.rename(from, to, options);
-  }
-
-  copy(from: string, to: string, options: { overwrite: boolean }): Promise<void> {
-    return this.files.copy(from, to, options);
-  }
+  // (shareFiles.ts: online conditional and proven, offline journaled)
+  stat = (path: string): Promise<RemoteEntry> => this.files.stat(path);
+  readDirectory = (path: string): Promise<[string, EntryType][]> => this.files.readDirectory(path);
+  readFile = (path: string): Promise<Uint8Array> => this.files.readFile(path);
+  writeFile = (path: string, data: Uint8Array, options: { create: boolean; overwrite: boolean }): Promise<'created' | 'changed'> => this.files.writeFile(path, data, options);
+  createDirectory = (path: string): Promise<void> => this.files.createDirectory(path);
+  delete = (path: string, options: { recursive: boolean }): Promise<void> => this.files.delete(path, options);
+  rename = (from: string, to: string, options: { overwrite: boolean }): Promise<void> => this.files.rename(from, to, options);
+  copy = (from: string, to: string, options: { overwrite: boolean }): Promise<void> => this.files.copy(from, to, options);
 
   // --- connection
 
@@ -391,22 +375,25 @@ export class Share {
   }
 
   /** Whether `path` was made or changed here and is not on the server yet. */
-  isProvisional(path: string): boolean {
-    return !!this.cache?.tree.isProvisional(path);
-  }
+  isProvisional = (path: string): boolean => !!this.cache?.tree.isProvisional(path);
 
   // --- cache
 
   /** Whether this share has a cache (false in live mode). */
   async hasCache(): Promise<boolean> {
+    return !!(await this.opened());
+  }
+
+  /** The cache once the share is ready (undefined: live mode, or another window has it). */
+  private async opened(): Promise<OpenCache | undefined> {
     await this.ready;
-    return !!this.cache;
+    return this.cache;
   }
 
   private async requireCache(what: string): Promise<OpenCache> {
-    await this.ready;
-    if (!this.cache) throw this.slot.unavailable(what);
-    return this.cache;
+    const c = await this.opened();
+    if (!c) throw this.slot.unavailable(what);
+    return c;
   }
 
   /** "Keep Available Offline": pins `path` and downloads everything below it. */
@@ -423,9 +410,22 @@ export class Share {
     return (await this.requireCache('freeing up space')).pinner.freeUpSpace(path);
   }
 
+  /** The paths kept available offline by the user themselves (not what lies below them), sorted. */
+  pinnedPaths(): string[] {
+    const tree = this.cache?.tree;
+    return tree ? [...tree.all()].filter(e => e.pinned).map(e => e.path).sort() : [];
+  }
+
+  /** Stops keeping `path` available offline; its cached content stays until culled or freed. */
+  async unpin(path: string): Promise<void> {
+    const cache = await this.requireCache('unpinning');
+    cache.space.setPinned(path, false);
+    cache.space.scheduleCull();
+  }
+
   async usage(): Promise<CacheUsage | undefined> {
-    await this.ready;
-    return this.cache && { ...this.cache.space.usage(), tree: this.cache.learner.progress() };
+    const c = await this.opened();
+    return c && { ...c.space.usage(), tree: c.learner.progress() };
   }
 
   /** Cache state of one path, for decorations (undefined: live mode, nothing known); `listed`: a folder's names known offline. */
@@ -445,30 +445,23 @@ export class Share {
   }
 
   /** Learns the whole tree now (also after the user stopped it); resolves when the walk ends. */
-  async learnTree(): Promise<TreeProgress | undefined> {
-    await this.ready;
-    return this.cache?.learner.run();
-  }
+  learnTree = async (): Promise<TreeProgress | undefined> => (await this.opened())?.learner.run();
 
   /** Stops the walk (until learnTree() is called again, also across reloads). */
-  async stopLearningTree(): Promise<void> {
-    await this.ready;
-    this.cache?.learner.stop();
-  }
+  stopLearningTree = async (): Promise<void> => (await this.opened())?.learner.stop();
 
   /** How far the walk got (undefined in live mode or before the cache is open). */
   treeProgress = (): TreeProgress | undefined => this.cache?.learner.progress();
 
   /** Files the cache knows matching `query`, best first (works offline, no request). */
   async findFiles(query: string, limit?: number): Promise<readonly FileHit[]> {
-    await this.ready;
-    return this.cache ? findFiles(this.cache.tree, query, limit) : [];
+    const c = await this.opened();
+    return c ? findFiles(c.tree, query, limit) : [];
   }
 
   /** Lines of cached text files containing `query`, and how many files were not searched (works offline, no request). */
   async findInFiles(query: string): Promise<TextSearch> {
-    await this.ready;
-    const c = this.cache;
+    const c = await this.opened();
     return c ? findInCachedFiles({ all: () => c.tree.all(), blob: hash => c.local.blob(hash) }, query) : { hits: [], notDownloaded: 0 };
   }
 

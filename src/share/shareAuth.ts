@@ -76,6 +76,11 @@ export class ShareAuth {
     this.server.setCredentials(credentials);
   }
 
+  /** The user cancelled a prompt, or the attempts ran out: a sign-in is needed. */
+  get needsSignIn(): boolean {
+    return this.gaveUp;
+  }
+
   /** Tries `given` first, then asks. Resolves true once the server accepts a user name and password. */
   async signIn(given?: Credentials): Promise<boolean> {
     await this.ready;

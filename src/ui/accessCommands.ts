@@ -11,7 +11,7 @@ import type { ShareRegistry } from '../share/shareRegistry';
 import type { CertificateTrust } from './certificateTrust';
 import type { CredentialStore } from './credentialStore';
 
-const OTHER = 'Another address…';
+const other = () => vscode.l10n.t('Another address…');
 
 export class AccessCommands {
   constructor(
@@ -24,36 +24,36 @@ export class AccessCommands {
 
   /** "Set Access Token…": `Authorization: Bearer <token>` for every request to the share (empty: removed). */
   async setAccessToken(address?: string, token?: string): Promise<void> {
-    const key = await this.pickKey('Set an access token for which share?', address);
+    const key = await this.pickKey(vscode.l10n.t('Set an access token for which share?'), address);
     if (!key) return;
     token ??= await vscode.window.showInputBox({
-      title: `Access token for ${key}`,
-      prompt: 'Sent as "Authorization: Bearer …" to this server only, instead of a user name and password; kept in VS Code\'s secret storage. Empty: no token.',
+      title: vscode.l10n.t('Access token for {0}', key),
+      prompt: vscode.l10n.t('Sent as "Authorization: Bearer …" to this server only, instead of a user name and password; kept in VS Code\'s secret storage. Empty: no token.'),
       password: true,
-      placeHolder: 'Token',
+      placeHolder: vscode.l10n.t('Token'),
       ignoreFocusOut: true,
     });
     if (token === undefined) return;
     const value = token.trim();
     await this.credentials.setHeader(key, 'Authorization', !value ? '' : /^\S+\s+\S/.test(value) ? value : `Bearer ${value}`);
     this.log.info(`[auth] ${key}: access token ${value ? 'set' : 'removed'}`);
-    void vscode.window.showInformationMessage(value ? `The access token of ${key} is set.` : `${key} has no access token now.`);
+    void vscode.window.showInformationMessage(value ? vscode.l10n.t('The access token of {0} is set.', key) : vscode.l10n.t('{0} has no access token now.', key));
   }
 
   /** "Set Secret Header…": one request header whose value is secret (an API key); empty value: removed. */
   async setSecretHeader(address?: string, name?: string, value?: string): Promise<void> {
-    const key = await this.pickKey('Set a secret header for which share?', address);
+    const key = await this.pickKey(vscode.l10n.t('Set a secret header for which share?'), address);
     if (!key) return;
     name ??= await vscode.window.showInputBox({
-      title: `Secret header for ${key}`,
-      prompt: 'The header\'s name (e.g. X-Api-Key). Headers whose values are not secret go in the setting webdavOffline.shares.',
-      validateInput: v => (/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v.trim()) ? undefined : 'A header name: letters, digits and - only'),
+      title: vscode.l10n.t('Secret header for {0}', key),
+      prompt: vscode.l10n.t("The header's name (e.g. X-Api-Key). Headers whose values are not secret go in the setting webdavOffline.shares."),
+      validateInput: v => (/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v.trim()) ? undefined : vscode.l10n.t('A header name: letters, digits and - only')),
       ignoreFocusOut: true,
     });
     if (!name) return;
     value ??= await vscode.window.showInputBox({
-      title: `${name.trim()} for ${key}`,
-      prompt: "Sent to this server only; kept in VS Code's secret storage. Empty: the header is removed.",
+      title: vscode.l10n.t('{0} for {1}', name.trim(), key),
+      prompt: vscode.l10n.t("Sent to this server only; kept in VS Code's secret storage. Empty: the header is removed."),
       password: true,
       ignoreFocusOut: true,
     });
@@ -64,7 +64,7 @@ export class AccessCommands {
 
   /** "Set Client Certificate Passphrase…". */
   async setPassphrase(address?: string, passphrase?: string): Promise<void> {
-    const key = await this.pickKey('Set the client certificate passphrase of which share?', address);
+    const key = await this.pickKey(vscode.l10n.t('Set the client certificate passphrase of which share?'), address);
     if (!key) return;
     passphrase ??= await this.credentials.promptPassphrase(key, 'set');
     if (passphrase === undefined) return;
@@ -75,27 +75,27 @@ export class AccessCommands {
   /** "Review Server Certificate…": the trust prompt for the certificate last refused for a share. */
   async reviewCertificate(address?: string): Promise<boolean | undefined> {
     const refused = this.trust.refusedKeys();
-    const key = address ? keyOf(address) : refused.length === 1 ? refused[0] : await this.pick(refused, 'Review the certificate of which share?');
+    const key = address ? keyOf(address) : refused.length === 1 ? refused[0] : await this.pick(refused, vscode.l10n.t('Review the certificate of which share?'));
     if (!key) {
-      if (!refused.length) void vscode.window.showInformationMessage('No server certificate was refused since VS Code started.');
+      if (!refused.length) void vscode.window.showInformationMessage(vscode.l10n.t('No server certificate was refused since VS Code started.'));
       return undefined;
     }
     const trusted = await this.trust.review(key);
-    if (trusted === undefined) void vscode.window.showInformationMessage(`No certificate of ${key} was refused since VS Code started.`);
+    if (trusted === undefined) void vscode.window.showInformationMessage(vscode.l10n.t('No certificate of {0} was refused since VS Code started.', key));
     return trusted;
   }
 
   /** "Forget Trusted Certificate…": the share's next connection asks again. */
   async forgetCertificate(address?: string): Promise<void> {
     const keys = this.trust.keys();
-    const key = address ? keyOf(address) : keys.length === 1 ? keys[0] : await this.pick(keys, 'Forget the trusted certificate of which share?');
+    const key = address ? keyOf(address) : keys.length === 1 ? keys[0] : await this.pick(keys, vscode.l10n.t('Forget the trusted certificate of which share?'));
     if (!key) {
-      if (!keys.length) void vscode.window.showInformationMessage('No server certificate is trusted for a share.');
+      if (!keys.length) void vscode.window.showInformationMessage(vscode.l10n.t('No server certificate is trusted for a share.'));
       return;
     }
     await this.trust.forget(key);
     this.log.info(`[auth] ${key}: trusted certificate forgotten`);
-    void vscode.window.showInformationMessage(`Forgot the certificate trusted for ${key}; its next connection asks again.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Forgot the certificate trusted for {0}; its next connection asks again.', key));
   }
 
   /** A share key: the given address's, else a pick among the open and saved shares, else one typed in. */
@@ -106,12 +106,12 @@ export class AccessCommands {
       const k = keyOf(o.address);
       if (k) keys.add(k);
     }
-    const picked = keys.size ? await this.pick([...keys, OTHER], title) : OTHER;
-    if (picked !== OTHER) return picked;
+    const picked = keys.size ? await this.pick([...keys, other()], title) : other();
+    if (picked !== other()) return picked;
     const typed = await vscode.window.showInputBox({
       title,
-      prompt: 'The address of the share (https://…, davs://…)',
-      validateInput: v => (keyOf(v) ? undefined : 'Not a WebDAV address'),
+      prompt: vscode.l10n.t('The address of the share (https://…, davs://…)'),
+      validateInput: v => (keyOf(v) ? undefined : vscode.l10n.t('Not a WebDAV address')),
       ignoreFocusOut: true,
     });
     return typed ? keyOf(typed) : undefined;

@@ -7,24 +7,25 @@ import { uriOf } from '../provider/webdavFileSystemProvider';
 import type { Share } from '../share/share';
 import type { ShareRegistry } from '../share/shareRegistry';
 
-const PINNED: vscode.FileDecoration = {
-  badge: '●',
-  tooltip: 'Kept available offline (pinned)',
-  color: new vscode.ThemeColor('charts.green'),
-};
-const CACHED: vscode.FileDecoration = { badge: '○', tooltip: 'Available offline (cached)' };
-const NOT_DOWNLOADED: vscode.FileDecoration = { badge: '☁', tooltip: 'Not downloaded — available online' };
-const NOT_LISTED: vscode.FileDecoration = { badge: '☁', tooltip: 'Not listed on this computer — its contents are available online only' };
-const CONFLICT: vscode.FileDecoration = {
-  badge: '!',
-  tooltip: 'In conflict: changed here and on the server. Resolve it in the Source Control view.',
-  color: new vscode.ThemeColor('gitDecoration.conflictingResourceForeground'),
-};
-const PROVISIONAL: vscode.FileDecoration = {
-  badge: '✎',
-  tooltip: 'Changed offline, not uploaded yet (provisional)',
-  color: new vscode.ThemeColor('gitDecoration.modifiedResourceForeground'),
-};
+/** The badges, made on first use: after activation, when the strings of the display language are loaded. */
+let badges: Record<'pinned' | 'cached' | 'notDownloaded' | 'notListed' | 'conflict' | 'provisional', vscode.FileDecoration> | undefined;
+const badge = () =>
+  (badges ??= {
+    pinned: { badge: '●', tooltip: vscode.l10n.t('Kept available offline (pinned)'), color: new vscode.ThemeColor('charts.green') },
+    cached: { badge: '○', tooltip: vscode.l10n.t('Available offline (cached)') },
+    notDownloaded: { badge: '☁', tooltip: vscode.l10n.t('Not downloaded — available online') },
+    notListed: { badge: '☁', tooltip: vscode.l10n.t('Not listed on this computer — its contents are available online only') },
+    conflict: {
+      badge: '!',
+      tooltip: vscode.l10n.t('In conflict: changed here and on the server. Resolve it in the Source Control view.'),
+      color: new vscode.ThemeColor('gitDecoration.conflictingResourceForeground'),
+    },
+    provisional: {
+      badge: '✎',
+      tooltip: vscode.l10n.t('Changed offline, not uploaded yet (provisional)'),
+      color: new vscode.ThemeColor('gitDecoration.modifiedResourceForeground'),
+    },
+  });
 
 export class CacheDecorations implements vscode.FileDecorationProvider, vscode.Disposable {
   private readonly _onDidChangeFileDecorations = new vscode.EventEmitter<vscode.Uri[]>();
@@ -46,13 +47,13 @@ export class CacheDecorations implements vscode.FileDecorationProvider, vscode.D
   provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
     if (!isShareScheme(uri.scheme)) return undefined;
     const { share, path } = this.registry.resolve(uri.scheme, uri.authority, uri.path);
-    if (share.isConflicted(path)) return CONFLICT;
-    if (share.isProvisional(path)) return PROVISIONAL;
+    if (share.isConflicted(path)) return badge().conflict;
+    if (share.isProvisional(path)) return badge().provisional;
     const state = share.cacheState(path);
     if (!state) return undefined;
-    if (state.pinned) return PINNED;
-    if (state.type === 'directory') return state.listed ? undefined : NOT_LISTED;
-    return state.cached ? CACHED : NOT_DOWNLOADED;
+    if (state.pinned) return badge().pinned;
+    if (state.type === 'directory') return state.listed ? undefined : badge().notListed;
+    return state.cached ? badge().cached : badge().notDownloaded;
   }
 
   dispose(): void {

@@ -11,8 +11,9 @@ import { describeCertificate, describeTrustReason } from '../core/certificates';
 import type { ChangedCertificate, UntrustedCertificate } from '../share/auth';
 
 const STATE_KEY = 'webdavOffline.trustedCertificates';
-export const TRUST_BUTTON = 'Trust this certificate for this share';
-const REVIEW_BUTTON = 'Review New Certificate…';
+/** The prompt's button (a function: its text is in the display language). */
+export const trustButton = () => vscode.l10n.t('Trust this certificate for this share');
+const reviewButton = () => vscode.l10n.t('Review New Certificate…');
 
 interface Pin {
   readonly fingerprint: string;
@@ -90,9 +91,10 @@ export class CertificateTrust {
     if (!asking) {
       asking = this.prompt(
         key,
-        `The certificate of ${key} is not trusted: ${describeTrustReason(problem.reason, c)}.`,
-        `${describeCertificate(c)}\n\nCompare the fingerprint with the one the server shows (on a NAS: the certificate page of its control panel). ` +
-          'If you trust it, WebDAV Offline connects to this share with exactly this certificate and refuses any other.',
+        vscode.l10n.t('The certificate of {0} is not trusted: {1}.', key, describeTrustReason(problem.reason, c)),
+        `${describeCertificate(c)}\n\n${vscode.l10n.t(
+          'Compare the fingerprint with the one the server shows (on a NAS: the certificate page of its control panel). If you trust it, WebDAV Offline connects to this share with exactly this certificate and refuses any other.',
+        )}`,
         problem,
       ).finally(() => this.asking.delete(id));
       this.asking.set(id, asking);
@@ -104,18 +106,22 @@ export class CertificateTrust {
   async tellChanged(key: string, problem: ChangedCertificate): Promise<boolean> {
     this.refused.set(key, problem);
     const choice = await vscode.window.showWarningMessage(
-      `The certificate of ${key} changed since you trusted it, so WebDAV Offline refuses to connect. Trusted: ${problem.pinned}. Now: ${problem.certificate.fingerprint}. ` +
-        'Someone may be intercepting the connection — or the server got a new certificate. Ask its administrator before you trust the new one.',
-      REVIEW_BUTTON,
+      vscode.l10n.t(
+        'The certificate of {0} changed since you trusted it, so WebDAV Offline refuses to connect. Trusted: {1}. Now: {2}. Someone may be intercepting the connection — or the server got a new certificate. Ask its administrator before you trust the new one.',
+        key,
+        problem.pinned,
+        problem.certificate.fingerprint,
+      ),
+      reviewButton(),
     );
-    if (choice !== REVIEW_BUTTON) return false;
+    if (choice !== reviewButton()) return false;
     return this.prompt(key, changedQuestion(key, problem), changedDetail(problem), problem);
   }
 
   private async prompt(key: string, message: string, detail: string, problem: UntrustedCertificate | ChangedCertificate): Promise<boolean> {
     const c = problem.certificate;
-    const choice = await vscode.window.showWarningMessage(message, { modal: true, detail }, TRUST_BUTTON);
-    if (choice !== TRUST_BUTTON) {
+    const choice = await vscode.window.showWarningMessage(message, { modal: true, detail }, trustButton());
+    if (choice !== trustButton()) {
       this.declined.add(`${key}\n${c.fingerprint}`);
       return false;
     }
@@ -127,9 +133,9 @@ export class CertificateTrust {
 }
 
 function changedQuestion(key: string, problem: ChangedCertificate): string {
-  return `Trust the NEW certificate of ${key}? It replaces the one you trusted before (${problem.pinned}).`;
+  return vscode.l10n.t('Trust the NEW certificate of {0}? It replaces the one you trusted before ({1}).', key, problem.pinned);
 }
 
 function changedDetail(problem: ChangedCertificate): string {
-  return `${describeCertificate(problem.certificate)}\n\nOnly trust it if you know the server's certificate was replaced, and the fingerprint matches what the server shows.`;
+  return `${describeCertificate(problem.certificate)}\n\n${vscode.l10n.t("Only trust it if you know the server's certificate was replaced, and the fingerprint matches what the server shows.")}`;
 }

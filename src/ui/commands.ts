@@ -14,7 +14,7 @@ export function registerCommands(table: CommandTable, log: Logger, showLog: () =
           const message = (err as Error)?.message ?? String(err);
           log.error(`[command] ${id}: ${message}`);
           // shown here once; not rethrown, or VS Code would show a second, less clear notification
-          void vscode.window.showErrorMessage(message, 'Show Log').then(choice => {
+          void vscode.window.showErrorMessage(message, vscode.l10n.t('Show Log')).then(choice => {
             if (choice) showLog();
           });
           return undefined;

@@ -25,7 +25,7 @@ export class ConnectionStatusBar implements vscode.Disposable {
   private readonly announced = new Set<string>();
 
   constructor(private readonly registry: ShareRegistry) {
-    this.item.name = 'WebDAV Connection';
+    this.item.name = vscode.l10n.t('WebDAV Connection');
     const follow = (share: Share) => {
       share.onDidChangeConnection(change => {
         this.notify(share, change.previous, change.current);
@@ -35,7 +35,11 @@ export class ConnectionStatusBar implements vscode.Disposable {
       share.onDidChangeCacheStatus(status => {
         if (status.kind === 'failed') {
           void vscode.window.showWarningMessage(
-            `${share.key}: the cache could not be opened (${status.reason}). This window works without it: reads and saves go straight to the server, and nothing is available offline. Reload the window to try again.`,
+            vscode.l10n.t(
+              '{0}: the cache could not be opened ({1}). This window works without it: reads and saves go straight to the server, and nothing is available offline. Reload the window to try again.',
+              share.key,
+              status.reason,
+            ),
           );
         }
         void this.refresh();
@@ -76,7 +80,9 @@ export class ConnectionStatusBar implements vscode.Disposable {
   private render(): void {
     const { share, state, cache, pending, conflicts, syncing } = this.view;
     if (!share) return this.item.hide();
-    const more = (pending ? ` · ${pending} pending` : '') + (conflicts ? ` · $(warning) ${conflicts} conflict${conflicts === 1 ? '' : 's'}` : '');
+    const more =
+      (pending ? ` · ${vscode.l10n.t('{0} pending', pending)}` : '') +
+      (conflicts ? ` · $(warning) ${conflicts === 1 ? vscode.l10n.t('1 conflict') : vscode.l10n.t('{0} conflicts', conflicts)}` : '');
     let text: string;
     let tooltip: string;
     let warning = false;
@@ -86,44 +92,49 @@ export class ConnectionStatusBar implements vscode.Disposable {
       warning = true;
     } else switch (state?.kind) {
       case undefined:
-        text = '$(cloud) WebDAV (live)';
-        tooltip = `${share.key}: live mode, no cache; every read goes to the server`;
+        text = `$(cloud) ${vscode.l10n.t('WebDAV (live)')}`;
+        tooltip = vscode.l10n.t('{0}: live mode, no cache; every read goes to the server', share.key);
         break;
       case 'online':
         text = `$(cloud) WebDAV${more}`;
-        tooltip = `${share.key}: online. Click to work offline.`;
+        tooltip = vscode.l10n.t('{0}: online. Click to work offline.', share.key);
         warning = conflicts > 0;
         break;
       case 'reconnecting':
-        text = syncing ? `$(sync~spin) WebDAV: Syncing ${syncing.done}/${syncing.total}` : `$(sync~spin) WebDAV: Reconnecting${more}`;
-        tooltip = syncing ? `${share.key}: uploading the changes made offline…` : `${share.key}: reconnecting…`;
+        text = syncing ? `$(sync~spin) ${vscode.l10n.t('WebDAV: Syncing {0}/{1}', syncing.done, syncing.total)}` : `$(sync~spin) ${vscode.l10n.t('WebDAV: Reconnecting')}${more}`;
+        tooltip = syncing ? vscode.l10n.t('{0}: uploading the changes made offline…', share.key) : vscode.l10n.t('{0}: reconnecting…', share.key);
         break;
       case 'offline':
         warning = true;
         if (state.manual) {
-          text = `$(debug-disconnect) WebDAV: Offline${more}`;
-          tooltip = `${share.key}: offline (by hand). Click to go online.`;
+          text = `$(debug-disconnect) ${vscode.l10n.t('WebDAV: Offline')}${more}`;
+          tooltip = vscode.l10n.t('{0}: offline (by hand). Click to go online.', share.key);
         } else if (state.cause === 'signin') {
-          text = `$(key) WebDAV: Sign-in needed${more}`;
-          tooltip = `${share.key}: the server, or a gateway in front of it, answers with a web page instead of WebDAV: a sign-in is needed. Your changes are kept. Retrying by itself; click to retry now.`;
+          text = `$(key) ${vscode.l10n.t('WebDAV: Sign-in needed')}${more}`;
+          tooltip = vscode.l10n.t(
+            '{0}: the server, or a gateway in front of it, answers with a web page instead of WebDAV: a sign-in is needed. Your changes are kept. Retrying by itself; click to retry now.',
+            share.key,
+          );
         } else if (state.cause === 'unstored') {
-          text = `$(warning) WebDAV: Changes not stored${more}`;
-          tooltip = `${share.key}: ${state.reason}. Your changes are kept. Retrying by itself; click to retry now.`;
+          text = `$(warning) ${vscode.l10n.t('WebDAV: Changes not stored')}${more}`;
+          tooltip = vscode.l10n.t('{0}: {1}. Your changes are kept. Retrying by itself; click to retry now.', share.key, state.reason);
         } else if (state.cause === 'other') {
-          text = `$(warning) WebDAV: Offline (reconnect failed)${more}`;
-          tooltip = `${share.key}: the reconnect failed: ${state.reason}. Your changes are kept. Retrying by itself; click to retry now.`;
+          text = `$(warning) ${vscode.l10n.t('WebDAV: Offline (reconnect failed)')}${more}`;
+          tooltip = vscode.l10n.t('{0}: the reconnect failed: {1}. Your changes are kept. Retrying by itself; click to retry now.', share.key, state.reason);
         } else {
-          text = `$(warning) WebDAV: Offline (unreachable)${more}`;
-          tooltip = `${share.key}: offline, the server cannot be reached (${state.reason}). Retrying by itself; click to retry now.`;
+          text = `$(warning) ${vscode.l10n.t('WebDAV: Offline (unreachable)')}${more}`;
+          tooltip = vscode.l10n.t('{0}: offline, the server cannot be reached ({1}). Retrying by itself; click to retry now.', share.key, state.reason);
         }
         break;
     }
-    if (pending) tooltip += `\n${pending} change${pending === 1 ? '' : 's'} waiting to be uploaded.`;
-    if (conflicts) tooltip += `\n${conflicts} conflict${conflicts === 1 ? '' : 's'}: resolution required (Source Control view).`;
+    if (pending) tooltip += `\n${pending === 1 ? vscode.l10n.t('1 change waiting to be uploaded.') : vscode.l10n.t('{0} changes waiting to be uploaded.', pending)}`;
+    if (conflicts) {
+      tooltip += `\n${conflicts === 1 ? vscode.l10n.t('1 conflict: resolution required (Source Control view).') : vscode.l10n.t('{0} conflicts: resolution required (Source Control view).', conflicts)}`;
+    }
     this.item.text = text;
     this.item.tooltip = tooltip;
     this.item.backgroundColor = warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.command = state && !withoutCache ? { title: 'Toggle Online/Offline', command: 'webdavOffline.toggleOnline', arguments: [share.key] } : undefined;
+    this.item.command = state && !withoutCache ? { title: vscode.l10n.t('Toggle Online/Offline'), command: 'webdavOffline.toggleOnline', arguments: [share.key] } : undefined;
     this.item.accessibilityInformation = { label: tooltip };
     this.item.show();
   }
@@ -133,31 +144,41 @@ export class ConnectionStatusBar implements vscode.Disposable {
       // one notice per streak: not again until the share was back online
       this.announced.add(`${share.key}#signin`);
       this.announced.add(share.key);
+      const signIn = vscode.l10n.t('Sign In');
+      const openInBrowser = vscode.l10n.t('Open in Browser');
+      const retryNow = vscode.l10n.t('Retry Now');
       void vscode.window
         .showWarningMessage(
-          `${share.key}: the server, or a gateway in front of it, asks for a sign-in (it answered with a web page instead of WebDAV). Cached files stay available and your changes are kept; they are uploaded once it lets them through.`,
-          'Sign In',
-          'Open in Browser',
-          'Retry Now',
+          vscode.l10n.t(
+            '{0}: the server, or a gateway in front of it, asks for a sign-in (it answered with a web page instead of WebDAV). Cached files stay available and your changes are kept; they are uploaded once it lets them through.',
+            share.key,
+          ),
+          signIn,
+          openInBrowser,
+          retryNow,
         )
         .then(async choice => {
-          if (choice === 'Sign In' && (await share.signIn())) await share.goOnline();
-          if (choice === 'Open in Browser') await vscode.env.openExternal(vscode.Uri.parse(httpBaseUrl(share.location) + '/'));
-          if (choice === 'Retry Now') await share.goOnline();
+          if (choice === signIn && (await share.signIn())) await share.goOnline();
+          if (choice === openInBrowser) await vscode.env.openExternal(vscode.Uri.parse(httpBaseUrl(share.location) + '/'));
+          if (choice === retryNow) await share.goOnline();
         });
     } else if (current.kind === 'offline' && !current.manual && !this.announced.has(share.key)) {
       this.announced.add(share.key);
-      void vscode.window.showWarningMessage(
-        current.cause === 'unstored'
-          ? `${share.key}: ${current.reason}. The share works offline until the server stores changes again; cached files stay available.`
-          : `${share.key} is offline: ${current.reason}. Cached files stay available and your changes are kept; they are uploaded when the server is back.`,
-        'Retry Now',
-      ).then(choice => choice && share.goOnline());
+      void vscode.window
+        .showWarningMessage(
+          current.cause === 'unstored'
+            ? vscode.l10n.t('{0}: {1}. The share works offline until the server stores changes again; cached files stay available.', share.key, current.reason)
+            : vscode.l10n.t('{0} is offline: {1}. Cached files stay available and your changes are kept; they are uploaded when the server is back.', share.key, current.reason),
+          vscode.l10n.t('Retry Now'),
+        )
+        .then(async choice => {
+          if (choice) await share.goOnline();
+        });
     }
     if (current.kind === 'online' && previous.kind !== 'online') {
       this.announced.delete(`${share.key}#signin`);
       if (this.announced.delete(share.key) || previous.kind === 'reconnecting') {
-        void vscode.window.showInformationMessage(`${share.key} is back online.`);
+        void vscode.window.showInformationMessage(vscode.l10n.t('{0} is back online.', share.key));
       }
     }
   }
@@ -170,14 +191,20 @@ export class ConnectionStatusBar implements vscode.Disposable {
 
 /** The status of a window without the share's cache: [text, tooltip]; undefined when it has it (or it is off). */
 function withoutCacheText(key: string, cache: CacheStatus | undefined): [string, string] | undefined {
-  const live = 'Reads and saves go straight to the server (saves still never overwrite a newer version); nothing is available offline in this window.';
+  const live = vscode.l10n.t('Reads and saves go straight to the server (saves still never overwrite a newer version); nothing is available offline in this window.');
   switch (cache?.kind) {
     case 'waiting':
       return cache.live
-        ? [`$(warning) WebDAV: Without cache (open in another window)`, `${key}: running without the cache, which ${cache.holder} has open. ${live} This window switches to the cache by itself as soon as that window is closed.`]
-        : [`$(sync~spin) WebDAV: Waiting for the cache`, `${key}: waiting for the cache, which ${cache.holder} has open (closing, perhaps)…`];
+        ? [
+            vscode.l10n.t('$(warning) WebDAV: Without cache (open in another window)'),
+            vscode.l10n.t('{0}: running without the cache, which {1} has open. {2} This window switches to the cache by itself as soon as that window is closed.', key, cache.holder, live),
+          ]
+        : [vscode.l10n.t('$(sync~spin) WebDAV: Waiting for the cache'), vscode.l10n.t('{0}: waiting for the cache, which {1} has open (closing, perhaps)…', key, cache.holder)];
     case 'failed':
-      return [`$(warning) WebDAV: Without cache`, `${key}: running without the cache, which could not be opened: ${cache.reason}. ${live} Reload the window to try again.`];
+      return [
+        vscode.l10n.t('$(warning) WebDAV: Without cache'),
+        vscode.l10n.t('{0}: running without the cache, which could not be opened: {1}. {2} Reload the window to try again.', key, cache.reason, live),
+      ];
     default:
       return undefined;
   }

@@ -22,6 +22,8 @@ export class CredentialStore implements AuthHandler, vscode.Disposable {
     private readonly secrets: vscode.SecretStorage,
     private readonly state: vscode.Memento,
     private readonly trust: CertificateTrust,
+    /** The user name saved for a share (`webdavOffline.shares`), offered in the sign-in prompt. */
+    private readonly savedUsername: (key: string) => string | undefined = () => undefined,
   ) {}
 
   private static secretKey(kind: SecretKind, key: string): string {
@@ -107,26 +109,28 @@ export class CredentialStore implements AuthHandler, vscode.Disposable {
 
   async ask(location: ShareLocation, prompt: CredentialPrompt): Promise<Credentials | undefined> {
     const where = shareKey(location);
-    const title = `Sign in to ${where}`;
+    const title = vscode.l10n.t('Sign in to {0}', where);
     const username = await vscode.window.showInputBox({
       title,
       prompt:
         (prompt.reason === 'rejected'
-          ? 'The server did not accept the user name or password. Enter them again.'
-          : 'The server asks for a user name and password.') +
+          ? vscode.l10n.t('The server did not accept the user name or password. Enter them again.')
+          : vscode.l10n.t('The server asks for a user name and password.')) +
         (prompt.product
-          ? ` ${prompt.product}: with two-factor sign-in, use an app password (in ${prompt.product}: Settings → Security → Devices & sessions → Create new app password).`
+          ? ` ${vscode.l10n.t('{0}: with two-factor sign-in, use an app password (in {0}: Settings → Security → Devices & sessions → Create new app password).', prompt.product)}`
           : ''),
-      value: prompt.username ?? '',
-      placeHolder: 'User name',
+      value: prompt.username ?? this.savedUsername(where) ?? '',
+      placeHolder: vscode.l10n.t('User name'),
       ignoreFocusOut: true,
     });
     if (username === undefined) return undefined;
     const password = await vscode.window.showInputBox({
       title,
-      prompt: `${prompt.product ? 'Password or app password' : 'Password'} for ${username} (kept in VS Code's secret storage)`,
+      prompt: prompt.product
+        ? vscode.l10n.t("Password or app password for {0} (kept in VS Code's secret storage)", username)
+        : vscode.l10n.t("Password for {0} (kept in VS Code's secret storage)", username),
       password: true,
-      placeHolder: 'Password',
+      placeHolder: vscode.l10n.t('Password'),
       ignoreFocusOut: true,
     });
     if (password === undefined) return undefined;
@@ -145,13 +149,13 @@ export class CredentialStore implements AuthHandler, vscode.Disposable {
   /** The passphrase input box (also used by "Set Client Certificate Passphrase…"). */
   promptPassphrase(key: string, reason: 'missing' | 'wrong' | 'set'): Thenable<string | undefined> {
     return vscode.window.showInputBox({
-      title: `Client certificate of ${key}`,
+      title: vscode.l10n.t('Client certificate of {0}', key),
       prompt:
         reason === 'wrong'
-          ? 'The passphrase did not open the client certificate. Enter it again (kept in VS Code\'s secret storage).'
-          : "The client certificate's key is protected by a passphrase. Enter it (kept in VS Code's secret storage).",
+          ? vscode.l10n.t("The passphrase did not open the client certificate. Enter it again (kept in VS Code's secret storage).")
+          : vscode.l10n.t("The client certificate's key is protected by a passphrase. Enter it (kept in VS Code's secret storage)."),
       password: true,
-      placeHolder: 'Passphrase',
+      placeHolder: vscode.l10n.t('Passphrase'),
       ignoreFocusOut: true,
     });
   }

@@ -48,12 +48,12 @@ export class FindCommands {
   /** Opens the file picked; resolves with the URI opened (undefined when cancelled). */
   async goToFile(initial = ''): Promise<vscode.Uri | undefined> {
     if (!(await this.fileItems('')).length) {
-      void vscode.window.showInformationMessage('No WebDAV files are known yet: open a folder first.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('No WebDAV files are known yet: open a folder first.'));
       return undefined;
     }
     const pick = vscode.window.createQuickPick<FileItem>();
-    pick.title = 'WebDAV: Go to File — every known file (a check: downloaded; a cloud: not downloaded, available online)';
-    pick.placeholder = 'File name, part of its path, or its letters in order';
+    pick.title = vscode.l10n.t('WebDAV: Go to File — every known file (a check: downloaded; a cloud: not downloaded, available online)');
+    pick.placeholder = vscode.l10n.t('File name, part of its path, or its letters in order');
     pick.matchOnDescription = true;
     pick.value = initial;
     let asked = 0;
@@ -86,7 +86,7 @@ export class FindCommands {
   }
 
   async findInFiles(query?: string): Promise<number> {
-    const text = query ?? (await vscode.window.showInputBox({ title: 'WebDAV: Find in Files (downloaded files)', placeHolder: 'Text to find' }));
+    const text = query ?? (await vscode.window.showInputBox({ title: vscode.l10n.t('WebDAV: Find in Files (downloaded files)'), placeHolder: vscode.l10n.t('Text to find') }));
     if (!text) return 0;
     const items: (vscode.QuickPickItem & { share: Share; path: string; line: number; column: number })[] = [];
     let notDownloaded = 0;
@@ -98,12 +98,12 @@ export class FindCommands {
       }
     }
     if (query !== undefined) return items.length; // called with a query (tests, other extensions): just count
-    const unsearched = notDownloaded ? ` ${files(notDownloaded)} not searched: their content is not downloaded (open them, or keep their folder available offline).` : '';
+    const unsearched = notDownloaded ? ' ' + vscode.l10n.t('{0} not searched: their content is not downloaded (open them, or keep their folder available offline).', files(notDownloaded)) : '';
     if (!items.length) {
-      void vscode.window.showInformationMessage(`"${text}" is not in any downloaded WebDAV file.${unsearched}`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('"{0}" is not in any downloaded WebDAV file.', text) + unsearched);
       return 0;
     }
-    const title = `${items.length} matches of "${text}" in downloaded files${notDownloaded ? ` · ${files(notDownloaded)} not searched (not downloaded)` : ''}`;
+    const title = vscode.l10n.t('{0} matches of "{1}" in downloaded files', items.length, text) + (notDownloaded ? ' · ' + vscode.l10n.t('{0} not searched (not downloaded)', files(notDownloaded)) : '');
     const pick = await vscode.window.showQuickPick(items, { title, matchOnDescription: true });
     if (pick) {
       const pos = new vscode.Position(pick.line, pick.column);

@@ -26,8 +26,9 @@ export class OfflineFolderNotice implements vscode.Disposable {
     if (now - (this.shown.get(key) ?? -Infinity) < PER_FOLDER_MS || now - this.last < TOGETHER_MS) return;
     this.shown.set(key, now);
     this.last = now;
-    void vscode.window.showWarningMessage(message, 'Go Online').then(choice => {
-      if (choice === 'Go Online') void vscode.commands.executeCommand(`${SECTION}.goOnline`, shareKey);
+    const goOnline = vscode.l10n.t('Go Online');
+    void vscode.window.showWarningMessage(message, goOnline).then(choice => {
+      if (choice === goOnline) void vscode.commands.executeCommand(`${SECTION}.goOnline`, shareKey);
     });
   }
 

@@ -25,9 +25,10 @@ export class PendingChangesScm implements vscode.Disposable {
       void share.hasCache().then(cached => {
         if (!cached || this.views.has(share)) return;
         const scm = vscode.scm.createSourceControl('webdavOffline', `WebDAV ${share.key}`, uriOf(share, '/'));
-        const conflicts = scm.createResourceGroup('conflicts', 'Conflicts (resolution required)');
+        scm.inputBox.visible = false; // nothing is committed here: changes upload when the share is online
+        const conflicts = scm.createResourceGroup('conflicts', vscode.l10n.t('Conflicts (resolution required)'));
         conflicts.hideWhenEmpty = true;
-        const group = scm.createResourceGroup('pending', 'Pending Changes (not uploaded yet)');
+        const group = scm.createResourceGroup('pending', vscode.l10n.t('Pending Changes (not uploaded yet)'));
         group.hideWhenEmpty = false;
         this.views.set(share, { scm, group, conflicts });
         this.disposables.push(scm, group, conflicts);
@@ -56,7 +57,7 @@ export class PendingChangesScm implements vscode.Disposable {
       conflict,
       resourceUri: uriOf(share, conflict.path),
       contextValue: 'conflict',
-      decorations: { tooltip: `${conflict.path}: ${describeConflictKind(conflict)}. Compare, merge, or keep one side or both.` },
+      decorations: { tooltip: vscode.l10n.t('{0}: {1}. Compare, merge, or keep one side or both.', conflict.path, describeConflictKind(conflict)) },
       command: { title: 'Compare', command: 'webdavOffline.compareConflict', arguments: [{ share, conflict }] },
     };
   }
@@ -67,12 +68,16 @@ export class PendingChangesScm implements vscode.Disposable {
     const uri = uriOf(share, path);
     const what =
       op.kind === 'write'
-        ? op.base ? 'changed offline' : 'created offline'
+        ? op.base
+          ? vscode.l10n.t('{0}: changed offline, not uploaded yet', path)
+          : vscode.l10n.t('{0}: created offline, not uploaded yet', path)
         : op.kind === 'mkdir'
-          ? 'folder created offline'
+          ? vscode.l10n.t('{0}: folder created offline, not uploaded yet', path)
           : op.kind === 'delete'
-            ? 'deleted offline'
-            : `${op.kind === 'move' ? 'moved' : 'copied'} offline from ${op.from}`;
+            ? vscode.l10n.t('{0}: deleted offline, not uploaded yet', path)
+            : op.kind === 'move'
+              ? vscode.l10n.t('{0}: moved offline from {1}, not uploaded yet', path, op.from)
+              : vscode.l10n.t('{0}: copied offline from {1}, not uploaded yet', path, op.from);
     return {
       share,
       item,
@@ -80,10 +85,10 @@ export class PendingChangesScm implements vscode.Disposable {
       contextValue: 'pendingChange',
       decorations: {
         strikeThrough: op.kind === 'delete',
-        tooltip: `${path}: ${what}, not uploaded yet`,
+        tooltip: what,
         faded: op.kind === 'delete',
       },
-      command: { title: 'Open Change', command: 'webdavOffline.openChange', arguments: [{ share, item }] },
+      command: { title: vscode.l10n.t('Open Change'), command: 'webdavOffline.openChange', arguments: [{ share, item }] },
     };
   }
 
@@ -93,13 +98,13 @@ export class PendingChangesScm implements vscode.Disposable {
     const path = op.kind === 'move' || op.kind === 'copy' ? op.to : op.path;
     const local = uriOf(share, path);
     if (op.kind === 'write') {
-      const title = `${basename(path)} (server ↔ local)`;
+      const title = vscode.l10n.t('{0} (server ↔ local)', basename(path));
       if (op.base?.blob) return void (await vscode.commands.executeCommand('vscode.diff', variantUri(share, path, op.base.blob, 'server version'), local, title));
       if (!op.base) return void (await vscode.commands.executeCommand('vscode.open', local));
-      void vscode.window.showInformationMessage(`The server version of ${path} was not cached, so there is nothing to compare with; opening the local version.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('The server version of {0} was not cached, so there is nothing to compare with; opening the local version.', path));
       return void (await vscode.commands.executeCommand('vscode.open', local));
     }
-    if (op.kind === 'delete') return void vscode.window.showInformationMessage(`${op.path} was deleted offline; it is deleted on the server when the share is online.`);
+    if (op.kind === 'delete') return void vscode.window.showInformationMessage(vscode.l10n.t('{0} was deleted offline; it is deleted on the server when the share is online.', op.path));
     if (op.kind === 'mkdir') return void (await vscode.commands.executeCommand('revealInExplorer', local));
     await vscode.commands.executeCommand('vscode.open', local);
   }

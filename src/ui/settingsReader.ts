@@ -88,6 +88,9 @@ function readShares(value: unknown): ShareOptions[] {
       name: text(o.name),
       username: text(o.username),
       live: o.live === true ? true : undefined,
+      freshness: typeof o.freshness === 'number' && Number.isFinite(o.freshness) && o.freshness >= 0 ? o.freshness : undefined,
+      parallelDownloads:
+        typeof o.parallelDownloads === 'number' && Number.isFinite(o.parallelDownloads) ? Math.min(32, Math.max(1, Math.round(o.parallelDownloads))) : undefined,
       caFile: text(o.caFile),
       clientCertificate: text(o.clientCertificate),
       clientKey: text(o.clientKey),

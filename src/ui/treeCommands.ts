@@ -2,6 +2,7 @@
 // status-bar item only while it runs (its tooltip says how far it got; a click stops it), the commands
 // that start and stop it, and the sentence Show Cache Usage uses.
 import * as vscode from 'vscode';
+import { noShareOpen } from './commandArgs';
 import type { Share, TreeProgress } from '../share/share';
 import type { ShareRegistry } from '../share/shareRegistry';
 import { SECTION } from './settingsReader';
@@ -58,7 +59,7 @@ export class TreeCommands implements vscode.Disposable {
   async learn(key?: string): Promise<(TreeProgress | undefined)[]> {
     const shares = this.shares(key);
     if (!shares.length) {
-      void vscode.window.showInformationMessage('No WebDAV share is open.');
+      void noShareOpen();
       return [];
     }
     const results = await Promise.all(shares.map(s => s.learnTree()));
@@ -75,7 +76,7 @@ export class TreeCommands implements vscode.Disposable {
     await Promise.all(shares.map(s => s.stopLearningTree()));
     this.update();
     if (shares.length) {
-      void vscode.window.showInformationMessage(`Stopped listing ${shares.map(s => s.key).join(', ')}: the names learnt so far stay known offline. "WebDAV: List the Whole Share" goes on.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Stopped listing {0}: the names learnt so far stay known offline. "WebDAV: List the Whole Share" goes on.', shares.map(s => s.key).join(', ')));
     }
   }
 

@@ -104,6 +104,28 @@ export async function openWorkbench(
   }
 }
 
+/** Chromium on the workbench at `url`, once its Activity Bar is there (an empty window has no Explorer rows). */
+export async function openBrowserOn(url: string): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(url, { timeout: 60_000 });
+  await page.locator('.monaco-workbench .activitybar .action-item').first().waitFor({ timeout: 90_000 });
+  return { browser, page };
+}
+
+/** The labels the Command Palette lists for the filter `text` (a translated title comes with the English one). */
+export async function paletteLabels(page: Page, text: string): Promise<string[]> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`>${text}`);
+  await page.waitForTimeout(400);
+  const labels = await page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name').allInnerTexts();
+  await page.keyboard.press('Escape');
+  return labels.map(l => l.replace(/\s+/g, ' ').trim());
+}
+
 export async function waitForWorkbench(page: Page): Promise<void> {
   await page.locator('.monaco-workbench .activitybar .action-item').first().waitFor({ timeout: 90_000 });
   await showExplorer(page); // a reload restores the view that was shown last
@@ -280,6 +302,37 @@ async function showViewlet(page: Page, iconLabel: RegExp, view: string): Promise
 }
 
 export const showScm = (page: Page) => showViewlet(page, /^Source Control/, '.scm-view');
+/** The WebDAV view (its own Activity Bar container). */
+export const showWebdavView = (page: Page) => showViewlet(page, /^WebDAV/, WEBDAV_VIEW);
+const WEBDAV_VIEW = '[id="workbench.view.extension.webdavOffline"]';
+
+/** The row of the WebDAV view whose label is `label` (exactly). */
+export function webdavViewRow(page: Page, label: string | RegExp): Locator {
+  const name = typeof label === 'string' ? exact(label) : label;
+  return page.locator(`${WEBDAV_VIEW} .monaco-list-row`).filter({ has: page.locator('.label-name').filter({ hasText: name }) }).first();
+}
+
+/** The text of the rows of the WebDAV view (label and description), in order. */
+export async function webdavViewRows(page: Page): Promise<string[]> {
+  return (await page.locator(`${WEBDAV_VIEW} .monaco-list-row`).allInnerTexts()).map(t => t.replace(/\s+/g, ' ').trim());
+}
+
+/** Clicks the inline action `label` (its hover text) of a row of the WebDAV view (shown on hover). */
+export async function webdavViewAction(page: Page, row: Locator, label: string): Promise<void> {
+  const action = row.locator(`.actions .action-label[aria-label^="${label}"]`).first();
+  // the view refreshes when a share changes (a background check, a count): a refreshed row is no longer
+  // hovered and hides its actions again, so hover and click once more until the click lands
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    await row.hover();
+    try {
+      await action.click({ timeout: 2000 });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+  }
+}
 export const showExplorer = (page: Page) => showViewlet(page, /^Explorer/, '.explorer-folders-view');
 
 /** Dismisses a dialog (e.g. VS Code's "Unable to open …") with its button `label`. */

@@ -55,6 +55,7 @@ export function run(): Promise<void> {
   // after setup: the test files use the globals suite/test/setup/teardown
   require('./smoke.test');
   require('./shareStore.test');
+  require('./storedCaches.test');
   require('./cacheLock.test');
   return new Promise((resolve, reject) => {
     try {

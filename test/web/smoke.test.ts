@@ -1,6 +1,7 @@
 // The extension in VS Code's web-worker extension host: its browser bundle (dist/web/extension.js)
 // activates, and the dav: workspace folder served by nephele on 127.0.0.1 is stat'ed, listed, read and
-// written through vscode.workspace.fs with the browser's fetch (cross-origin: CORS), cached in IndexedDB.
+// written through vscode.workspace.fs with the browser's fetch (cross-origin: CORS), cached in IndexedDB;
+// the WebDAV view lists the share with its IndexedDB cache.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { WebdavOfflineApi } from '../../src/extension';
@@ -44,6 +45,19 @@ suite('web: the extension in the web-worker extension host', function () {
     const notes = await vscode.workspace.fs.stat(vscode.Uri.joinPath(root(), 'notes.md'));
     assert.equal(notes.type, vscode.FileType.File);
     assert.equal(notes.size, new TextEncoder().encode(config.notesMd).length);
+  });
+
+  test('the WebDAV view lists the open share, online, with its IndexedDB cache and what it keeps offline', async () => {
+    await vscode.workspace.fs.readFile(vscode.Uri.joinPath(root(), 'notes.md'));
+    const view = api.sharesView;
+    const shares = await view.getChildren();
+    const items = await Promise.all(shares.map(n => view.getTreeItem(n)));
+    const label = (i: vscode.TreeItem) => (typeof i.label === 'string' ? i.label : (i.label?.label ?? ''));
+    const at = items.findIndex(i => i.id === `share:${root().toString().replace(/\/?$/, '/')}`);
+    assert.ok(at >= 0, `the open share is listed: ${items.map(i => `${i.id ?? ''} ${String(i.description)}`).join(' | ')}`);
+    assert.match(String(items[at].description), /^online · \d+(\.\d+)? (B|KB|MB)/, 'online, with the size of its cache');
+    const below = await Promise.all((await view.getChildren(shares[at])).map(n => view.getTreeItem(n)));
+    assert.deepEqual(below.map(label), ['Nothing is kept available offline, and there are no conflicts.']);
   });
 
   test('notes.md reads with the bytes on the server\'s disk and is then cached (IndexedDB)', async () => {
