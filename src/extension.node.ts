@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type * as vscode from 'vscode';
 import { activateWith, type WebdavOfflineApi } from './extension';
 import { DiskShareStores } from './platform/diskShareStore';
+import { streamBody } from './platform/nodeFetch';
 import { createNodeTransport } from './platform/nodeTransport';
 
 let api: WebdavOfflineApi | undefined;
@@ -14,6 +15,7 @@ export function activate(context: vscode.ExtensionContext): WebdavOfflineApi {
   api = activateWith(context, {
     name: 'node',
     transport: options => createNodeTransport(options),
+    streamBody,
     shareStores: (ctx, logger) => new DiskShareStores(join(ctx.globalStorageUri.fsPath, 'cache'), { logger }),
   });
   return api;

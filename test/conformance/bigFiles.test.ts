@@ -2,28 +2,21 @@
 // a 256 MB file available offline streams it into the blob store, hashing on the way — the extension's
 // memory does not grow with the file — and the blob on disk is exactly the server's bytes.
 import * as assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, openSync, closeSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULTS, type Settings } from '../../src/core/settings';
 import type { ShareLocation } from '../../src/core/shareLocation';
 import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share } from '../../src/share/share';
 import { startApache } from '../support/apacheServer';
+import { blobPath, MB, sha256File, writePatternFile } from '../support/bigFile';
 import { diskCache } from '../support/cachedShare';
 import type { RunningServer } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
 import { assertServerInstalled, handToServer, tempFolder, USERS } from '../support/servers';
 
-const MB = 1024 * 1024;
 const SIZE = 256 * MB;
 const auth = { stored: async () => ({ username: 'alice', password: USERS.alice }), ask: async () => undefined, save: async () => undefined };
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 suite('conformance: big files (Apache)', function () {
   this.timeout(120_000);
@@ -40,13 +33,7 @@ suite('conformance: big files (Apache)', function () {
     mkdirSync(join(disk.path, 'big'));
     // 256 MB of varied bytes, written in slices (never held whole)
     const file = join(disk.path, 'big', 'disk.img');
-    const fd = openSync(file, 'w');
-    const slice = Buffer.alloc(4 * MB);
-    for (let i = 0; i < SIZE / slice.length; i++) {
-      for (let j = 0; j < slice.length; j += 4) slice.writeUInt32LE((i * 2654435761 + j * 40503) >>> 0, j);
-      writeSync(fd, slice);
-    }
-    closeSync(fd);
+    writePatternFile(file, SIZE);
     expectedHash = await sha256File(file);
     handToServer('apache', disk.path);
     server = await startApache({ root: disk.path, mount: '/share', users: USERS });
@@ -78,7 +65,7 @@ suite('conformance: big files (Apache)', function () {
       assert.deepEqual(result.failed, []);
       assert.equal(result.bytesDone, SIZE);
       assert.ok(grewMb < 120, `memory grew by ${grewMb.toFixed(0)} MB for a 256 MB file: it was held whole`);
-      const blob = join(cacheDir.path, 'share', 'blobs', expectedHash.slice(0, 2), expectedHash);
+      const blob = blobPath(cacheDir.path, 'share', expectedHash);
       assert.equal(await sha256File(blob), expectedHash, 'the blob on disk is the server file, byte for byte');
       assert.equal(share.cacheState('/big/disk.img')?.cached, true);
     } finally {
