@@ -3,7 +3,8 @@ import type { Variant } from './harness';
 import type { ProfileSummary } from './profile';
 
 export interface WorkloadResult {
-  readonly id: 'W1' | 'W2' | 'W3' | 'W4' | 'W5';
+  /** `w6` (issue 14's name for the big-file workload) is lower-case until the names are settled. */
+  readonly id: 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'w6';
   readonly title: string;
   /** Server name, or `local` for W4. */
   readonly server: string;
@@ -96,6 +97,18 @@ export function ratios(w: WorkloadResult, r: BenchResults): [string, string][] {
         ['requests per no-change poll: ours / rclone lsf -R / bound', `${ours.requests} / ${rc.requests} / 1`],
         ['rclone lsf -R ÷ ours (time)', x(rc.medianMs, ours.medianMs)],
         ['ours ÷ bound of one request (time)', x(ours.medianMs, rtt)],
+      ];
+    }
+    case 'w6': {
+      const pin = get(w, 'ours pin');
+      const rc = get(w, 'rclone copy');
+      const resume = get(w, 'ours resume');
+      const up = get(w, 'ours upload');
+      const rcUp = get(w, 'rclone upload');
+      return [
+        ['pin: peak added RSS (goal ≤ 150 MB), ours ÷ rclone copy (time)', `${pin.extra?.peakRssMb} MB, ${x(pin.medianMs, rc.medianMs)}`],
+        ['resume after a cut at half: transferred again (goal ≤ 55 %)', `${resume.extra?.bytesAgainPct} % (${fmtBytes(resume.bytesDown)}, ${fmtMs(resume.medianMs)})`],
+        ['streamed upload: peak added RSS, ours ÷ rclone upload (time)', `${up.extra?.peakRssMb} MB, ${x(up.medianMs, rcUp.medianMs)}`],
       ];
     }
   }
