@@ -4,7 +4,8 @@
 // (≤ 55 % of the file), and the blob is the server's file byte for byte; a version changed on the server
 // between the cut and the resume is downloaded whole (never a mix of two versions), also when the cache
 // does not know of the change yet (the server's If-Range decides); a 206 for another range than asked is
-// refused, its partial dropped, and the next download is whole and exact.
+// refused, its partial dropped, and the next download is whole and exact. The same cut resumes on
+// lighttpd and nephele too.
 import * as assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ import type { RunningServer } from '../support/nepheleServer';
 import { NODE_PLATFORM } from '../support/nodePlatform';
 import { RangeProxy } from '../support/rangeProxy';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServerInstalled, handToServer, tempFolder, USERS } from '../support/servers';
+import { assertServerInstalled, handToServer, SERVER_KINDS, tempFolder, USERS } from '../support/servers';
 
 const SIZE = 32 * MB;
 const auth = { stored: async () => ({ username: 'alice', password: USERS.alice }), ask: async () => undefined, save: async () => undefined };
@@ -173,3 +174,55 @@ suite('conformance: resuming big downloads (Apache behind a cutting proxy)', fun
     }
   });
 });
+
+for (const kind of SERVER_KINDS.filter(k => k.name === 'lighttpd' || k.name === 'nephele')) {
+  suite(`conformance: a cut big download on ${kind.name}`, function () {
+    this.timeout(60_000);
+    let disk: ReturnType<typeof tempFolder>;
+    let cacheDir: ReturnType<typeof tempFolder>;
+    let server: RunningServer;
+    let proxy: RangeProxy;
+    const settings: Settings = { ...DEFAULTS, pollIntervalMs: 0, maxCacheBytes: 1024 * MB };
+
+    suiteSetup(async () => {
+      assertServerInstalled(kind.name);
+      disk = tempFolder(`wdo-resume-${kind.name}-`);
+      cacheDir = tempFolder('wdo-resume-cache-');
+      mkdirSync(join(disk.path, 'cut'));
+      writePatternFile(join(disk.path, 'cut', 'file.bin'), SIZE, 4);
+      handToServer(kind.name, disk.path);
+      server = await kind.start({ root: disk.path, mount: '/share', users: USERS });
+      proxy = await new RangeProxy(server.port).start();
+    });
+    suiteTeardown(async () => {
+      await proxy?.stop();
+      await server?.close();
+      disk?.remove();
+      cacheDir?.remove();
+    });
+
+    test('resumed with Range + If-Range: the rest only, the blob exact', async () => {
+      const location: ShareLocation = { scheme: 'dav', authority: `127.0.0.1:${proxy.port}`, basePath: '/share' };
+      const log = new RecordingLogger();
+      const share = new Share(location, new WebdavRemote(location, () => settings, log, NODE_PLATFORM), auth, log, diskCache(cacheDir.path, () => settings, log));
+      try {
+        await share.readDirectory('/cut');
+        proxy.cutAfter = SIZE / 2;
+        const cut = await share.pin('/cut').catch((err: Error) => ({ failed: [{ path: '/cut', error: err.message }] }));
+        assert.equal(cut.failed.length, 1, 'the cut download failed');
+        assert.ok(await share.goOnline());
+        proxy.reset();
+        assert.deepEqual((await share.pin('/cut')).failed, []);
+        const get = proxy.gets.at(-1)!;
+        assert.match(get.range ?? '', /^bytes=\d+-$/, 'the kept bytes were offered');
+        assert.ok(get.ifRange, 'If-Range names the version');
+        assert.equal(get.status, 206);
+        assert.ok(get.bytes <= SIZE * 0.55, `${get.bytes} bytes transferred again`);
+        const hash = await sha256File(join(disk.path, 'cut', 'file.bin'));
+        assert.equal(await sha256File(blobPath(cacheDir.path, 'share', hash)), hash, 'the blob is the server file, byte for byte');
+      } finally {
+        await share.dispose();
+      }
+    });
+  });
+}
