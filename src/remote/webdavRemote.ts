@@ -212,15 +212,17 @@ export class WebdavRemote implements RemoteFs {
   /**
    * PUT with the body read as it is sent: through the host's stream body (the Node host's transport)
    * with its Content-Length; where the host has none (the browser's fetch cannot stream a request body
-   * over HTTP/1.1), the bytes are gathered first.
+   * over HTTP/1.1), or the share signs in with Digest, the bytes are gathered first.
    */
   async putStream(path: string, body: UploadBody, pre: Preconditions = {}): Promise<WriteResult> {
     const stream = this.platform.streamBody;
-    if (!stream) {
+    // Digest: the `webdav` client answers a challenge by sending the same body again, which a stream
+    // cannot be (the request would wait for bytes that never come): such shares send the bytes whole.
+    if (!stream || this.client.authScheme === 'digest') {
       const data = await collect(body.chunks(), body.size, 'PUT', path);
       return this.sendPut(path, data.buffer as ArrayBuffer, {}, pre);
     }
-    // a request sent again (Digest's challenge, a retry) reads the body again from the start
+    // our own retries (a 401 that names the scheme) read the body anew
     return this.sendPut(path, () => stream(exactly(body.chunks(), body.size, 'PUT', path)), { 'Content-Length': String(body.size) }, pre);
   }
 
