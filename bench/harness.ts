@@ -9,6 +9,7 @@ import { nullLogger, type Logger } from '../src/core/log';
 import { DEFAULTS, type Settings } from '../src/core/settings';
 import type { ShareLocation } from '../src/core/shareLocation';
 import { DiskShareStores } from '../src/platform/diskShareStore';
+import { streamBody } from '../src/platform/nodeFetch';
 import { WebdavRemote } from '../src/remote/webdavRemote';
 import { noAuth } from '../src/share/auth';
 import { Share } from '../src/share/share';
@@ -93,7 +94,8 @@ const benchLogger: Logger = process.env.WDO_BENCH_LOG === 'debug'
 
 export async function openShare(t: Target, cacheDir: string | undefined, settings: Settings = benchSettings, log: Logger = benchLogger): Promise<OpenedShare> {
   const agent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
-  const remote = new WebdavRemote(t.location, () => settings, log, { httpAgent: agent });
+  // streamBody as the Node host gives it: big uploads are sent as streams (w6)
+  const remote = new WebdavRemote(t.location, () => settings, log, { httpAgent: agent, streamBody });
   let parts: OpenCache | undefined;
   const share = new Share(
     t.location,

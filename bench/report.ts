@@ -3,7 +3,7 @@ import type { Variant } from './harness';
 import type { ProfileSummary } from './profile';
 
 export interface WorkloadResult {
-  readonly id: 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W7';
+  readonly id: 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6' | 'W7';
   readonly title: string;
   /** Server name, or `local` for W4. */
   readonly server: string;
@@ -108,6 +108,18 @@ export function ratios(w: WorkloadResult, r: BenchResults): [string, string][] {
           `${ours.extra?.heapMB} MB / ${ours.extra?.peakHeapMB} MB for ${ours.extra?.entries} entries (highest of the runs: ${ours.extra?.maxHeapMB ?? '—'} MB / ${ours.extra?.maxPeakHeapMB ?? '—'} MB)`,
         ],
         ['requests ours / rclone lsf -R', `${ours.requests} / ${rc.requests}`],
+      ];
+    }
+    case 'W6': {
+      const pin = get(w, 'ours pin');
+      const rc = get(w, 'rclone copy');
+      const resume = get(w, 'ours resume');
+      const up = get(w, 'ours upload');
+      const rcUp = get(w, 'rclone upload');
+      return [
+        ['pin: peak added RSS (goal ≤ 150 MB), ours ÷ rclone copy (time)', `${pin.extra?.peakRssMb} MB, ${x(pin.medianMs, rc.medianMs)}`],
+        ['resume after a cut at half: transferred again (goal ≤ 55 %)', `${resume.extra?.bytesAgainPct} % (${fmtBytes(resume.bytesDown)}, ${fmtMs(resume.medianMs)})`],
+        ['streamed upload: peak added RSS, ours ÷ rclone upload (time)', `${up.extra?.peakRssMb} MB, ${x(up.medianMs, rcUp.medianMs)}`],
       ];
     }
   }

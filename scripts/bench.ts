@@ -1,6 +1,7 @@
 // `npm run bench`: benchmarks against peers, side by side in one run, through a latency-shaping proxy.
 //   npm run bench [-- --quick] [--rtt=50] [--mbit=100] [--runs=5] [--servers=apache,nephele]
-//                 [--only=w1,w2,w3,w4,w5,w7] [--profile=w3|none]
+//                 [--only=w1,w2,w3,w4,w5,w6,w7] [--profile=w3|none]
+// w6 (one 1 GB file: pin, rclone, cut and resume, streamed upload) runs only when named in --only.
 // Writes bench/results/<full|quick>.json and .md; the full run also writes BENCHMARKS.md. Never fails on
 // a figure: only a broken set-up or a workload that cannot complete exits non-zero.
 import { spawn, spawnSync } from 'node:child_process';
@@ -18,6 +19,8 @@ import { runW3, w3Spec } from '../bench/w3Replay';
 import { runW4, w4Child } from '../bench/w4Index';
 import { runW5, w5Spec, writeW5 } from '../bench/w5Poll';
 import { runW7, w7Child, w7Files, w7Folders, w7Spec, writeW7 } from '../bench/w7Tree';
+import { runW6, w6Spec, writeW6 } from '../bench/w6BigFile';
+import { MB } from '../test/support/bigFile';
 import { ensureAptPackages } from './lib/apt';
 import { repoRoot } from './lib/repoRoot';
 
@@ -74,7 +77,7 @@ async function main(): Promise<number> {
   const profileTarget = values.profile ?? (quick || values['no-report'] || only.size < ALL_WORKLOADS.length || servers.length < 2 ? 'none' : 'w3');
 
   // system packages: the Apache server and the rclone peer
-  const pkgs = [...(servers.includes('apache') ? ['apache2'] : []), ...(only.has('w2') || only.has('w5') || only.has('w7') ? ['rclone'] : [])];
+  const pkgs = [...(servers.includes('apache') ? ['apache2'] : []), ...(only.has('w2') || only.has('w5') || only.has('w6') || only.has('w7') ? ['rclone'] : [])];
   try {
     ensureAptPackages(pkgs, log);
   } catch (err) {
@@ -93,6 +96,7 @@ async function main(): Promise<number> {
     const s3 = w3Spec(quick);
     const s5 = w5Spec(quick);
     const s7 = w7Spec(quick);
+    const s6 = w6Spec(quick);
     const tracks = servers.length > 1 && !values.serial && [...only].some(w => w !== 'w4');
     if (tracks) {
       // one child process per server, side by side (each with its own proxy, i.e. its own link)
@@ -115,6 +119,7 @@ async function main(): Promise<number> {
       if (only.has('w2')) writeTree(root, t2);
       if (only.has('w5')) writeW5(root, s5);
       if (only.has('w7')) writeW7(root, s7);
+      if (only.has('w6')) writeW6(root, s6);
       const target = await startTarget(name, root, link);
       log(`${name}: server on ${target.server.port}, proxy on ${target.proxy.port}`);
       try {
@@ -169,6 +174,16 @@ async function main(): Promise<number> {
               `This server ${r.depthInfinity ? 'answers PROPFIND Depth: infinity: the walk lists the root, then each top folder in one request' : 'refuses PROPFIND Depth: infinity: the walk lists folder by folder, like rclone'}.`,
               "Goal (issue 13): ours within 1.2× of rclone lsf -R's time, at most 150 MB of added heap.",
             ],
+          });
+        }
+        if (only.has('w6')) {
+          workloads.push({
+            id: 'W6',
+            title: `one ${Math.round(s6.bytes / MB)} MB file: pin, resume, streamed upload`,
+            server: name,
+            dataset: `one file of ${Math.round(s6.bytes / MB)} MB of varied bytes; ${link$}. Peak added RSS of the process in extra.peakRssMb; bytes transferred again after a cut at half in extra.bytesAgainPct.`,
+            variants: await runW6(ctx, target, s6),
+            notes: ['The cut drops the link\'s connections once half the file has passed; the share goes offline, then online again, and the pin resumes the download.'],
           });
         }
       } finally {

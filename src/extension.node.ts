@@ -7,6 +7,7 @@ import type * as vscode from 'vscode';
 import { activateWith, type WebdavOfflineApi } from './extension';
 import { DiskCaches } from './platform/diskCaches';
 import { DiskShareStores } from './platform/diskShareStore';
+import { streamBody } from './platform/nodeFetch';
 import { createNodeTransport } from './platform/nodeTransport';
 
 let api: WebdavOfflineApi | undefined;
@@ -17,6 +18,7 @@ export function activate(context: vscode.ExtensionContext): WebdavOfflineApi {
   api = activateWith(context, {
     name: 'node',
     transport: options => createNodeTransport(options),
+    streamBody,
     shareStores: (ctx, logger) => new DiskShareStores(cacheRoot(ctx), { logger }),
     storedCaches: ctx => new DiskCaches(cacheRoot(ctx)),
   });

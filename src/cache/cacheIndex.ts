@@ -6,7 +6,7 @@
 import { Emitter, type Event } from '../core/events';
 import type { Logger } from '../core/log';
 import { isEqualOrParent } from '../core/remotePath';
-import type { CacheEntry } from './cacheEntry';
+import { hasValidContent, type CacheEntry } from './cacheEntry';
 import type { IndexBatch, ShareStore, StoredRecord } from './shareStore';
 
 export interface CacheIndexOptions {
@@ -383,7 +383,7 @@ export class CacheIndex {
     }
   }
 
-  /** Deletes the blobs no entry references (left by culling, replaced content or a crash). */
+  /** Deletes the blobs no entry references (left by culling, replaced content or a crash), and stale partial downloads. */
   collectGarbage(): Promise<number> {
     this.collecting ??= (async () => {
       while (this.writers > 0) await new Promise<void>(r => (this.writersIdle = r));
@@ -394,6 +394,11 @@ export class CacheIndex {
       await this.flush();
       const orphans = stored.filter(h => !referenced.has(h));
       if (orphans.length) await this.store.deleteBlobs(orphans);
+      // cut downloads of files gone from the cache, or whose content is cached by now, are not resumed
+      await this.store.partials?.retain(path => {
+        const e = this.entries.get(path);
+        return e?.type === 'file' && !hasValidContent(e);
+      });
       return orphans.length;
     })().finally(() => (this.collecting = undefined));
     return this.collecting;

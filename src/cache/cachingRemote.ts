@@ -27,6 +27,7 @@ import { BackgroundRevalidation } from './backgroundRevalidation';
 import type { CacheIndex } from './cacheIndex';
 import type { CacheSpace } from './cacheSpace';
 import { folderNotKnownOffline, notAvailableOffline, notFound, type CachedTree } from './cachedTree';
+import { downloadInto } from './resumableDownload';
 
 export class CachingRemote implements RemoteFs {
   /** Offline: no request reaches the server; everything is answered from the cache. */
@@ -373,22 +374,17 @@ export class CachingRemote implements RemoteFs {
    */
   async download(path: string): Promise<number> {
     if (hasValidContent(this.tree.get(path))) return 0;
-    if (!this.remote.getStream || this.offline) {
+    const getStream = this.remote.getStream?.bind(this.remote);
+    if (!getStream || this.offline) {
       const content = await this.get(path);
       return content === 'not-modified' ? 0 : content.data.byteLength;
     }
     try {
-      const stream = await this.remote.getStream(path);
-      try {
-        this.refuseGatewayPage(path, stream);
-      } catch (err) {
-        await stream.chunks[Symbol.asyncIterator]().return?.();
-        throw err;
-      }
       const now = this.now();
       let size = 0;
       await this.index.writeContent(async () => {
-        const blob = await this.index.store.putBlobStream(stream.chunks);
+        // resumed where a cut download of the same version stopped (resumableDownload.ts)
+        const { stream, blob } = await downloadInto({ getStream }, this.index.store, path, this.tree.get(path), s => this.refuseGatewayPage(path, s));
         size = blob.size;
         // checked before the entry is set: a blob no entry references is collected later
         await this.checkSize(path, stream.etag, blob.size);

@@ -10,6 +10,7 @@ import type { ServerVersion } from '../remote/version';
 import { hasValidContent, withoutContentFields, type CacheEntry } from './cacheEntry';
 import type { CacheIndex } from './cacheIndex';
 import type { CachedTree } from './cachedTree';
+import type { BlobReader } from './shareStore';
 
 /** A version of a file as the cache holds it: its content's hash and size. */
 export interface LocalVersion {
@@ -33,6 +34,16 @@ export class LocalChanges {
   /** Content stored durably before the journal records the change; resolves with its hash. */
   storeContent(data: Uint8Array): Promise<string> {
     return this.index.store.putBlob(data);
+  }
+
+  /** Content stored as it arrives (the server's version of a big file); resolves with its hash and size. */
+  storeStream(chunks: AsyncIterable<Uint8Array>): Promise<{ readonly hash: string; readonly size: number }> {
+    return this.index.store.putBlobStream(chunks);
+  }
+
+  /** Content by hash read as it is sent (a big file's upload); undefined when missing or where the store cannot. */
+  async openBlob(hash: string): Promise<BlobReader | undefined> {
+    return this.index.store.openBlob?.(hash);
   }
 
   /** Runs `fn` while garbage collection waits (a blob stored, its entry or record not yet set). */

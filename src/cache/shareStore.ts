@@ -44,12 +44,62 @@ export interface ShareStore {
   putBlobStream(chunks: AsyncIterable<Uint8Array>): Promise<{ readonly hash: string; readonly size: number }>;
   /** The content with this hash, verified against the hash; undefined when missing or damaged. */
   getBlob(hash: string): Promise<Uint8Array | undefined>;
+  /**
+   * The content with this hash as it is read (an upload of a big file), its last chunk held back until
+   * the whole was verified against the hash (a damaged blob fails the read, so a body sent from it
+   * never completes); undefined when missing. Optional: the disk store has it.
+   */
+  openBlob?(hash: string): Promise<BlobReader | undefined>;
+  /** Downloads that were cut, kept to resume (optional: the disk store keeps them; IndexedDB does not). */
+  readonly partials?: PartialDownloads;
   deleteBlobs(hashes: readonly string[]): Promise<void>;
   /** Hashes of every stored blob (to collect the ones no entry references). */
   listBlobs(): Promise<string[]>;
   /** Removes everything this store holds. */
   clear(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A blob read as a stream: its size, and a fresh read of its bytes each time `chunks()` is called. */
+export interface BlobReader {
+  readonly size: number;
+  chunks(): AsyncIterable<Uint8Array>;
+}
+
+/**
+ * What arrived of downloads that were cut, one per server path, tied to the version it is of (its
+ * validator: a strong etag, or the Last-Modified date) and bounded in number and bytes. A download of
+ * the same version resumes after those bytes; another version drops them.
+ */
+export interface PartialDownloads {
+  /**
+   * Takes the partial of `path` for one download (undefined while another download of it holds it):
+   * the bytes kept and their validator, after dropping a partial `current` says is of another version.
+   */
+  take(path: string, current: (validator: string) => boolean): Promise<PartialDownload | undefined>;
+  /** Drops the partials of paths `keep` refuses (garbage collection: gone from the cache). */
+  retain(keep: (path: string) => boolean): Promise<void>;
+}
+
+export interface PartialDownload {
+  /** Bytes kept (0: none). */
+  readonly size: number;
+  /** The version they are of (empty when none are kept). */
+  readonly validator: string;
+  /**
+   * Stores the blob: the first `from` bytes kept (0: start over; they are read again to seed the hash)
+   * then `chunks`; resolves as putBlobStream, the partial gone. When the chunks fail with an error
+   * `keep` accepts (a cut connection, not a refused answer), what arrived is kept under `validator`
+   * (when given) for the next download; the error is rethrown. Releases the hold.
+   */
+  put(
+    from: number,
+    validator: string | undefined,
+    chunks: AsyncIterable<Uint8Array>,
+    keep: (err: unknown) => boolean,
+  ): Promise<{ readonly hash: string; readonly size: number }>;
+  /** Releases the hold without storing (the request failed before any byte); `drop`: forget the bytes kept. */
+  release(drop?: boolean): Promise<void>;
 }
 
 /**

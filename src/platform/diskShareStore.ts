@@ -12,6 +12,7 @@
 //                             store opens
 //   <shareId>/blobs/ab/ab…    content, named by its SHA-256; written to tmp/, fsynced, renamed into place
 //   <shareId>/tmp/            temp files; emptied when the store opens
+//   <shareId>/partials/       downloads that were cut, kept to resume (diskPartials.ts)
 //   <shareId>/lock            {pid, boot} of the process that has the store open (diskLock.ts); another
 //                             window waits for it (whenFree: the lock is looked at every lockPollMs)
 // A crash at any moment reloads correctly: a log line counts only when whole and its checksum matches,
@@ -26,11 +27,12 @@
 import * as nodeFs from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CacheEntry } from '../cache/cacheEntry';
-import type { ShareStores, IndexBatch, ShareStore, StoredRecord } from '../cache/shareStore';
+import type { BlobReader, ShareStores, IndexBatch, ShareStore, StoredRecord } from '../cache/shareStore';
 import { nullLogger, type Logger } from '../core/log';
 import { diskError, DiskStoreError, errno, NOT_WRITABLE, readOnlyFolder } from './diskErrors';
 import { encodeLogLine, scanLog, type LogBatch } from './diskLog';
 import { DiskBlobs } from './diskBlobs';
+import { DiskPartials, type PartialLimits } from './diskPartials';
 import { fsyncDir, heldLocks, takeLock, waitForLock } from './diskLock';
 import { byId, checkTableName, normalizeExtras, type NormalizedExtras } from './storeBatch';
 
@@ -54,6 +56,8 @@ export interface DiskStoreOptions {
   readonly compactRetryMs?: number;
   /** While another window has a store open, whenFree() looks at its lock this often (ms). */
   readonly lockPollMs?: number;
+  /** Bounds of the cut downloads kept to resume (defaults in diskPartials.ts). */
+  readonly partials?: PartialLimits;
 }
 
 const DEFAULT_COMPACT_AFTER_BATCHES = 2000;
@@ -133,6 +137,8 @@ class DiskShareStore implements ShareStore {
   private closed = false;
   private extras: Extras | undefined; // the tables and meta, once read (kept up to date by commits)
   private readonly blobs: DiskBlobs;
+  /** Cut downloads kept to resume (diskPartials.ts). */
+  readonly partials: DiskPartials;
 
   private constructor(
     private readonly dir: string,
@@ -144,6 +150,7 @@ class DiskShareStore implements ShareStore {
     this.compactRetryMs = options.compactRetryMs ?? DEFAULT_COMPACT_RETRY_MS;
     this.fs = options.fs ?? nodeFs;
     this.blobs = new DiskBlobs(this.fs, dir, join(dir, 'tmp'), this.logger);
+    this.partials = new DiskPartials(this.fs, dir, this.blobs, this.logger, options.partials);
   }
 
   private get snapshotPath() {
@@ -441,6 +448,11 @@ class DiskShareStore implements ShareStore {
     return this.blobs.get(hash);
   }
 
+  openBlob(hash: string): Promise<BlobReader | undefined> {
+    this.assertOpen();
+    return this.blobs.open(hash);
+  }
+
   deleteBlobs(hashes: readonly string[]): Promise<void> {
     this.assertOpen();
     return this.blobs.delete(hashes);
@@ -468,6 +480,7 @@ class DiskShareStore implements ShareStore {
         this.extras = { tables: new Map(), meta: new Map() };
         await this.fs.rm(join(this.dir, 'blobs'), { recursive: true, force: true });
         await this.fs.rm(this.tmpDir, { recursive: true, force: true });
+        await this.fs.rm(join(this.dir, 'partials'), { recursive: true, force: true });
         await this.fs.mkdir(join(this.dir, 'blobs'), { recursive: true });
         await this.fs.mkdir(this.tmpDir, { recursive: true });
         await fsyncDir(this.fs, this.dir);

@@ -95,6 +95,11 @@ export function sendRequest(url: string, init: FetchInit, route: RequestRoute): 
   });
 }
 
+/** A request body sent as it is read (a big file from the blob store): a Node stream over its chunks. */
+export function streamBody(chunks: AsyncIterable<Uint8Array>): Readable {
+  return Readable.from(chunks, { objectMode: false });
+}
+
 function abortError(signal: AbortSignal): Error {
   return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR', cause: signal.reason });
 }

@@ -73,7 +73,8 @@ function patchFetchOnce(): void {
 
 export interface SendOptions {
   readonly headers?: Record<string, string>;
-  readonly data?: string | ArrayBuffer;
+  /** The body; a function makes a fresh one for each time the request is sent (a stream read once). */
+  readonly data?: string | ArrayBuffer | (() => unknown);
   /** Whole-file transfer (GET, PUT): the transfer timeout applies, else the request timeout. */
   readonly transfer?: boolean;
 }
@@ -110,7 +111,7 @@ export class HttpExchange {
     for (let hop = 0; ; hop++) {
       let res: FetchResponse;
       try {
-        res = (await this.client().customRequest(path, { url, method, headers: options.headers, data: options.data, signal: abort }));
+        res = (await this.client().customRequest(path, { url, method, headers: options.headers, data: bodyOf(options.data), signal: abort }));
       } catch (err) {
         const answer = (err as { response?: FetchResponse } | undefined)?.response;
         if (answer) cancelBody(answer); // the error answer's body is not read: free the connection
@@ -363,6 +364,11 @@ async function* bodyChunks(res: FetchResponse): AsyncGenerator<Uint8Array> {
   for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
     yield typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
   }
+}
+
+/** The body to send this time (the `webdav` client's type does not name a Node stream, which it sends). */
+function bodyOf(data: SendOptions['data']): string | ArrayBuffer | undefined {
+  return (typeof data === 'function' ? data() : data) as string | ArrayBuffer | undefined;
 }
 
 /** Stops reading an answer we do not want (frees the connection at once). */

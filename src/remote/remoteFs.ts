@@ -51,9 +51,30 @@ export interface RemoteContent {
 export interface RemoteStream {
   readonly etag?: string;
   readonly mtime?: number;
+  /** The Last-Modified header as sent (a validator for `If-Range` where there is no strong etag). */
+  readonly lastModified?: string;
   readonly contentType?: string;
+  /**
+   * Set when the server answered a resumed GET with the rest of the file (206): the body starts at
+   * `from` of `total` bytes (checked against the Content-Range asked for). Absent: the whole file (200).
+   */
+  readonly range?: { readonly from: number; readonly total: number };
   /** The body, checked against Content-Length and the size limit while it is read; read it once. */
   readonly chunks: AsyncIterable<Uint8Array>;
+}
+
+/** Where a download that was cut resumes: `Range: bytes=from-` with `If-Range: validator`. */
+export interface ResumeFrom {
+  readonly from: number;
+  /** The strong etag or the Last-Modified date of the version the kept bytes are of. */
+  readonly ifRange: string;
+}
+
+/** A body sent as it is read (a big file from the blob store): its size and a fresh read of its bytes. */
+export interface UploadBody {
+  readonly size: number;
+  /** A new read of the bytes from the start (a request sent again reads them again). */
+  chunks(): AsyncIterable<Uint8Array>;
 }
 
 /** HTTP preconditions: an etag, or `*` (any current representation). */
@@ -114,9 +135,14 @@ export interface RemoteFs {
   list(path: string): Promise<RemoteListing>;
   /** GET; with `ifNoneMatch` a 304 answer yields `'not-modified'`. */
   get(path: string, options?: { ifNoneMatch?: string }): Promise<RemoteContent | 'not-modified'>;
-  /** GET as a stream (optional: where absent, downloads use get()). */
-  getStream?(path: string): Promise<RemoteStream>;
+  /**
+   * GET as a stream (optional: where absent, downloads use get()); with `resume`, only the bytes after
+   * those kept, if the server still has that version (`range` says whether it sent only those).
+   */
+  getStream?(path: string, options?: { resume?: ResumeFrom }): Promise<RemoteStream>;
   put(path: string, data: Uint8Array, preconditions?: Preconditions): Promise<WriteResult>;
+  /** PUT with a body read as it is sent, never held whole (optional: where absent, put() with the bytes). */
+  putStream?(path: string, body: UploadBody, preconditions?: Preconditions): Promise<WriteResult>;
   mkcol(path: string): Promise<WriteResult>;
   delete(path: string, preconditions?: Preconditions): Promise<WriteResult>;
   move(from: string, to: string, options: { overwrite: boolean }): Promise<WriteResult>;

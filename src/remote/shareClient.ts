@@ -18,6 +18,11 @@ export interface HttpPlatform {
   readonly httpsAgent?: unknown;
   /** Node host: each share's own transport (its connections, trusted certificate, CA file, client certificate, proxy). */
   readonly transport?: TransportFactory;
+  /**
+   * Node host: a request body the `webdav` client sends as it is read (a Node stream over the chunks);
+   * absent in the browser, whose fetch cannot stream a request body over HTTP/1.1.
+   */
+  readonly streamBody?: (chunks: AsyncIterable<Uint8Array>) => unknown;
   /** Browser host: said after a network failure of an `https:` share (the browser decides about certificates there). */
   readonly httpsFailureHint?: string;
 }

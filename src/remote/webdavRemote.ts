@@ -13,7 +13,8 @@ import { hrefToSharePath } from './hrefs';
 import { cancelBody, HttpExchange, type FetchResponse, type SendOptions } from './httpExchange';
 import { authSchemes, challengeOf, classifyError, type Method } from './httpErrors';
 import { PROPFIND_BODY, PROPFIND_BODY_WITHOUT_QUOTA, type MultistatusItem } from './multistatus';
-import type { Credentials, Preconditions, RemoteContent, RemoteEntry, RemoteFs, RemoteListing, RemoteStream, ShareAccess, WriteResult } from './remoteFs';
+import type { Credentials, Preconditions, RemoteContent, RemoteEntry, RemoteFs, RemoteListing, RemoteStream, ResumeFrom, ShareAccess, UploadBody, WriteResult } from './remoteFs';
+import { checkedRange, collect, exactly } from './ranges';
 import { ShareClient, type HttpPlatform } from './shareClient';
 
 export type { HttpPlatform } from './shareClient';
@@ -33,7 +34,7 @@ export class WebdavRemote implements RemoteFs {
     location: ShareLocation,
     private readonly settings: () => Settings,
     private readonly log: Logger,
-    platform: HttpPlatform = {},
+    private readonly platform: HttpPlatform = {},
     credentials?: Credentials,
   ) {
     this.baseUrl = httpBaseUrl(location);
@@ -226,14 +227,23 @@ export class WebdavRemote implements RemoteFs {
     };
   }
 
-  async getStream(path: string): Promise<RemoteStream> {
-    const res = await this.request('GET', path, { transfer: true });
-    const lastModified = res.headers.get('last-modified');
+  async getStream(path: string, options: { resume?: ResumeFrom } = {}): Promise<RemoteStream> {
+    const resume = options.resume;
+    const headers: Record<string, string> = resume ? { Range: `bytes=${resume.from}-`, 'If-Range': resume.ifRange } : {};
+    const res = await this.request('GET', path, { headers, transfer: true });
+    const max = this.settings().maxDownloadBytes;
+    const lastModified = res.headers.get('last-modified') ?? undefined;
+    const etag = normalizeEtag(res.headers.get('etag'));
+    // a 206 is only taken for exactly the range asked for, of the version asked for (ranges.ts)
+    const range = res.status === 206 ? checkedRange(res, 'GET', path, resume, etag, lastModified, max) : undefined;
+    const body = this.http.streamBytes(res, 'GET', path, max);
     return {
-      etag: normalizeEtag(res.headers.get('etag')),
+      etag,
       mtime: lastModified ? Date.parse(lastModified) || undefined : undefined,
+      lastModified,
       contentType: res.headers.get('content-type') ?? undefined,
-      chunks: this.http.streamBytes(res, 'GET', path, this.settings().maxDownloadBytes),
+      ...(range ? { range } : {}),
+      chunks: range ? exactly(body, range.total - range.from, 'GET', path) : body,
     };
   }
 
@@ -241,9 +251,30 @@ export class WebdavRemote implements RemoteFs {
     // trap: putFileContents returns false on a 412 for overwrite:false; we send our own preconditions.
     // trap: a Uint8Array that is not a Buffer would be sent as JSON; hand the client an exact ArrayBuffer.
     const body = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+    return this.sendPut(path, body as ArrayBuffer, {}, pre);
+  }
+
+  /**
+   * PUT with the body read as it is sent: through the host's stream body (the Node host's transport)
+   * with its Content-Length; where the host has none (the browser's fetch cannot stream a request body
+   * over HTTP/1.1), or the share signs in with Digest, the bytes are gathered first.
+   */
+  async putStream(path: string, body: UploadBody, pre: Preconditions = {}): Promise<WriteResult> {
+    const stream = this.platform.streamBody;
+    // Digest: the `webdav` client answers a challenge by sending the same body again, which a stream
+    // cannot be (the request would wait for bytes that never come): such shares send the bytes whole.
+    if (!stream || this.client.authScheme === 'digest') {
+      const data = await collect(body.chunks(), body.size, 'PUT', path);
+      return this.sendPut(path, data.buffer as ArrayBuffer, {}, pre);
+    }
+    // our own retries (a 401 that names the scheme) read the body anew
+    return this.sendPut(path, () => stream(exactly(body.chunks(), body.size, 'PUT', path)), { 'Content-Length': String(body.size) }, pre);
+  }
+
+  private async sendPut(path: string, data: SendOptions['data'], headers: Record<string, string>, pre: Preconditions): Promise<WriteResult> {
     const res = await this.request('PUT', path, {
-      headers: { 'Content-Type': 'application/octet-stream', ...preconditionHeaders(pre) },
-      data: body as ArrayBuffer,
+      headers: { 'Content-Type': 'application/octet-stream', ...headers, ...preconditionHeaders(pre) },
+      data,
       transfer: true,
     });
     const { html } = await this.http.drainChange(res, 'PUT', path);

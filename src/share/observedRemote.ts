@@ -1,7 +1,7 @@
 // Tells the share's connection how each request to the server went, so network failures switch it
 // offline by themselves (wherever the request came from: an operation, a revalidation, a poll).
 import type { Connection } from '../offline/connection';
-import type { Credentials, Preconditions, RemoteEntry, RemoteFs, RemoteStream } from '../remote/remoteFs';
+import type { Credentials, Preconditions, RemoteEntry, RemoteFs, RemoteStream, ResumeFrom, UploadBody, WriteResult } from '../remote/remoteFs';
 
 export class ObservedRemote implements RemoteFs {
   constructor(
@@ -12,8 +12,8 @@ export class ObservedRemote implements RemoteFs {
     if (tree) this.listTree = (path, maxEntries) => this.observe(tree(path, maxEntries));
     const streaming = inner.getStream?.bind(inner);
     if (streaming) {
-      this.getStream = async path => {
-        const stream = await this.observe(streaming(path));
+      this.getStream = async (path, options) => {
+        const stream = await this.observe(streaming(path, options));
         async function* observed() {
           try {
             yield* stream.chunks;
@@ -25,6 +25,8 @@ export class ObservedRemote implements RemoteFs {
         return { ...stream, chunks: observed() };
       };
     }
+    const uploading = inner.putStream?.bind(inner);
+    if (uploading) this.putStream = (path, body, preconditions) => this.observe(uploading(path, body, preconditions));
   }
 
   private async observe<T>(request: Promise<T>): Promise<T> {
@@ -51,7 +53,9 @@ export class ObservedRemote implements RemoteFs {
     return this.observe(this.inner.get(path, options));
   }
   /** Where the inner remote streams: a failure while the body arrives is reported too. */
-  readonly getStream?: (path: string) => Promise<RemoteStream>;
+  readonly getStream?: (path: string, options?: { resume?: ResumeFrom }) => Promise<RemoteStream>;
+  /** Where the inner remote sends bodies as streams. */
+  readonly putStream?: (path: string, body: UploadBody, preconditions?: Preconditions) => Promise<WriteResult>;
   put(path: string, data: Uint8Array, preconditions?: Preconditions) {
     return this.observe(this.inner.put(path, data, preconditions));
   }

@@ -10,8 +10,9 @@ import { basename, dirname, joinPath } from '../core/remotePath';
 import type { Conflict, ConflictList } from '../offline/conflicts';
 import type { Journal } from '../offline/journal';
 import type { RecoveryArea } from '../offline/recoveryArea';
-import type { RemoteEntry, RemoteFs } from '../remote/remoteFs';
+import type { RemoteEntry, RemoteFs, UploadBody } from '../remote/remoteFs';
 import { notLanded, type ProvenWrites, type WriteOutcome } from './provenWrites';
+import { STREAM_ABOVE } from './replayOps';
 
 export type Resolution = 'keepLocal' | 'keepServer' | 'keepBoth' | 'markResolved';
 
@@ -51,10 +52,18 @@ export class ConflictResolver {
     return note;
   }
 
-  /** The local version as the cache holds it now (the user may have edited it since the conflict). */
-  private async localContent(c: Conflict): Promise<Uint8Array | undefined> {
-    const hash = this.local.currentContent(c.path)?.blob ?? c.local?.blob;
-    return hash ? this.local.blob(hash) : undefined;
+  /**
+   * The local version as the cache holds it now (the user may have edited it since the conflict); a big
+   * one read from the store as it is sent, never held whole.
+   */
+  private async localContent(c: Conflict): Promise<Uint8Array | UploadBody | undefined> {
+    const version = this.local.currentContent(c.path) ?? c.local;
+    if (!version?.blob) return undefined;
+    if ((version.size ?? 0) > STREAM_ABOVE) {
+      const reader = await this.local.openBlob(version.blob);
+      if (reader) return reader;
+    }
+    return this.local.blob(version.blob);
   }
 
   private current(path: string): Promise<RemoteEntry | undefined> {

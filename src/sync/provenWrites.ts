@@ -11,7 +11,8 @@ import { inParallel } from '../core/parallel';
 import { dirname } from '../core/remotePath';
 import type { Capabilities } from '../remote/capabilities';
 import { isWeakEtag } from '../remote/etag';
-import type { EntryType, Preconditions, RemoteEntry, RemoteFs, WriteResult } from '../remote/remoteFs';
+import { collect } from '../remote/ranges';
+import type { EntryType, Preconditions, RemoteEntry, RemoteFs, UploadBody, WriteResult } from '../remote/remoteFs';
 import { settled, statOrGone } from '../remote/settle';
 import { sameVersion, type ServerVersion } from '../remote/version';
 import { judgePresence, judgeWrite, provenByAnswer, type Verdict } from './landing';
@@ -43,20 +44,30 @@ export class ProvenWrites {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** PUT `data` at `path` only if the server still has `base`; proven. */
-  async put(path: string, data: Uint8Array, base: WriteBase): Promise<WriteOutcome> {
+  /**
+   * PUT `data` at `path` only if the server still has `base`; proven. A big file's content comes as an
+   * UploadBody read from the blob store as it is sent (never held whole); the proof uses its size.
+   */
+  async put(path: string, data: Uint8Array | UploadBody, base: WriteBase): Promise<WriteOutcome> {
     const pre = await this.preconditions(path, base);
     if ('conflict' in pre) return { kind: 'conflict', current: pre.conflict };
-    const expected: Expectation = { path, kind: 'write', size: data.byteLength, base: base === 'absent' ? undefined : base, answer: {} };
+    const size = data instanceof Uint8Array ? data.byteLength : data.size;
+    const expected: Expectation = { path, kind: 'write', size, base: base === 'absent' ? undefined : base, answer: {} };
     let answer: WriteResult;
     try {
-      answer = await this.server.put(path, data, pre);
+      answer = await this.send(path, data, pre);
     } catch (err) {
       if (isShareError(err, 'Conflict')) return { kind: 'conflict', current: await statOrGone(this.server, path).catch(() => undefined) };
       return this.landedDespite(err, path, [expected], data);
     }
     if (answer.etag) this.learn({ etagOnPut: true });
     return this.prove(path, [{ ...expected, answer }], answer, data);
+  }
+
+  private async send(path: string, data: Uint8Array | UploadBody, pre: Preconditions): Promise<WriteResult> {
+    if (data instanceof Uint8Array) return this.server.put(path, data, pre);
+    if (this.server.putStream) return this.server.putStream(path, data, pre);
+    return this.server.put(path, await collect(data.chunks(), data.size, 'PUT', path), pre);
   }
 
   /** The preconditions that make a write of `base` safe, or the conflict found instead. */
@@ -113,7 +124,7 @@ export class ProvenWrites {
    * otherwise the error stands. Network failures are not checked here: the share is offline then, and the
    * replay checks (the change is recorded as sent once).
    */
-  private async landedDespite(err: unknown, path: string, expected: Expectation[], data?: Uint8Array): Promise<WriteOutcome> {
+  private async landedDespite(err: unknown, path: string, expected: Expectation[], data?: Uint8Array | UploadBody): Promise<WriteOutcome> {
     if (!(isShareError(err, 'Unavailable') && err.reason === 'server')) throw err;
     let outcome: WriteOutcome;
     try {
@@ -127,7 +138,7 @@ export class ProvenWrites {
   }
 
   /** Checks what the server shows now against `expected`; one request per folder at most. */
-  private async prove(path: string, expected: Expectation[], answer: WriteResult, data?: Uint8Array): Promise<WriteOutcome> {
+  private async prove(path: string, expected: Expectation[], answer: WriteResult, data?: Uint8Array | UploadBody): Promise<WriteOutcome> {
     const after = await this.observe(expected.filter(needsObservation).map(e => e.path));
     let version: ServerVersion | undefined;
     const verdicts: Verdict[] = [];
@@ -154,11 +165,15 @@ export class ProvenWrites {
     return observeServer(this.server, paths);
   }
 
-  /** The last resort where nothing else tells: read the bytes back. */
-  private async readBack(path: string, data: Uint8Array): Promise<Verdict> {
+  /** The last resort where nothing else tells: read the bytes back (a big file's as a stream, beside the blob's). */
+  private async readBack(path: string, data: Uint8Array | UploadBody): Promise<Verdict> {
+    if (!(data instanceof Uint8Array) && this.server.getStream) {
+      const got = await this.server.getStream(path);
+      return (await sameBytes(got.chunks, data.chunks())) ? { kind: 'landed', etag: got.etag } : { kind: 'unstored' };
+    }
     const got = await this.server.get(path);
     if (got === 'not-modified') return { kind: 'unstored' };
-    return equalBytes(got.data, data) ? { kind: 'landed', etag: got.etag } : { kind: 'unstored' };
+    return (await sameBytes([got.data], data instanceof Uint8Array ? [data] : data.chunks())) ? { kind: 'landed', etag: got.etag } : { kind: 'unstored' };
   }
 }
 
@@ -228,8 +243,30 @@ export function notLanded(paths: readonly string[], html: boolean, what = 'uploa
       });
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** Whether two streams of bytes are the same bytes, read side by side (whatever their chunking). */
+export async function sameBytes(a: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, b: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<boolean> {
+  const ia = chunksOf(a);
+  const ib = chunksOf(b);
+  let ca: Uint8Array = new Uint8Array(0);
+  let cb: Uint8Array = new Uint8Array(0);
+  try {
+    for (;;) {
+      if (!ca.byteLength) ca = (await ia.next()).value ?? new Uint8Array(0);
+      if (!cb.byteLength) cb = (await ib.next()).value ?? new Uint8Array(0);
+      if (!ca.byteLength || !cb.byteLength) return !ca.byteLength && !cb.byteLength;
+      const n = Math.min(ca.byteLength, cb.byteLength);
+      for (let i = 0; i < n; i++) if (ca[i] !== cb[i]) return false;
+      ca = ca.subarray(n);
+      cb = cb.subarray(n);
+    }
+  } finally {
+    await ia.return(undefined);
+    await ib.return(undefined);
+  }
+}
+
+/** The non-empty chunks of a (sync or async) iterable. */
+async function* chunksOf(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array, undefined> {
+  for await (const c of chunks) if (c.byteLength) yield c;
+  return undefined;
 }

@@ -15,8 +15,9 @@ import { sameVersion, type ServerVersion } from '../remote/version';
 import { mergeContent } from '../offline/merge';
 import type { Capabilities } from '../remote/capabilities';
 import { isWeakEtag, weakEtagEquals } from '../remote/etag';
-import type { RemoteEntry, RemoteFs } from '../remote/remoteFs';
+import type { Preconditions, RemoteEntry, RemoteFs, WriteResult } from '../remote/remoteFs';
 import { settled, settledStatOrGone, statOrGone } from '../remote/settle';
+import type { BlobReader } from '../cache/shareStore';
 import type { Expectation } from './provenWrites';
 
 export type Outcome =
@@ -37,6 +38,10 @@ export type Outcome =
 export interface ReplayCache {
   getBlob(hash: string): Promise<Uint8Array | undefined>;
   putBlob(data: Uint8Array): Promise<string>;
+  /** A blob read as it is sent (optional: the disk store), for changes above STREAM_ABOVE. */
+  openBlob?(hash: string): Promise<BlobReader | undefined>;
+  /** Stores a download as it arrives (the server's version of a big file in conflict). */
+  putBlobStream?(chunks: AsyncIterable<Uint8Array>): Promise<{ readonly hash: string; readonly size: number }>;
   /** The merged content becomes the local content too (until it is proven on the server). */
   writeLocal(path: string, data: Uint8Array): Promise<void>;
   /** The local content of `path` as the cache holds it (for a conflict's local side). */
@@ -59,6 +64,15 @@ export function forgetReplaced(produced: Produced, op: JournalOp): void {
 }
 
 type WriteOp = Extract<JournalOp, { kind: 'write' }>;
+
+/**
+ * A change larger than this is sent as a stream from the blob store, and the server's version of it in
+ * a conflict is compared by hash as it is stored: a big file is never loaded whole (nor merged).
+ */
+export const STREAM_ABOVE = 8 * 1024 * 1024;
+
+/** The content of a change: in memory (small), or read from the store as it is sent (big). */
+export type Body = { readonly size: number; readonly data: Uint8Array } | { readonly size: number; readonly reader: BlobReader };
 type DeleteOp = Extract<JournalOp, { kind: 'delete' }>;
 type TransferOp = Extract<JournalOp, { kind: 'move' | 'copy' }>;
 
@@ -73,8 +87,23 @@ export class ReplayOps {
     return statOrGone(this.server, path);
   }
 
-  async write(op: WriteOp, caps: Capabilities, produced: Produced): Promise<Outcome> {
+  /** The content of a write: streamed from the store when it is big and both sides can, else loaded; undefined when missing. */
+  async contentOf(op: WriteOp): Promise<Body | undefined> {
+    if (op.size > STREAM_ABOVE && this.server.putStream && this.cache.openBlob) {
+      const reader = await this.cache.openBlob(op.blob);
+      return reader && { size: reader.size, reader };
+    }
     const data = await this.cache.getBlob(op.blob);
+    return data && { size: data.byteLength, data };
+  }
+
+  /** PUT of a change's content: as a stream (never held whole) or as bytes. */
+  private send(path: string, body: Body, pre?: Preconditions): Promise<WriteResult> {
+    return 'reader' in body ? this.server.putStream!(path, body.reader, pre) : this.server.put(path, body.data, pre);
+  }
+
+  async write(op: WriteOp, caps: Capabilities, produced: Produced): Promise<Outcome> {
+    const data = await this.contentOf(op);
     if (!data) throw new ShareError('Other', `the content of ${op.path} is missing from the cache`);
     const known = produced.has(op.path);
     let expected = known ? produced.get(op.path)?.etag : op.base?.etag;
@@ -89,8 +118,8 @@ export class ReplayOps {
     const isCreate = !op.base && !known && !(op.follows && base);
     if (caps.ifMatch && caps.ifNoneMatch && (expected || isCreate)) {
       try {
-        const answer = await this.server.put(op.path, data, expected ? { ifMatch: expected } : { ifNoneMatch: '*' });
-        return done([{ path: op.path, kind: 'write', size: data.byteLength, base: isCreate ? undefined : base, answer }]);
+        const answer = await this.send(op.path, data, expected ? { ifMatch: expected } : { ifNoneMatch: '*' });
+        return done([{ path: op.path, kind: 'write', size: data.size, base: isCreate ? undefined : base, answer }]);
       } catch (err) {
         if (!isShareError(err, 'Conflict') && !isShareError(err, 'NotFound')) throw err;
       }
@@ -102,20 +131,20 @@ export class ReplayOps {
     const decision = decide(isCreate ? 'created' : 'changed', remote);
     if (decision === 'apply') {
       this.log.info(`[replay] ${op.path}: written after comparing validators (the server ignores If-Match; a change in the last moment would be lost)`);
-      const answer = await this.server.put(op.path, data);
-      return done([{ path: op.path, kind: 'write', size: data.byteLength, base: current, answer }]);
+      const answer = await this.send(op.path, data);
+      return done([{ path: op.path, kind: 'write', size: data.size, base: current, answer }]);
     }
     return this.writeConflict(op, data, expected);
   }
 
   /** The server's file differs from what the change started from: identical? mergeable? else a conflict. */
-  async writeConflict(op: WriteOp, data: Uint8Array, expected: string | undefined): Promise<Outcome> {
+  async writeConflict(op: WriteOp, data: Body, expected: string | undefined): Promise<Outcome> {
     let current = await this.statOrGone(op.path);
     if (!current) {
       if (!op.base && !expected) {
         // nothing there any more: create it (If-None-Match: * keeps a racing creation safe)
-        const answer = await this.server.put(op.path, data, { ifNoneMatch: '*' });
-        return done([{ path: op.path, kind: 'write', size: data.byteLength, answer }]);
+        const answer = await this.send(op.path, data, { ifNoneMatch: '*' });
+        return done([{ path: op.path, kind: 'write', size: data.size, answer }]);
       }
       const parentGone = dirname(op.path) !== '/' && !(await this.statOrGone(dirname(op.path)));
       return conflict({ path: op.path, kind: parentGone ? 'folder-deleted' : 'changed-deleted', local: { blob: op.blob, size: op.size }, base: op.base });
@@ -126,8 +155,8 @@ export class ReplayOps {
       if (current?.etag && !isWeakEtag(current.etag) && weakEtagEquals(current.etag, expected)) {
         const settled: RemoteEntry = current;
         try {
-          const answer = await this.server.put(op.path, data, { ifMatch: settled.etag });
-          return done([{ path: op.path, kind: 'write', size: data.byteLength, base: settled, answer }]);
+          const answer = await this.send(op.path, data, { ifMatch: settled.etag });
+          return done([{ path: op.path, kind: 'write', size: data.size, base: settled, answer }]);
         } catch (err) {
           if (!isShareError(err, 'Conflict')) throw err;
           current = await this.statOrGone(op.path);
@@ -137,15 +166,13 @@ export class ReplayOps {
     if (!current) return this.writeConflict(op, data, expected);
     current = await settled(this.server, current); // a usable If-Match below
     if (!current) return this.writeConflict(op, data, expected);
-    const server = await this.server.get(op.path);
-    if (server === 'not-modified') throw new ShareError('Other', `GET ${op.path}: unexpected 304`);
-    // also: our PUT had landed before a drop
-    if (equalBytes(server.data, data)) return { kind: 'done', identical: true, checks: [], etag: current.etag };
-    const serverBlob = await this.cache.putBlob(server.data);
-    const serverVersion: Version = { blob: serverBlob, etag: isWeakEtag(server.etag) ? current.etag : (server.etag ?? current.etag), size: server.data.byteLength, mtime: current.mtime };
-    const baseData = op.base?.blob ? await this.cache.getBlob(op.base.blob) : undefined;
-    if (baseData) {
-      const merged = mergeContent(baseData, server.data, data);
+    const server = await this.serverContent(op.path, 'reader' in data);
+    // also: our PUT had landed before a drop (blobs are named by their content's hash)
+    if (server.blob === op.blob) return { kind: 'done', identical: true, checks: [], etag: current.etag };
+    const serverVersion: Version = { blob: server.blob, etag: isWeakEtag(server.etag) ? current.etag : (server.etag ?? current.etag), size: server.size, mtime: current.mtime };
+    const baseData = 'data' in data && server.data && op.base?.blob ? await this.cache.getBlob(op.base.blob) : undefined;
+    if (baseData && 'data' in data && server.data) {
+      const merged = mergeContent(baseData, server.data, data.data);
       if (merged.clean) {
         const bytes = new TextEncoder().encode(merged.text);
         try {
@@ -161,6 +188,21 @@ export class ReplayOps {
     }
     const kind: ConflictKind = op.base ? 'both-changed' : 'both-created';
     return conflict({ path: op.path, kind, local: { blob: op.blob, size: op.size }, server: serverVersion, base: op.base });
+  }
+
+  /**
+   * The server's version of `path`, stored as a blob: streamed into the store for a big file (never
+   * held whole; no merge then), else read whole (its bytes kept for a merge).
+   */
+  async serverContent(path: string, big: boolean): Promise<{ blob: string; size: number; etag?: string; data?: Uint8Array }> {
+    if (big && this.server.getStream && this.cache.putBlobStream) {
+      const stream = await this.server.getStream(path);
+      const { hash, size } = await this.cache.putBlobStream(stream.chunks);
+      return { blob: hash, size, etag: stream.etag };
+    }
+    const server = await this.server.get(path);
+    if (server === 'not-modified') throw new ShareError('Other', `GET ${path}: unexpected 304`);
+    return { blob: await this.cache.putBlob(server.data), size: server.data.byteLength, etag: server.etag, data: server.data };
   }
 
   async mkdir(path: string): Promise<Outcome> {
@@ -300,8 +342,3 @@ export function expectedVersion(etag: string | undefined, base?: { mtime: number
   return { etag, mtime: base?.mtime ?? Number.NaN, size: base?.size ?? Number.NaN };
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

@@ -29,7 +29,7 @@ import type { RemoteEntry, RemoteFs } from '../remote/remoteFs';
 import { statOrGone } from '../remote/settle';
 import { judge, needsObservation, notLanded, observeServer } from './provenWrites';
 import { sameVersion } from '../remote/version';
-import { expectedVersion, forgetReplaced, ReplayOps, type Outcome, type Produced } from './replayOps';
+import { expectedVersion, forgetReplaced, ReplayOps, STREAM_ABOVE, type Outcome, type Produced } from './replayOps';
 import { nextRound, type Round } from './replayRounds';
 import type { ServerCapabilities } from './serverCapabilities';
 
@@ -96,6 +96,8 @@ export class Replayer {
       {
         getBlob: hash => local.blob(hash),
         putBlob: data => local.storeContent(data),
+        openBlob: hash => local.openBlob(hash),
+        putBlobStream: chunks => local.storeStream(chunks),
         writeLocal: async (path, data) => local.write(path, await local.storeContent(data), data.byteLength),
         localVersion: path => local.localVersion(path),
       },
@@ -374,7 +376,7 @@ export class Replayer {
       let etag: string | undefined;
       for (const c of s.outcome.checks) {
         let v = judge(c, after.get(c.path));
-        if (v.kind === 'ambiguous' && c.kind === 'write' && s.item.op.kind === 'write') v = await this.readBack(c.path, s.item.op.blob);
+        if (v.kind === 'ambiguous' && c.kind === 'write' && s.item.op.kind === 'write') v = await this.readBack(c.path, s.item.op.blob, c.size);
         if (c.kind === 'write' && v.kind === 'landed') etag = v.etag;
         verdicts.push(v);
       }
@@ -412,17 +414,17 @@ export class Replayer {
 
   /** Another version is where our write went: identical after all (nothing to do), else the conflict. */
   private async writeConflictAfter(op: Extract<JournalOp, { kind: 'write' }>) {
-    const data = await this.local.blob(op.blob);
+    const data = await this.ops.contentOf(op);
     if (!data) return { path: op.path, kind: 'rejected' as const, detail: 'the local content is missing from the cache' };
     const outcome = await this.ops.writeConflict(op, data, op.base?.etag);
     if (outcome.kind === 'conflict') return outcome.conflict;
     return undefined;
   }
 
-  private async readBack(path: string, blob: string): Promise<Verdict> {
-    const [got, data] = await Promise.all([this.server.get(path), this.local.blob(blob)]);
-    if (got === 'not-modified' || !data || !equalBytes(got.data, data)) return { kind: 'unstored' };
-    return { kind: 'landed', etag: got.etag };
+  /** The server's bytes compared with ours by their hash (a big file streamed into the store, never held whole). */
+  private async readBack(path: string, blob: string, size: number): Promise<Verdict> {
+    const got = await this.ops.serverContent(path, size > STREAM_ABOVE);
+    return got.blob === blob ? { kind: 'landed', etag: got.etag } : { kind: 'unstored' };
   }
 
   /** The operations landed: the journal forgets them and the cache records the server's new state (one commit). */
@@ -453,10 +455,4 @@ export class Replayer {
 
 function pathOf(op: JournalOp): string {
   return op.kind === 'move' || op.kind === 'copy' ? op.to : op.path;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -96,6 +96,19 @@ suite('conformance: sign-in methods (Apache: Digest, a bearer token, a secret he
     assert.ok(seen.filter(s => /^2\d\d Digest$/.test(s)).length >= 4, `answered with Digest: ${seen.join(', ')}`);
   });
 
+  test('Digest: a body from the store goes out whole, never as a stream a challenge would leave hanging; it lands once', async () => {
+    const location: ShareLocation = { scheme: 'dav', authority: apache.authority('plain'), basePath: '/digest' };
+    const remote = new WebdavRemote(location, () => DEFAULTS, log, NODE_PLATFORM, { ...GOOD, scheme: 'digest' });
+    opened.push({ share: new Share(location, remote, new ScriptedAccess({}), log), remote });
+    const slice = Buffer.alloc(1024 * 1024, 7);
+    const body = { size: 3 * slice.length, chunks: async function* () { for (let i = 0; i < 3; i++) yield slice; } };
+    const mark = apache.requests().length;
+    await remote.putStream('/streamed.bin', body);
+    assert.equal(readFileSync(join(disk.path, 'streamed.bin')).equals(Buffer.concat([slice, slice, slice])), true);
+    const puts = apache.requests().slice(mark).filter(r => r.path.endsWith('/streamed.bin'));
+    assert.deepEqual(puts.map(r => `${r.status} ${r.auth}`).filter(r => r.startsWith('2')), ['201 Digest'], 'landed once, as Digest');
+  });
+
   test('Digest with a wrong password: asked again ("rejected"), then signed in', async () => {
     const access = new ScriptedAccess({ logins: [{ username: 'alice', password: 'wrong' }, GOOD] });
     const share = open('/digest', access);
