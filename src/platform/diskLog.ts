@@ -62,3 +62,24 @@ export function scanLog(buf: Buffer, onBatch?: (json: string) => void): LogScan 
   }
   return { validBytes: pos, count };
 }
+
+/** The tables and meta values as committed; records and values are the store's own (never handed out). */
+export interface Extras {
+  readonly tables: Map<string, Map<number, StoredRecord>>;
+  readonly meta: Map<string, unknown>;
+}
+
+
+export function applyExtras(extras: Extras, tables: LogBatch['t'], meta: LogBatch['m']): void {
+  for (const [name, change] of Object.entries(tables ?? {})) {
+    let table = extras.tables.get(name);
+    if (!table) extras.tables.set(name, (table = new Map()));
+    for (const id of change.d ?? []) table.delete(id);
+    for (const record of change.p ?? []) table.set(record.id, record);
+    if (table.size === 0) extras.tables.delete(name);
+  }
+  for (const [key, value] of Object.entries(meta ?? {})) {
+    if (value === null) extras.meta.delete(key);
+    else extras.meta.set(key, value);
+  }
+}

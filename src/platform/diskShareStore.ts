@@ -30,7 +30,7 @@ import type { CacheEntry } from '../cache/cacheEntry';
 import type { BlobReader, ShareStores, IndexBatch, ShareStore, StoredRecord } from '../cache/shareStore';
 import { nullLogger, type Logger } from '../core/log';
 import { diskError, DiskStoreError, errno, NOT_WRITABLE, readOnlyFolder } from './diskErrors';
-import { encodeLogLine, scanLog, type LogBatch } from './diskLog';
+import { applyExtras, encodeLogLine, scanLog, type Extras, type LogBatch } from './diskLog';
 import { DiskBlobs } from './diskBlobs';
 import { DiskPartials, type PartialLimits } from './diskPartials';
 import { fsyncDir, heldLocks, takeLock, waitForLock } from './diskLock';
@@ -94,28 +94,8 @@ export class DiskShareStores implements ShareStores {
 
 // --- the store
 
-/** The tables and meta values as committed; records and values are the store's own (never handed out). */
-interface Extras {
-  readonly tables: Map<string, Map<number, StoredRecord>>;
-  readonly meta: Map<string, unknown>;
-}
-
 interface State extends Extras {
   readonly entries: Map<string, CacheEntry>;
-}
-
-function applyExtras(extras: Extras, tables: LogBatch['t'], meta: LogBatch['m']): void {
-  for (const [name, change] of Object.entries(tables ?? {})) {
-    let table = extras.tables.get(name);
-    if (!table) extras.tables.set(name, (table = new Map()));
-    for (const id of change.d ?? []) table.delete(id);
-    for (const record of change.p ?? []) table.set(record.id, record);
-    if (table.size === 0) extras.tables.delete(name);
-  }
-  for (const [key, value] of Object.entries(meta ?? {})) {
-    if (value === null) extras.meta.delete(key);
-    else extras.meta.set(key, value);
-  }
 }
 
 class DiskShareStore implements ShareStore {
