@@ -1,5 +1,6 @@
 // The disk store's log format: one committed batch per line, `<JSON>\t<crc32 of the JSON, 8 hex>\n`;
-// a line counts only when whole and its checksum matches, so a torn or damaged tail is found and cut off.
+// a line counts only when whole and its checksum matches, so a torn or damaged tail is found and cut off;
+// and how a batch's tables and meta values apply to what is held.
 import type { CacheEntry } from '../cache/cacheEntry';
 import type { IndexBatch, StoredRecord } from '../cache/shareStore';
 import type { NormalizedExtras } from './storeBatch';
