@@ -65,7 +65,7 @@ suite('web: the extension in the web-worker extension host', function () {
     assert.equal(text(await vscode.workspace.fs.readFile(uri)), config.notesMd);
     const { share, path } = api.registry.resolve('dav', uri.authority, uri.path);
     assert.equal(await share.hasCache(), true, 'the share has a cache in the browser');
-    assert.deepEqual(share.cacheState(path), { pinned: false, cached: true });
+    assert.deepEqual(share.cacheState(path), { pinned: false, cached: true, type: 'file', listed: false });
   });
 
   test('a file written from the web worker is on the server (checked with a plain fetch), and deleted', async () => {
