@@ -12,6 +12,9 @@ import type { Capabilities } from '../remote/capabilities';
 import type { CachedTree } from './cachedTree';
 import type { CachingRemote } from './cachingRemote';
 
+/** Folders listed at once in a polling round (rclone's checkers); the pin's ceiling when that is lower. */
+const POLL_PARALLEL = 8;
+
 export class ChangePoller implements IDisposable {
   private readonly watches = new Map<number, { path: string; recursive: boolean }>();
   private nextId = 0;
@@ -72,7 +75,7 @@ export class ChangePoller implements IDisposable {
     this.round ??= (async () => {
       const caps = await this.capabilities().catch(() => undefined);
       if (caps?.etagPropagation) return this.pollPropagating();
-      // folders are listed a few at a time (the pin download setting), like rclone's checkers
+      // folders are listed a few at a time (8, or the pin's ceiling when lower), like rclone's checkers
       const queue = this.foldersToPoll();
       let listed = 0;
       let stop = false;
@@ -89,7 +92,7 @@ export class ChangePoller implements IDisposable {
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.max(1, this.settings().parallelDownloads) }, worker));
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(POLL_PARALLEL, this.settings().parallelDownloads)) }, worker));
       return listed;
     })().finally(() => (this.round = undefined));
     return this.round;

@@ -19,7 +19,7 @@ export interface Settings {
   readonly maxCacheBytes: number;
   /** Clean, unpinned content is culled least-recently-used first when over the limit. */
   readonly cullingEnabled: boolean;
-  /** Downloads run in parallel when pinning. */
+  /** The most downloads in flight when pinning (a ceiling: how many is found as it goes, cache/adaptiveLimit.ts). */
   readonly parallelDownloads: number;
   /** Interval of the remote-change poll of watched folders, ms (0: no polling). */
   readonly pollIntervalMs: number;
@@ -69,7 +69,7 @@ export const DEFAULTS: Settings = Object.freeze({
   freshnessMs: 5_000,
   maxCacheBytes: 1024 * 1024 * 1024,
   cullingEnabled: true,
-  parallelDownloads: 4,
+  parallelDownloads: 32,
   pollIntervalMs: 15_000,
   massDeleteThreshold: 20,
   maxListingBytes: 64 * 1024 * 1024,
