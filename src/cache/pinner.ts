@@ -30,6 +30,12 @@ export interface PinResult extends PinProgress {
 
 /** Sends of one request at most when the server keeps throttling it (then its file fails). */
 export const MAX_TRIES = 5;
+/**
+ * Folders listed at once, at most (within the limit): a listing costs the server a look at every entry
+ * (nephele, in-process, takes seconds for 100 files on a busy machine), and eight at once made each
+ * take eight times as long — past the request timeout.
+ */
+const LIST_PARALLEL = 4;
 
 /** What to do with an item whose request failed. */
 type AfterFailure = 'retry' | 'skip' | 'stop';
@@ -91,7 +97,7 @@ export class Pinner implements IDisposable {
     let progress = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
     const failed: { path: string; error: string }[] = [];
     const files: { path: string; size: number }[] = [];
-    // 1. list the tree, a folder at a time (most servers refuse Depth infinity), several folders at once
+    // 1. list the tree, a folder at a time (most servers refuse Depth infinity), a few folders at once
     if (root.type === 'file') files.push({ path, size: root.size });
     const folders = root.type === 'directory' ? [path] : [];
     let listingFailure: { err: unknown } | undefined;
@@ -111,6 +117,7 @@ export class Pinner implements IDisposable {
         listingFailure ??= { err };
         return 'stop';
       }),
+      LIST_PARALLEL,
     );
     await listed.done;
     if (listingFailure) throw listingFailure.err;
@@ -215,8 +222,8 @@ export class Pinner implements IDisposable {
   }
 
   /**
-   * Runs `work` on each item of `queue` — which `work` may extend — as many at once as the limit lets
-   * start (it tells the limit how each ended: the bytes fetched, a throttle, another failure). Stops
+   * Runs `work` on each item of `queue` — which `work` may extend — as many at once as the limit (and
+   * `cap`) lets start (it tells the limit how each ended: the bytes fetched, a throttle, another failure). Stops
    * starting on `signal`, on dispose, or when `onFailure` says so; resolves when nothing is in flight.
    */
   private drain<T>(
@@ -224,6 +231,8 @@ export class Pinner implements IDisposable {
     signal: AbortSignal | undefined,
     work: (item: T) => Promise<number>,
     onFailure: (item: T, err: unknown, throttle?: Throttle) => AfterFailure,
+    /** At most this many of this drain's requests at once, whatever the limit. */
+    cap = Number.POSITIVE_INFINITY,
   ): Drain {
     let running = 0;
     let stopped = false;
@@ -237,7 +246,7 @@ export class Pinner implements IDisposable {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       if (finished) return;
-      while (!halted() && queue.length && limit.canStart()) {
+      while (!halted() && queue.length && running < cap && limit.canStart()) {
         const item = queue.shift()!;
         const startedAt = limit.begin();
         running++;
