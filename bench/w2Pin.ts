@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { nullLogger } from '../src/core/log';
 import { WebdavRemote } from '../src/remote/webdavRemote';
 import { planTree, type Tree } from './datasets';
-import { benchSettings, fresh, measure, openShare, removeDir, tempDir, variant, type BenchContext, type Sample, type Target, type Variant } from './harness';
+import { benchSettings, fresh, measure, median, openShare, removeDir, tempDir, variant, type BenchContext, type Sample, type Target, type Variant } from './harness';
 
 export function w2Tree(quick: boolean): Tree {
   return planTree({
@@ -71,7 +71,8 @@ export async function runW2(ctx: BenchContext, t: Target, tree: Tree): Promise<V
         try {
           const r = await o.share.pin(root);
           if (r.failed.length || r.filesDone !== tree.files.length) throw new Error(`W2 pin: ${r.filesDone} files, ${r.failed.length} failed (${r.failed[0]?.error})`);
-          return { files: r.filesDone, bytes: r.bytesDone };
+          // where the adaptive limit ended: the requests in flight at the end, for the bound
+          return { files: r.filesDone, bytes: r.bytesDone, limit: o.parts?.pinner.limit.limit ?? 0 };
         } finally {
           await o.dispose();
         }
@@ -143,7 +144,7 @@ export async function runW2(ctx: BenchContext, t: Target, tree: Tree): Promise<V
       'ours',
       `ours: Keep Available Offline (folders listed in parallel, then the downloads: from 8 at once, growing while throughput grows, at most ${benchSettings.parallelDownloads} — the setting's ceiling; content hashed and fsynced into the cache; the product's Node transport)`,
       s.ours,
-      16,
+      median(s.ours.map(x => x.extra?.limit ?? 0)) || benchSettings.parallelDownloads,
     ),
     variant(ctx, 'rclone copy', 'rclone copy (Debian rclone, webdav remote, default --transfers 4 --checkers 8) to a local folder', s.rclone, 4),
     variant(ctx, 'rclone copy --transfers 16', 'rclone copy tuned: --transfers 16 (--checkers 8) to a local folder', s.rclone16, 16),

@@ -98,18 +98,25 @@ export class Pinner implements IDisposable {
     const failed: { path: string; error: string }[] = [];
     const files: { path: string; size: number }[] = [];
     // 1. list the tree, a folder at a time (most servers refuse Depth infinity), a few folders at once
-    if (root.type === 'file') files.push({ path, size: root.size });
+    if (root.type === 'file') {
+      files.push({ path, size: root.size });
+      progress = { ...progress, filesTotal: 1, bytesTotal: root.size };
+    }
     const folders = root.type === 'directory' ? [path] : [];
     let listingFailure: { err: unknown } | undefined;
     const listed = this.drain(
       folders,
       signal,
       async folder => {
+        let bytes = 0;
         for (const c of (await this.cache.list(folder)).children) {
           if (c.type === 'directory') folders.push(c.path);
-          else files.push({ path: c.path, size: c.size });
+          else {
+            files.push({ path: c.path, size: c.size });
+            bytes += c.size;
+          }
         }
-        progress = { ...progress, filesTotal: files.length, bytesTotal: files.reduce((n, f) => n + f.size, 0) };
+        progress = { ...progress, filesTotal: files.length, bytesTotal: progress.bytesTotal + bytes };
         onProgress(progress);
         return 0;
       },

@@ -13,13 +13,20 @@ import type { EntryType, Permissions } from './remoteFs';
  * permissions (Nextcloud/ownCloud `oc:`; RFC 5842 resource-id, RFC 3744 current-user-privilege-set) and
  * the quota (RFC 4331). A server that does not know a property lists it as 404, which is skipped.
  */
-export const PROPFIND_BODY =
-  '<?xml version="1.0" encoding="utf-8"?>' +
-  '<D:propfind xmlns:D="DAV:" xmlns:oc="http://owncloud.org/ns"><D:prop>' +
+const PROPS =
   '<D:resourcetype/><D:getcontentlength/><D:getlastmodified/><D:creationdate/><D:getetag/><D:getcontenttype/>' +
-  '<oc:fileid/><oc:permissions/><D:resource-id/><D:current-user-privilege-set/>' +
-  '<D:quota-available-bytes/><D:quota-used-bytes/>' +
-  '</D:prop></D:propfind>';
+  '<oc:fileid/><oc:permissions/><D:resource-id/><D:current-user-privilege-set/>';
+const QUOTA = '<D:quota-available-bytes/><D:quota-used-bytes/>';
+const propfindBody = (props: string) =>
+  '<?xml version="1.0" encoding="utf-8"?>' + `<D:propfind xmlns:D="DAV:" xmlns:oc="http://owncloud.org/ns"><D:prop>${props}</D:prop></D:propfind>`;
+
+/** What a PROPFIND of the share's root asks for: the quota with the rest (the share's quota is its root's). */
+export const PROPFIND_BODY = propfindBody(PROPS + QUOTA);
+/**
+ * What a PROPFIND of anything else asks for: no quota. Some servers work it out for every entry of a
+ * listing (nephele: a 100-file folder listed in ~0.9 s with it, ~0.2 s without).
+ */
+export const PROPFIND_BODY_NO_QUOTA = propfindBody(PROPS);
 
 export interface MultistatusItem {
   /** The response's href exactly as sent (still percent-encoded; see remote/hrefs.ts). */
