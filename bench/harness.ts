@@ -1,8 +1,7 @@
 // What every workload uses: a server behind the latency proxy, shares opened the way the Node extension
-// host opens them (keep-alive agents, disk cache), runs with medians, and the physical bound.
+// host opens them (the product's Node transport, disk cache), runs with medians, and the physical bound.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { Agent as HttpAgent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nullLogger, type Logger } from '../src/core/log';
@@ -10,6 +9,7 @@ import { DEFAULTS, type Settings } from '../src/core/settings';
 import type { ShareLocation } from '../src/core/shareLocation';
 import { DiskShareStores } from '../src/platform/diskShareStore';
 import { streamBody } from '../src/platform/nodeFetch';
+import { createNodeTransport } from '../src/platform/nodeTransport';
 import { WebdavRemote } from '../src/remote/webdavRemote';
 import { noAuth } from '../src/share/auth';
 import { Share } from '../src/share/share';
@@ -83,19 +83,20 @@ export interface OpenedShare {
   dispose(): Promise<void>;
 }
 
-/**
- * Opens a share as the Node extension host does: keep-alive agent (maxSockets 8, new connections for
- * each opening, as after a window reload), the disk cache in `cacheDir` (none: live mode).
- */
 /** `WDO_BENCH_LOG=debug` prints the shares' log to stderr (what a workload sends, and why). */
 const benchLogger: Logger = process.env.WDO_BENCH_LOG === 'debug'
   ? { trace() {}, debug: m => console.error(`[debug] ${m}`), info: m => console.error(`[info] ${m}`), warn: m => console.error(`[warn] ${m}`), error: m => console.error(`[error] ${String(m)}`) }
   : nullLogger;
 
+/**
+ * Opens a share as the Node extension host does: the product's transport (its own keep-alive
+ * connections, sized to the pin's ceiling; new connections for each opening, as after a window reload;
+ * no proxy from the environment), the disk cache in `cacheDir` (none: live mode).
+ */
 export async function openShare(t: Target, cacheDir: string | undefined, settings: Settings = benchSettings, log: Logger = benchLogger): Promise<OpenedShare> {
-  const agent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
-  // streamBody as the Node host gives it: big uploads are sent as streams (w6)
-  const remote = new WebdavRemote(t.location, () => settings, log, { httpAgent: agent, streamBody });
+  // the product's Node transport (its own keep-alive pool, sized to the pin's ceiling); streamBody as the Node
+  // host gives it: big uploads are sent as streams (w6)
+  const remote = new WebdavRemote(t.location, () => settings, log, { transport: o => createNodeTransport({ ...o, env: {} }), streamBody });
   let parts: OpenCache | undefined;
   const share = new Share(
     t.location,
@@ -113,7 +114,6 @@ export async function openShare(t: Target, cacheDir: string | undefined, setting
     parts,
     async dispose() {
       await share.dispose();
-      agent.destroy();
     },
   };
 }

@@ -62,8 +62,10 @@ export function ratios(w: WorkloadResult, r: BenchResults): [string, string][] {
       const rc = get(w, 'rclone copy');
       const seq = get(w, 'sequential');
       const floor = ((ours.extra?.bytes ?? 0) * 8 * 1000) / bw;
+      const rc16 = w.variants.find(v => v.name === 'rclone copy --transfers 16'); // (results from before it was measured lack it)
       return [
         ['rclone copy ÷ ours (time)', x(rc.medianMs, ours.medianMs)],
+        ...(rc16 ? [['rclone copy --transfers 16 ÷ ours (time)', x(rc16.medianMs, ours.medianMs)] as [string, string]] : []),
         ['sequential ÷ ours (time)', x(seq.medianMs, ours.medianMs)],
         ['ours ÷ bytes-only floor (time)', `${x(ours.medianMs, floor)} (floor ${fmtMs(floor)})`],
         ['requests ours / rclone / sequential', `${ours.requests} / ${rc.requests} / ${seq.requests}`],

@@ -21,6 +21,9 @@ import type { RemoteFs } from '../remote/remoteFs';
 /** Entries at most in one whole-tree listing of a poll (recorded at once): a larger tree is listed folder by folder. */
 const POLL_TREE_ENTRIES = 20_000;
 
+/** Folders listed at once in a polling round (rclone's checkers); the pin's ceiling when that is lower. */
+const POLL_PARALLEL = 8;
+
 export class ChangePoller implements IDisposable {
   private readonly watches = new Map<number, { path: string; recursive: boolean }>();
   private nextId = 0;
@@ -116,7 +119,7 @@ export class ChangePoller implements IDisposable {
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.max(1, this.settings().parallelDownloads) }, worker));
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(POLL_PARALLEL, this.settings().parallelDownloads)) }, worker));
       if (!stop && !this.disposed && this.learner) listed += await this.learner.refreshRound();
       return this.afterRound(listed);
     })().finally(() => (this.round = undefined));

@@ -38,12 +38,15 @@ export interface ShareErrorOptions {
   /** HTTP status, when the server answered. */
   status?: number;
   reason?: UnavailableReason;
+  /** How long the server asked to wait before the next request (a 429's or 503's `Retry-After`), ms. */
+  retryAfterMs?: number;
 }
 
 export class ShareError extends Error {
   readonly code: ShareErrorCode;
   readonly status?: number;
   readonly reason?: UnavailableReason;
+  readonly retryAfterMs?: number;
 
   constructor(code: ShareErrorCode, message: string, options: ShareErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -51,6 +54,7 @@ export class ShareError extends Error {
     this.code = code;
     this.status = options.status;
     this.reason = options.reason;
+    this.retryAfterMs = options.retryAfterMs;
   }
 
   /** A copy with a message prefix, keeping code, status and reason: `err.prefixed('write /a.txt')`. */
@@ -59,6 +63,7 @@ export class ShareError extends Error {
       cause: this.cause ?? this,
       status: this.status,
       reason: this.reason,
+      retryAfterMs: this.retryAfterMs,
     });
   }
 }

@@ -25,7 +25,7 @@ export interface Settings {
   readonly maxCacheBytes: number;
   /** Clean, unpinned content is culled least-recently-used first when over the limit. */
   readonly cullingEnabled: boolean;
-  /** Downloads run in parallel when pinning. */
+  /** The most downloads in flight when pinning (a ceiling: how many is found as it goes, cache/adaptiveLimit.ts). */
   readonly parallelDownloads: number;
   /**
    * Most entries (files and folders) the background walk learns of a share's tree, so that every name
@@ -87,7 +87,7 @@ export const DEFAULTS: Settings = Object.freeze({
   revalidation: 'background',
   maxCacheBytes: 1024 * 1024 * 1024,
   cullingEnabled: true,
-  parallelDownloads: 4,
+  parallelDownloads: 32,
   maxTreeEntries: 200_000,
   pollIntervalMs: 15_000,
   massDeleteThreshold: 20,

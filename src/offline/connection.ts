@@ -127,6 +127,8 @@ export class Connection implements IDisposable {
    */
   reportFailure(err: unknown): boolean {
     if (!isNetworkFailure(err)) return false;
+    // a server that says when to come back (429, 503 with Retry-After) is reachable and busy, not gone
+    if (err.retryAfterMs !== undefined) return false;
     if (err.reason === 'server' && ++this.serverErrors < (this.options.serverErrorLimit ?? 3)) return false;
     if (this._state.kind === 'online') {
       this.state = { kind: 'offline', manual: false, reason: describeFailure(err), cause: err.reason ?? 'other' };

@@ -1,9 +1,10 @@
 // One share's transport in the Node extension host (remote/transport.ts): keep-alive connections of its
-// own (8 at most), the certificate the user trusted for it, its CA file and client certificate
-// (nodeTls.ts), and the proxy VS Code is configured with (core/proxy.ts: `http.proxy`, `http.noProxy`,
-// the *_PROXY environment, `http.proxyStrictSSL`, `http.proxyAuthorization`, credentials in the proxy's
-// address). `http:` shares go through an HTTP proxy as absolute-form requests; `https:` shares through a
-// CONNECT tunnel, so the proxy never sees what is sent and the share's own TLS check still decides.
+// own (as many as the share's client asks for — the pin's ceiling of downloads and a few more; 8 by
+// default), the certificate the user trusted for it, its CA file and client certificate (nodeTls.ts),
+// and the proxy VS Code is configured with (core/proxy.ts: `http.proxy`, `http.noProxy`, the *_PROXY
+// environment, `http.proxyStrictSSL`, `http.proxyAuthorization`, credentials in the proxy's address).
+// `http:` shares go through an HTTP proxy as absolute-form requests; `https:` shares through a CONNECT
+// tunnel, so the proxy never sees what is sent and the share's own TLS check still decides.
 // Requests are sent by nodeFetch.ts (why not node-fetch: see there).
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type RequestOptions as HttpsRequestOptions } from 'node:https';

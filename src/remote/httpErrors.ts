@@ -3,7 +3,9 @@
 // failures are `Unavailable` with reason `tls` (not "unreachable": the share does not go offline by
 // itself for them); one the transport explained (an untrusted or changed certificate, an unusable
 // client certificate) keeps its explanation in the cause, for the share's trust prompt
-// (core/certificates.ts `tlsProblemOf`).
+// (core/certificates.ts `tlsProblemOf`). A server that asks to slow down (429 Too Many Requests, 503 Service
+// Unavailable) is `Unavailable` with reason `server`, carrying its `Retry-After` (capped) for whoever
+// retries (the pinner's adaptive parallelism, cache/adaptiveLimit.ts).
 import { describeTrustReason, tlsProblemOf, type TlsProblem } from '../core/certificates';
 import { ShareError, UnavailableReason } from '../core/errors';
 
@@ -121,6 +123,13 @@ export function classifyStatus(status: number, method: Method, path: string, cau
       return make('Locked', 'the item is locked on the server');
     case 507:
       return make('InsufficientStorage', 'the server has no space left');
+    case 429:
+    case 503: {
+      const wait = retryAfterOf(cause);
+      const what = status === 429 ? 'the server asks to slow down (too many requests)' : 'the server is unavailable for now (busy, or down for maintenance)';
+      const when = wait === undefined ? '' : `; it asks to wait ${Math.ceil(wait / 1000)} s`;
+      return new ShareError('Unavailable', `${where}: ${what}${when} (HTTP ${http})`, { cause, status, reason: 'server', retryAfterMs: wait });
+    }
     case 400:
     case 414:
     case 415:
@@ -162,9 +171,37 @@ export function authSchemes(header: string | null | undefined): string[] {
 
 /** The `WWW-Authenticate` header of the answer a failure carries (a 401's), if any. */
 export function challengeOf(err: unknown): string | null {
+  return headerOf(err, 'www-authenticate');
+}
+
+/** The longest wait a `Retry-After` is honoured for: a server's "come back tomorrow" is not waited out. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * A `Retry-After` value in ms (RFC 9110 §10.2.3: delay-seconds, or an HTTP-date), at most
+ * MAX_RETRY_AFTER_MS; undefined when absent or not valid. A date in the past is 0.
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  const v = value?.trim();
+  if (!v) return undefined;
+  if (/^\d+$/.test(v)) return Math.min(Number(v) * 1000, MAX_RETRY_AFTER_MS);
+  // an HTTP-date has a weekday and a time (IMF-fixdate, or the obsolete forms Date.parse also reads)
+  if (!/^[A-Za-z]{3,9},? .*\d{1,2}:\d{2}:\d{2}/.test(v)) return undefined;
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return undefined;
+  return Math.min(Math.max(0, at - now), MAX_RETRY_AFTER_MS);
+}
+
+/** The `Retry-After` of the answer a failure carries, in ms, if any. */
+function retryAfterOf(err: unknown): number | undefined {
+  return parseRetryAfter(headerOf(err, 'retry-after'));
+}
+
+/** A header of the answer a failure carries (in it, or in its causes), if any. */
+function headerOf(err: unknown, name: string): string | null {
   for (let e = err, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const headers = (e as { response?: { headers?: { get?(name: string): string | null } } }).response?.headers;
-    if (typeof headers?.get === 'function') return headers.get('www-authenticate');
+    if (typeof headers?.get === 'function') return headers.get(name);
   }
   return null;
 }

@@ -33,6 +33,14 @@ const OWN_HEADERS = new Set([
   'if', 'if-match', 'if-none-match', 'lock-token', 'timeout', 'range', 'proxy-authorization',
 ]);
 
+/**
+ * The share's connection pool: the pin's ceiling of downloads in flight (`cache.parallelDownloads`) and a
+ * few more, so that opening a file while a folder is pinned does not wait for a download to finish.
+ */
+export function socketsFor(parallelDownloads: number): number {
+  return Math.max(8, Math.max(1, Math.round(parallelDownloads)) + 4);
+}
+
 export class ShareClient {
   private credentials?: Credentials;
   private access: ShareAccess = {};
@@ -134,8 +142,9 @@ export class ShareClient {
       proxy: this.settings().proxy,
       trustedCertificates: this.access.trustedCertificates ?? [],
       clientCertificatePassphrase: this.access.clientCertificatePassphrase,
+      maxSockets: socketsFor(this.settings().parallelDownloads),
     };
-    const key = JSON.stringify([topts.origin, options?.caFile, options?.clientCertificate, options?.clientKey, topts.proxy, topts.trustedCertificates, topts.clientCertificatePassphrase]);
+    const key = JSON.stringify([topts.origin, options?.caFile, options?.clientCertificate, options?.clientKey, topts.proxy, topts.trustedCertificates, topts.clientCertificatePassphrase, topts.maxSockets]);
     if (this.transport?.key !== key) {
       this.transport?.value.retire();
       const value = make(topts);

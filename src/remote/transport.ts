@@ -27,6 +27,8 @@ export interface TransportOptions {
   /** SHA-256 fingerprints of certificates the user trusted for this share. */
   readonly trustedCertificates: readonly string[];
   readonly clientCertificatePassphrase?: string;
+  /** Connections kept open at most: the pin's ceiling of downloads in flight, and room for other requests. */
+  readonly maxSockets?: number;
 }
 
 export interface ShareTransport {

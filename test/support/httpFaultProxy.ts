@@ -5,7 +5,10 @@
 // some bytes (the client's timeout fires mid-body); the connection reset mid-request or mid-answer; a
 // 204/201 for a change that never reached the server; a gateway's sign-in page (200 text/html). The TCP
 // proxy (faultProxy.ts) only cuts connections; this one speaks HTTP. It records what it did, so a trial's
-// summary can say which request met which fault and whether the server saw it.
+// summary can say which request met which fault and whether the server saw it. For the pin's adaptive
+// parallelism (pinParallel.test.ts) it also answers 429/503 with a Retry-After (a busy server), can add a
+// delay before each forwarded request (a link's round trip, so that parallelism pays), and keeps a
+// timeline of arrivals with the requests in flight at each.
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -23,7 +26,9 @@ export type HttpFaultKind =
   /** answer `status` (204, 201) without forwarding: a 2xx for a change that was not stored */
   | 'fake2xx'
   /** answer 200 text/html with a sign-in page without forwarding: a gateway in front of the server */
-  | 'signIn';
+  | 'signIn'
+  /** answer `status` (429, 503) with `Retry-After: retryAfter` without forwarding: a busy server */
+  | 'busy';
 
 export const WRITE_METHODS: readonly string[] = ['PUT', 'MKCOL', 'DELETE', 'MOVE', 'COPY'];
 export const ANY_METHOD: readonly string[] = [...WRITE_METHODS, 'PROPFIND', 'GET'];
@@ -34,8 +39,19 @@ export interface HttpFault {
   readonly methods: readonly string[];
   /** The fault hits the n-th matching request after arming (1-based). */
   readonly nth: number;
-  /** 'status': 500, 502 or 503; 'fake2xx': 204 or 201. */
+  /** 'status': 500, 502 or 503; 'fake2xx': 204 or 201; 'busy': 429 or 503. */
   readonly status?: number;
+  /** 'busy': the Retry-After header's value (seconds or an HTTP date; none when absent). */
+  readonly retryAfter?: string;
+}
+
+/** One request as it arrived: when (performance.now(), ms), and how many were in flight with it. */
+export interface Arrival {
+  readonly method: string;
+  readonly at: number;
+  readonly inFlight: number;
+  /** The fault it met, if any. */
+  readonly fault?: HttpFaultKind;
 }
 
 /** What the proxy did to one request. */
@@ -48,6 +64,8 @@ export interface FaultEvent {
   readonly forwarded: boolean;
   /** In words, for a trial's summary. */
   readonly what: string;
+  /** When the proxy answered (or cut) it: performance.now(), ms. */
+  readonly at: number;
 }
 
 /** The server's whole answer to a forwarded request. */
@@ -77,7 +95,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 
 export class HttpFaultProxy {
   private server?: Server;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private armed: Armed[] = [];
@@ -91,6 +109,10 @@ export class HttpFaultProxy {
   maxInFlight = 0;
   /** What the faults did since the last arm(). */
   readonly events: FaultEvent[] = [];
+  /** Every request since the start (or the last resetCounts()), as it arrived. */
+  readonly arrivals: Arrival[] = [];
+  /** Milliseconds each forwarded request waits before it goes on to the server (a link's round trip). */
+  delayMs = 0;
 
   constructor(private readonly targetPort: number) {}
 
@@ -140,6 +162,7 @@ export class HttpFaultProxy {
   resetCounts(): void {
     this.requests = 0;
     this.maxInFlight = this.inFlight;
+    this.arrivals.length = 0;
     for (const m of Object.keys(this.byMethod)) delete this.byMethod[m];
   }
 
@@ -159,11 +182,16 @@ export class HttpFaultProxy {
     this.byMethod[method] = (this.byMethod[method] ?? 0) + 1;
     const target = req.url ?? '/';
     const fault = this.match(method);
+    this.arrivals.push({ method, at: performance.now(), inFlight: this.inFlight, fault: fault?.kind });
     res.on('error', () => undefined);
     req.on('error', () => undefined);
     try {
-      if (!fault) return await this.pass(req, res);
-      const record = (forwarded: boolean, what: string) => this.events.push({ fault, method, target, forwarded, what: `${method} ${readable(target)}: ${what}` });
+      if (!fault) {
+        if (this.delayMs > 0) await this.pause(this.delayMs);
+        return await this.pass(req, res);
+      }
+      const record = (forwarded: boolean, what: string) =>
+        this.events.push({ fault, method, target, forwarded, what: `${method} ${readable(target)}: ${what}`, at: performance.now() });
       switch (fault.kind) {
         case 'status':
         case 'fake2xx': {
@@ -171,6 +199,15 @@ export class HttpFaultProxy {
           const status = fault.status ?? (fault.kind === 'status' ? 503 : 204);
           record(false, `answered ${status} without forwarding`);
           return answer(res, status, status === 204 ? '' : `${status} ${fault.kind === 'status' ? 'failure' : 'Created'}\n`, 'text/plain');
+        }
+        case 'busy': {
+          await collect(req);
+          if (this.delayMs > 0) await this.pause(this.delayMs); // the server's answer takes the round trip too
+          const status = fault.status ?? 503;
+          record(false, `answered ${status}${fault.retryAfter !== undefined ? ` with Retry-After: ${fault.retryAfter}` : ''} without forwarding`);
+          res.writeHead(status, { 'content-type': 'text/plain', ...(fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {}) });
+          res.end(`${status} busy, come back later\n`);
+          return;
         }
         case 'signIn':
           await collect(req);
@@ -247,6 +284,17 @@ export class HttpFaultProxy {
     const half = Math.floor(head.byteLength / 2);
     req.socket.write(head.subarray(0, half));
     return `after ${half} of ${head.byteLength} bytes of the answer's head (it has no body)`;
+  }
+
+  /** Waits `ms` (a timer stop() clears). */
+  private pause(ms: number): Promise<void> {
+    return new Promise(resolve => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+    });
   }
 
   /** Forwards the request and the answer as they are (streamed). */

@@ -69,6 +69,13 @@ suite('connection state', () => {
     assert.equal(conn.isOnline, false);
   });
 
+  test('a busy server that says when to come back (429, 503 with Retry-After) is not offline, however often', () => {
+    const { conn } = make([]);
+    const busy = [429, 503].map(status => new ShareError('Unavailable', `GET /a: busy (HTTP ${status})`, { reason: 'server', status, retryAfterMs: 1000 }));
+    for (let i = 0; i < 5; i++) for (const e of busy) assert.equal(conn.reportFailure(e), false);
+    assert.equal(conn.isOnline, true);
+  });
+
   test('a probe with exponential backoff brings it back', async () => {
     const { conn, timers, states, probes } = make([false, false, true]);
     conn.reportFailure(refused);

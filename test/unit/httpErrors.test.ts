@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { ShareError } from '../../src/core/errors';
-import { classifyError, type Method } from '../../src/remote/httpErrors';
+import { classifyError, classifyStatus, MAX_RETRY_AFTER_MS, parseRetryAfter, type Method } from '../../src/remote/httpErrors';
 
 /** Shapes as the `webdav` client, node-fetch and the browser's fetch throw them (see reference doc). */
 const httpError = (status: number, statusText = '') =>
@@ -71,5 +71,29 @@ suite('httpErrors', () => {
     assert.match(odd.message, /GET \/x: boom/);
     const already = new ShareError('Exists', 'kept');
     assert.equal(classifyError(already, 'PUT', '/'), already);
+  });
+
+  test('429 and 503 are a busy server: Unavailable, with the Retry-After they carry (seconds or a date, capped)', () => {
+    const answer = (status: number, retryAfter?: string) => ({ response: { status, headers: { get: (n: string) => (n.toLowerCase() === 'retry-after' ? (retryAfter ?? null) : null) } } });
+    const busy = classifyStatus(429, 'GET', '/a.txt', answer(429, '2'), 'Too Many Requests');
+    assert.equal(busy.code, 'Unavailable');
+    assert.equal(busy.reason, 'server');
+    assert.equal(busy.retryAfterMs, 2_000);
+    assert.equal(busy.message, 'GET /a.txt: the server asks to slow down (too many requests); it asks to wait 2 s (HTTP 429 Too Many Requests)');
+    assert.equal(busy.prefixed('pin').retryAfterMs, 2_000);
+    const down = classifyStatus(503, 'PROPFIND', '/', answer(503));
+    assert.equal(down.code, 'Unavailable');
+    assert.equal(down.retryAfterMs, undefined);
+    assert.match(down.message, /unavailable for now .* \(HTTP 503\)$/);
+    assert.equal(classifyStatus(503, 'GET', '/', answer(503, '86400')).retryAfterMs, MAX_RETRY_AFTER_MS);
+    const now = Date.parse('2026-11-29T12:00:00Z');
+    assert.equal(parseRetryAfter('Sun, 29 Nov 2026 12:00:05 GMT', now), 5_000);
+    assert.equal(parseRetryAfter('Sunday, 29-Nov-26 12:00:07 GMT', now), 7_000);
+    assert.equal(parseRetryAfter('Sun, 29 Nov 2026 11:00:00 GMT', now), 0, 'a date in the past: now');
+    assert.equal(parseRetryAfter('Mon, 30 Nov 2026 12:00:00 GMT', now), MAX_RETRY_AFTER_MS);
+    assert.equal(parseRetryAfter(' 0 ', now), 0);
+    for (const bad of [null, undefined, '', '-1', '1.5', 'soon', '2026-11-29', 'Sun, 99 Foo 2026 12:00:00 GMT', '1e3']) {
+      assert.equal(parseRetryAfter(bad, now), undefined, String(bad));
+    }
   });
 });
