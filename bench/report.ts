@@ -3,7 +3,7 @@ import type { Variant } from './harness';
 import type { ProfileSummary } from './profile';
 
 export interface WorkloadResult {
-  readonly id: 'W1' | 'W2' | 'W3' | 'W4' | 'W5';
+  readonly id: 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W8';
   readonly title: string;
   /** Server name, or `local` for W4. */
   readonly server: string;
@@ -97,6 +97,19 @@ export function ratios(w: WorkloadResult, r: BenchResults): [string, string][] {
         ['rclone lsf -R ÷ ours (time)', x(rc.medianMs, ours.medianMs)],
         ['ours ÷ bound of one request (time)', x(ours.medianMs, rtt)],
       ];
+    }
+    case 'W8': {
+      // goal: a cached file opens within 1.2× the time of a file on local disk, whatever the RTT
+      const row = (what: 'open' | 'expand') => {
+        const [local, live, cold, warm, before] = ['local disk', 'live', 'ours cold', 'ours warm', 'ours warm beforeRead'].map(n => get(w, `${what} ${n}`).medianMs);
+        return [
+          [`${what}: ours warm ÷ local disk (time)`, x(warm, local)],
+          [`${what}: ours warm beforeRead ÷ local disk (time)`, x(before, local)],
+          [`${what}: live ÷ ours warm (time)`, x(live, warm)],
+          [`${what}: local / live / cold / warm / warm beforeRead`, [local, live, cold, warm, before].map(fmtMs).join(' / ')],
+        ] as [string, string][];
+      };
+      return [...row('open'), ...row('expand')];
     }
   }
 }

@@ -1,6 +1,6 @@
 // `npm run bench`: benchmarks against peers, side by side in one run, through a latency-shaping proxy.
 //   npm run bench [-- --quick] [--rtt=50] [--mbit=100] [--runs=5] [--servers=apache,nephele]
-//                 [--only=w1,w2,w3,w4,w5] [--profile=w3|none]
+//                 [--only=w1,w2,w3,w4,w5,w8] [--profile=w3|none]
 // Writes bench/results/<full|quick>.json and .md; the full run also writes BENCHMARKS.md. Never fails on
 // a figure: only a broken set-up or a workload that cannot complete exits non-zero.
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,7 +17,9 @@ import { runW2, w2Tree } from '../bench/w2Pin';
 import { runW3, w3Spec } from '../bench/w3Replay';
 import { runW4, w4Child } from '../bench/w4Index';
 import { runW5, w5Spec, writeW5 } from '../bench/w5Poll';
+import { runW8, w8Spec, writeW8 } from '../bench/w8Editor';
 import { ensureAptPackages } from './lib/apt';
+import { CODE_SERVER_VERSION } from './lib/runtimePaths';
 import { repoRoot } from './lib/repoRoot';
 
 const { values } = parseArgs({
@@ -41,6 +43,7 @@ const { values } = parseArgs({
 });
 
 const log = (msg: string) => console.log(`[bench] ${msg}`);
+const ALL_WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5', 'w8'];
 
 async function main(): Promise<number> {
   if (values.child === 'w4') {
@@ -63,8 +66,8 @@ async function main(): Promise<number> {
   const runs = Number(values.runs ?? (quick ? 3 : 5));
   const link = { rttMs: Number(values.rtt ?? 50), bitsPerSecond: Number(values.mbit ?? 100) * 1e6 };
   const servers = (values.servers ?? 'apache,nephele').split(',').filter(Boolean) as ServerName[];
-  const only = new Set((values.only ?? 'w1,w2,w3,w4,w5').toLowerCase().split(','));
-  const profileTarget = values.profile ?? (quick || values['no-report'] || only.size < 5 || servers.length < 2 ? 'none' : 'w3');
+  const only = new Set((values.only ?? ALL_WORKLOADS.join(',')).toLowerCase().split(','));
+  const profileTarget = values.profile ?? (quick || values['no-report'] || only.size < ALL_WORKLOADS.length || servers.length < 2 ? 'none' : 'w3');
 
   // system packages: the Apache server and the rclone peer
   const pkgs = [...(servers.includes('apache') ? ['apache2'] : []), ...(only.has('w2') || only.has('w5') ? ['rclone'] : [])];
@@ -85,13 +88,16 @@ async function main(): Promise<number> {
     const t2 = w2Tree(quick);
     const s3 = w3Spec(quick);
     const s5 = w5Spec(quick);
-    const tracks = servers.length > 1 && !values.serial && [...only].some(w => w !== 'w4');
+    const s8 = w8Spec(quick);
+    // W4 runs alone, and so does W8 (real VS Code and Chromium would take the CPU from the other track)
+    const tracked = [...only].filter(w => w !== 'w4' && w !== 'w8');
+    const tracks = servers.length > 1 && !values.serial && tracked.length > 0;
     if (tracks) {
       // one child process per server, side by side (each with its own proxy, i.e. its own link)
       log(`running the servers side by side: ${servers.join(', ')} (--serial runs them one after the other)`);
       const children = servers.map(name => {
         const out = join(tmp, `${name}.json`);
-        const args = [process.argv[1], `--servers=${name}`, `--only=${[...only].filter(w => w !== 'w4').join(',')}`, `--runs=${runs}`, `--rtt=${link.rttMs}`, `--mbit=${link.bitsPerSecond / 1e6}`, '--no-report', `--workloads-out=${out}`, ...(quick ? ['--quick'] : [])];
+        const args = [process.argv[1], `--servers=${name}`, `--only=${tracked.join(',')}`, `--runs=${runs}`, `--rtt=${link.rttMs}`, `--mbit=${link.bitsPerSecond / 1e6}`, '--no-report', `--workloads-out=${out}`, ...(quick ? ['--quick'] : [])];
         const child = spawn(process.execPath, ['--enable-source-maps', ...args], { stdio: 'inherit' });
         return new Promise<WorkloadResult[]>((resolve, reject) =>
           child.on('exit', code => (code === 0 ? resolve(JSON.parse(readFileSync(out, 'utf8'))) : reject(new Error(`the ${name} track exited with ${code}`)))),
@@ -99,17 +105,20 @@ async function main(): Promise<number> {
       });
       for (const ws of await Promise.all(children)) workloads.push(...ws);
     }
-    for (const name of tracks ? [] : servers) {
+    // what runs here, one server after the other: everything, or (after the tracks) only W8
+    const here = tracks ? new Set([...only].filter(w => w === 'w8')) : only;
+    for (const name of here.has('w1') || here.has('w2') || here.has('w3') || here.has('w5') || here.has('w8') ? servers : []) {
       const root = join(tmp, `${name}-data`);
       mkdirSync(root);
       log(`${name}: generating the data sets`);
-      if (only.has('w1')) writeTree(root, t1);
-      if (only.has('w2')) writeTree(root, t2);
-      if (only.has('w5')) writeW5(root, s5);
+      if (here.has('w1')) writeTree(root, t1);
+      if (here.has('w2')) writeTree(root, t2);
+      if (here.has('w5')) writeW5(root, s5);
+      if (here.has('w8')) writeW8(root, s8);
       const target = await startTarget(name, root, link);
       log(`${name}: server on ${target.server.port}, proxy on ${target.proxy.port}`);
       try {
-        if (only.has('w1')) {
+        if (here.has('w1')) {
           workloads.push({
             id: 'W1',
             title: 're-open (list and read a tree)',
@@ -118,7 +127,7 @@ async function main(): Promise<number> {
             variants: await runW1(ctx, target, t1),
           });
         }
-        if (only.has('w2')) {
+        if (here.has('w2')) {
           workloads.push({
             id: 'W2',
             title: `pin ${t2.files.length} files / ${Math.round(t2.bytes / 1e6)} MB`,
@@ -127,7 +136,7 @@ async function main(): Promise<number> {
             variants: await runW2(ctx, target, t2),
           });
         }
-        if (only.has('w3')) {
+        if (here.has('w3')) {
           workloads.push({
             id: 'W3',
             title: `reconnect replay of ${s3.ops} journaled operations over ${s3.files} files`,
@@ -137,7 +146,7 @@ async function main(): Promise<number> {
             notes: ['The replay lists every cached folder first (directory diff, F6.2), then sends the collapsed journal in order; per change: the conditional request, then a PROPFIND to record the new validator.'],
           });
         }
-        if (only.has('w5')) {
+        if (here.has('w5')) {
           const r = await runW5(ctx, target, s5);
           workloads.push({
             id: 'W5',
@@ -146,6 +155,19 @@ async function main(): Promise<number> {
             dataset: `${s5.folders} folders × ${s5.filesPerFolder} files, all folders opened (listings cached) and the tree watched recursively; ${link$}.`,
             variants: r.variants,
             notes: [`This server ${r.depthInfinity ? 'answers' : 'refuses'} PROPFIND Depth: infinity (the one-request bound needs it, or directory etags that change with their contents).`],
+          });
+        }
+        if (here.has('w8')) {
+          workloads.push({
+            id: 'W8',
+            title: 'what a user feels in VS Code: open a file, expand a big folder',
+            server: name,
+            dataset: `code-server ${CODE_SERVER_VERSION} in headless Chromium on a folder of the share (or the same files on local disk): ${s8.opens} files of 4–16 kB opened from the Explorer one after the other, and a ${s8.bigFolder}-file folder expanded; each variant in a fresh code-server profile, the UI warmed up first; ${link$}. Times in the page, from the mouse press to the DOM change.`,
+            variants: await runW8(ctx, target, s8),
+            notes: [
+              'Warm = a window reload after a first pass, then the folder listed and every item left past the freshness window (5 s) before the timed open, as when a file is opened a while after its folder was. Polling is off, so nothing freshens it meanwhile.',
+              'Requests are those sent during the timed span, background checks included (they do not hold the editor up).',
+            ],
           });
         }
       } finally {
@@ -200,7 +222,7 @@ async function main(): Promise<number> {
 
   let final: BenchResults = { ...results, wallSeconds: Math.round((Date.now() - t0) / 1000), profile };
   // a partial run (--only, --servers) refreshes its workloads in the last results and keeps the others
-  const partial = only.size < 5 || servers.length < 2;
+  const partial = only.size < ALL_WORKLOADS.length || servers.length < 2;
   const previousFile = join(repoRoot(), 'bench', 'results', `${mode}.json`);
   if (partial && existsSync(previousFile)) {
     const prev = JSON.parse(readFileSync(previousFile, 'utf8')) as BenchResults;
