@@ -129,7 +129,7 @@ export function renderMarkdown(r: BenchResults): string {
       `**${r.link.mbitPerSecond} Mbit/s** limit each way, and counts requests and bytes. Times are the **median of ${r.runs} runs**. ` +
       `Data sets are generated from fixed seeds. Machine: ${r.machine.cores} × ${r.machine.cpus}, ${r.machine.memGB} GB, Node ${r.machine.node}, ` +
       `${r.machine.os}, rclone ${r.machine.rclone}. Whole run: ${Math.round(r.wallSeconds / 60)} min. ` +
-      `The two servers' runs go side by side in two processes, each with its own proxy (its own link); W4 runs alone afterwards. ` +
+      `The two servers' runs go side by side in two processes, each with its own proxy (its own link); W8 (real VS Code in Chromium) then runs on each server in turn, and W4 alone at the end. ` +
       `The machine is shared, so CPU-bound figures (offline, local disk, W4) carry some noise; the network-bound ones hardly any.`,
   );
   L.push('');
@@ -193,8 +193,8 @@ export function renderMarkdown(r: BenchResults): string {
   L.push('');
   L.push('## Running it');
   L.push('');
-  L.push('`npm run bench` (full, this file; about 40 minutes) or `npm run bench -- --quick` (small data sets, 3 runs, about 2 minutes, writes `bench/results/quick.*` only). ');
-  L.push('Options: `--rtt=50` (ms), `--mbit=100`, `--runs=5`, `--servers=apache,nephele`, `--serial` (one server after the other instead of side by side), `--only=w1,w3`, `--profile=w3|none` (profile that workload with `node --cpu-prof`), `--render` (rewrite the Markdown from the JSON). ');
+  L.push('`npm run bench` (full, this file; about 40 minutes, plus about 5 minutes per run and server for W8) or `npm run bench -- --quick` (small data sets, 3 runs, about 2 minutes plus about 10 for W8, writes `bench/results/quick.*` only). ');
+  L.push('Options: `--rtt=50` (ms), `--mbit=100`, `--runs=5`, `--servers=apache,nephele`, `--serial` (one server after the other instead of side by side), `--only=w1,w3` (workloads w1–w5, w8), `--profile=w3|none` (profile that workload with `node --cpu-prof`), `--render` (rewrite the Markdown from the JSON). ');
   L.push('It needs Debian `apache2` and `rclone`: installed with apt when run as root, otherwise it prints the command.');
   L.push('');
   return L.join('\n');

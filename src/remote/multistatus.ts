@@ -21,6 +21,13 @@ export const PROPFIND_BODY =
   '<D:quota-available-bytes/><D:quota-used-bytes/>' +
   '</D:prop></D:propfind>';
 
+/**
+ * The same without the quota, for every folder but the share's root: only the root's quota is shown and
+ * used, and a server may count it by walking the folder for every item listed (nephele: a listing of 200
+ * files took 8 s, one of 2,000 did not answer in 30 s; without the quota, 0.5 s and 2 s).
+ */
+export const PROPFIND_BODY_NO_QUOTA = PROPFIND_BODY.replace('<D:quota-available-bytes/><D:quota-used-bytes/>', '');
+
 export interface MultistatusItem {
   /** The response's href exactly as sent (still percent-encoded; see remote/hrefs.ts). */
   readonly href: string;

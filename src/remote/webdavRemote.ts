@@ -12,7 +12,7 @@ import { normalizeEtag } from './etag';
 import { hrefToSharePath } from './hrefs';
 import { cancelBody, HttpExchange, type FetchResponse, type SendOptions } from './httpExchange';
 import { authSchemes, challengeOf, classifyError, type Method } from './httpErrors';
-import { PROPFIND_BODY } from './multistatus';
+import { PROPFIND_BODY, PROPFIND_BODY_NO_QUOTA } from './multistatus';
 import type { Credentials, Preconditions, RemoteContent, RemoteEntry, RemoteFs, RemoteListing, RemoteStream, ShareAccess, WriteResult } from './remoteFs';
 import { ShareClient, type HttpPlatform } from './shareClient';
 
@@ -102,7 +102,7 @@ export class WebdavRemote implements RemoteFs {
   private async propfind(path: string, depth: '0' | '1'): Promise<RemoteEntry[]> {
     const res = await this.request('PROPFIND', path, {
       headers: { Depth: depth, 'Content-Type': 'application/xml; charset=utf-8' },
-      data: PROPFIND_BODY,
+      data: path === '/' ? PROPFIND_BODY : PROPFIND_BODY_NO_QUOTA,
     });
     const s = this.settings();
     const items = await this.http.readMultistatus(res, 'PROPFIND', path, { maxBytes: s.maxListingBytes, maxEntries: s.maxListingEntries });
@@ -151,7 +151,7 @@ export class WebdavRemote implements RemoteFs {
     try {
       const res = await this.request('PROPFIND', path, {
         headers: { Depth: 'infinity', 'Content-Type': 'application/xml; charset=utf-8' },
-        data: PROPFIND_BODY,
+        data: PROPFIND_BODY_NO_QUOTA,
       });
       cancelBody(res);
       return res.status === 207;
