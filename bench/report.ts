@@ -193,7 +193,7 @@ export function renderMarkdown(r: BenchResults): string {
   L.push('');
   L.push('## Running it');
   L.push('');
-  L.push('`npm run bench` (full, this file; about 40 minutes, plus about 5 minutes per run and server for W8) or `npm run bench -- --quick` (small data sets, 3 runs, about 2 minutes plus about 10 for W8, writes `bench/results/quick.*` only). ');
+  L.push('`npm run bench` (full, this file; about 40 minutes, plus about 4 minutes per run and server for W8: some 40 more at 5 runs) or `npm run bench -- --quick` (small data sets, 3 runs, about 2 minutes; W8 only with `--only=w8`, writes `bench/results/quick.*` only). ');
   L.push('Options: `--rtt=50` (ms), `--mbit=100`, `--runs=5`, `--servers=apache,nephele`, `--serial` (one server after the other instead of side by side), `--only=w1,w3` (workloads w1–w5, w8), `--profile=w3|none` (profile that workload with `node --cpu-prof`), `--render` (rewrite the Markdown from the JSON). ');
   L.push('It needs Debian `apache2` and `rclone`: installed with apt when run as root, otherwise it prints the command.');
   L.push('');

@@ -1,6 +1,6 @@
 // `npm run bench`: benchmarks against peers, side by side in one run, through a latency-shaping proxy.
 //   npm run bench [-- --quick] [--rtt=50] [--mbit=100] [--runs=5] [--servers=apache,nephele]
-//                 [--only=w1,w2,w3,w4,w5,w8] [--profile=w3|none]
+//                 [--only=w1,w2,w3,w4,w5,w8] [--profile=w3|none]   (--quick leaves W8 out unless --only names it)
 // Writes bench/results/<full|quick>.json and .md; the full run also writes BENCHMARKS.md. Never fails on
 // a figure: only a broken set-up or a workload that cannot complete exits non-zero.
 import { spawn, spawnSync } from 'node:child_process';
@@ -43,7 +43,8 @@ const { values } = parseArgs({
 });
 
 const log = (msg: string) => console.log(`[bench] ${msg}`);
-const ALL_WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5', 'w8'];
+/** What a run measures unless told (--only): all; the quick run leaves out W8 (real VS Code, minutes per server). */
+const defaultWorkloads = (quick: boolean) => ['w1', 'w2', 'w3', 'w4', 'w5', ...(quick ? [] : ['w8'])];
 
 async function main(): Promise<number> {
   if (values.child === 'w4') {
@@ -66,8 +67,9 @@ async function main(): Promise<number> {
   const runs = Number(values.runs ?? (quick ? 3 : 5));
   const link = { rttMs: Number(values.rtt ?? 50), bitsPerSecond: Number(values.mbit ?? 100) * 1e6 };
   const servers = (values.servers ?? 'apache,nephele').split(',').filter(Boolean) as ServerName[];
-  const only = new Set((values.only ?? ALL_WORKLOADS.join(',')).toLowerCase().split(','));
-  const profileTarget = values.profile ?? (quick || values['no-report'] || only.size < ALL_WORKLOADS.length || servers.length < 2 ? 'none' : 'w3');
+  const defaults = defaultWorkloads(quick);
+  const only = new Set((values.only ?? defaults.join(',')).toLowerCase().split(','));
+  const profileTarget = values.profile ?? (quick || values['no-report'] || only.size < defaults.length || servers.length < 2 ? 'none' : 'w3');
 
   // system packages: the Apache server and the rclone peer
   const pkgs = [...(servers.includes('apache') ? ['apache2'] : []), ...(only.has('w2') || only.has('w5') ? ['rclone'] : [])];
@@ -222,7 +224,7 @@ async function main(): Promise<number> {
 
   let final: BenchResults = { ...results, wallSeconds: Math.round((Date.now() - t0) / 1000), profile };
   // a partial run (--only, --servers) refreshes its workloads in the last results and keeps the others
-  const partial = only.size < ALL_WORKLOADS.length || servers.length < 2;
+  const partial = only.size < defaults.length || servers.length < 2;
   const previousFile = join(repoRoot(), 'bench', 'results', `${mode}.json`);
   if (partial && existsSync(previousFile)) {
     const prev = JSON.parse(readFileSync(previousFile, 'utf8')) as BenchResults;
