@@ -3,7 +3,7 @@ import type { Variant } from './harness';
 import type { ProfileSummary } from './profile';
 
 export interface WorkloadResult {
-  readonly id: 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6' | 'W7';
+  readonly id: 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6' | 'W7' | 'W8';
   readonly title: string;
   /** Server name, or `local` for W4. */
   readonly server: string;
@@ -124,6 +124,19 @@ export function ratios(w: WorkloadResult, r: BenchResults): [string, string][] {
         ['streamed upload: peak added RSS, ours ÷ rclone upload (time)', `${up.extra?.peakRssMb} MB, ${x(up.medianMs, rcUp.medianMs)}`],
       ];
     }
+    case 'W8': {
+      // goal: a cached file opens within 1.2× the time of a file on local disk, whatever the RTT
+      const row = (what: 'open' | 'expand') => {
+        const [local, live, cold, warm, before] = ['local disk', 'live', 'ours cold', 'ours warm', 'ours warm beforeRead'].map(n => get(w, `${what} ${n}`).medianMs);
+        return [
+          [`${what}: ours warm ÷ local disk (time)`, x(warm, local)],
+          [`${what}: ours warm beforeRead ÷ local disk (time)`, x(before, local)],
+          [`${what}: live ÷ ours warm (time)`, x(live, warm)],
+          [`${what}: local / live / cold / warm / warm beforeRead`, [local, live, cold, warm, before].map(fmtMs).join(' / ')],
+        ] as [string, string][];
+      };
+      return [...row('open'), ...row('expand')];
+    }
   }
 }
 
@@ -173,7 +186,7 @@ export function renderMarkdown(r: BenchResults, before?: BenchResults): string {
       `**${r.link.mbitPerSecond} Mbit/s** limit each way, and counts requests and bytes. Times are the **median of ${r.runs} runs**. ` +
       `Data sets are generated from fixed seeds. Machine: ${r.machine.cores} × ${r.machine.cpus}, ${r.machine.memGB} GB, Node ${r.machine.node}, ` +
       `${r.machine.os}, rclone ${r.machine.rclone}. Whole run: ${Math.round(r.wallSeconds / 60)} min. ` +
-      `The two servers' runs go side by side in two processes, each with its own proxy (its own link); W4 runs alone afterwards. ` +
+      `The two servers' runs go side by side in two processes, each with its own proxy (its own link); W8 (real VS Code in Chromium) then runs on each server in turn, and W4 alone at the end. ` +
       `The machine is shared, so CPU-bound figures (offline, local disk, W4) carry some noise; the network-bound ones hardly any.`,
   );
   L.push('');
@@ -238,8 +251,8 @@ export function renderMarkdown(r: BenchResults, before?: BenchResults): string {
   L.push('');
   L.push('## Running it');
   L.push('');
-  L.push('`npm run bench` (full, this file; about 40 minutes) or `npm run bench -- --quick` (small data sets, 3 runs, about 2 minutes, writes `bench/results/quick.*` only). ');
-  L.push('Options: `--rtt=50` (ms), `--mbit=100`, `--runs=5`, `--servers=apache,nephele`, `--serial` (one server after the other instead of side by side), `--only=w1,w3`, `--profile=w3|none` (profile that workload with `node --cpu-prof`), `--render` (rewrite the Markdown from the JSON). ');
+  L.push('`npm run bench` (full, this file; about 40 minutes, plus about 4 minutes per run and server for W8: some 40 more at 5 runs) or `npm run bench -- --quick` (small data sets, 3 runs, about 2 minutes; W8 only with `--only=w8`, writes `bench/results/quick.*` only). ');
+  L.push('Options: `--rtt=50` (ms), `--mbit=100`, `--runs=5`, `--servers=apache,nephele`, `--serial` (one server after the other instead of side by side), `--only=w1,w3` (workloads w1–w5, w8), `--profile=w3|none` (profile that workload with `node --cpu-prof`), `--render` (rewrite the Markdown from the JSON). ');
   L.push('It needs Debian `apache2` and `rclone`: installed with apt when run as root, otherwise it prints the command.');
   L.push('');
   return L.join('\n');

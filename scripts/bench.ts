@@ -1,6 +1,6 @@
 // `npm run bench`: benchmarks against peers, side by side in one run, through a latency-shaping proxy.
 //   npm run bench [-- --quick] [--rtt=50] [--mbit=100] [--runs=5] [--servers=apache,nephele]
-//                 [--only=w1,w2,w3,w4,w5,w6,w7] [--profile=w3|none]
+//                 [--only=w1,w2,w3,w4,w5,w6,w7,w8] [--profile=w3|none]   (--quick leaves W8 out unless --only names it)
 // w6 (one 1 GB file: pin, rclone, cut and resume, streamed upload) runs only when named in --only.
 // Writes bench/results/<full|quick>.json and .md; the full run also writes BENCHMARKS.md. Never fails on
 // a figure: only a broken set-up or a workload that cannot complete exits non-zero.
@@ -21,7 +21,9 @@ import { runW5, w5Spec, writeW5 } from '../bench/w5Poll';
 import { runW7, w7Child, w7Files, w7Folders, w7Spec, writeW7 } from '../bench/w7Tree';
 import { runW6, w6Spec, writeW6 } from '../bench/w6BigFile';
 import { MB } from '../test/support/bigFile';
+import { runW8, w8Spec, writeW8 } from '../bench/w8Editor';
 import { ensureAptPackages } from './lib/apt';
+import { CODE_SERVER_VERSION } from './lib/runtimePaths';
 import { repoRoot } from './lib/repoRoot';
 
 const { values } = parseArgs({
@@ -46,7 +48,8 @@ const { values } = parseArgs({
 });
 
 const log = (msg: string) => console.log(`[bench] ${msg}`);
-const ALL_WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5', 'w7'];
+/** What a run measures unless told (--only): all but W6; the quick run leaves out W8 too (real VS Code, minutes per server). */
+const defaultWorkloads = (quick: boolean) => ['w1', 'w2', 'w3', 'w4', 'w5', 'w7', ...(quick ? [] : ['w8'])];
 
 async function main(): Promise<number> {
   if (values.child === 'w4') {
@@ -73,8 +76,9 @@ async function main(): Promise<number> {
   const runs = Number(values.runs ?? (quick ? 3 : 5));
   const link = { rttMs: Number(values.rtt ?? 50), bitsPerSecond: Number(values.mbit ?? 100) * 1e6 };
   const servers = (values.servers ?? 'apache,nephele').split(',').filter(Boolean) as ServerName[];
-  const only = new Set((values.only ?? ALL_WORKLOADS.join(',')).toLowerCase().split(','));
-  const profileTarget = values.profile ?? (quick || values['no-report'] || only.size < ALL_WORKLOADS.length || servers.length < 2 ? 'none' : 'w3');
+  const defaults = defaultWorkloads(quick);
+  const only = new Set((values.only ?? defaults.join(',')).toLowerCase().split(','));
+  const profileTarget = values.profile ?? (quick || values['no-report'] || only.size < defaults.length || servers.length < 2 ? 'none' : 'w3');
 
   // system packages: the Apache server and the rclone peer
   const pkgs = [...(servers.includes('apache') ? ['apache2'] : []), ...(only.has('w2') || only.has('w5') || only.has('w6') || only.has('w7') ? ['rclone'] : [])];
@@ -97,13 +101,16 @@ async function main(): Promise<number> {
     const s5 = w5Spec(quick);
     const s7 = w7Spec(quick);
     const s6 = w6Spec(quick);
-    const tracks = servers.length > 1 && !values.serial && [...only].some(w => w !== 'w4');
+    const s8 = w8Spec(quick);
+    // W4 runs alone, and so does W8 (real VS Code and Chromium would take the CPU from the other track)
+    const tracked = [...only].filter(w => w !== 'w4' && w !== 'w8');
+    const tracks = servers.length > 1 && !values.serial && tracked.length > 0;
     if (tracks) {
       // one child process per server, side by side (each with its own proxy, i.e. its own link)
       log(`running the servers side by side: ${servers.join(', ')} (--serial runs them one after the other)`);
       const children = servers.map(name => {
         const out = join(tmp, `${name}.json`);
-        const args = [process.argv[1], `--servers=${name}`, `--only=${[...only].filter(w => w !== 'w4').join(',')}`, `--runs=${runs}`, `--rtt=${link.rttMs}`, `--mbit=${link.bitsPerSecond / 1e6}`, '--no-report', `--workloads-out=${out}`, ...(quick ? ['--quick'] : [])];
+        const args = [process.argv[1], `--servers=${name}`, `--only=${tracked.join(',')}`, `--runs=${runs}`, `--rtt=${link.rttMs}`, `--mbit=${link.bitsPerSecond / 1e6}`, '--no-report', `--workloads-out=${out}`, ...(quick ? ['--quick'] : [])];
         const child = spawn(process.execPath, ['--enable-source-maps', ...args], { stdio: 'inherit' });
         return new Promise<WorkloadResult[]>((resolve, reject) =>
           child.on('exit', code => (code === 0 ? resolve(JSON.parse(readFileSync(out, 'utf8'))) : reject(new Error(`the ${name} track exited with ${code}`)))),
@@ -111,19 +118,22 @@ async function main(): Promise<number> {
       });
       for (const ws of await Promise.all(children)) workloads.push(...ws);
     }
-    for (const name of tracks ? [] : servers) {
+    // what runs here, one server after the other: everything, or (after the tracks) only W8
+    const here = tracks ? new Set([...only].filter(w => w === 'w8')) : only;
+    for (const name of here.has('w1') || here.has('w2') || here.has('w3') || here.has('w5') || here.has('w8') ? servers : []) {
       const root = join(tmp, `${name}-data`);
       mkdirSync(root);
       log(`${name}: generating the data sets`);
-      if (only.has('w1')) writeTree(root, t1);
-      if (only.has('w2')) writeTree(root, t2);
-      if (only.has('w5')) writeW5(root, s5);
-      if (only.has('w7')) writeW7(root, s7);
-      if (only.has('w6')) writeW6(root, s6);
+      if (here.has('w1')) writeTree(root, t1);
+      if (here.has('w2')) writeTree(root, t2);
+      if (here.has('w5')) writeW5(root, s5);
+      if (here.has('w8')) writeW8(root, s8);
+      if (here.has('w7')) writeW7(root, s7);
+      if (here.has('w6')) writeW6(root, s6);
       const target = await startTarget(name, root, link);
       log(`${name}: server on ${target.server.port}, proxy on ${target.proxy.port}`);
       try {
-        if (only.has('w1')) {
+        if (here.has('w1')) {
           workloads.push({
             id: 'W1',
             title: 're-open (list and read a tree)',
@@ -132,7 +142,7 @@ async function main(): Promise<number> {
             variants: await runW1(ctx, target, t1),
           });
         }
-        if (only.has('w2')) {
+        if (here.has('w2')) {
           workloads.push({
             id: 'W2',
             title: `pin ${t2.files.length} files / ${Math.round(t2.bytes / 1e6)} MB`,
@@ -141,7 +151,7 @@ async function main(): Promise<number> {
             variants: await runW2(ctx, target, t2),
           });
         }
-        if (only.has('w3')) {
+        if (here.has('w3')) {
           workloads.push({
             id: 'W3',
             title: `reconnect replay of ${s3.ops} journaled operations over ${s3.files} files`,
@@ -151,7 +161,7 @@ async function main(): Promise<number> {
             notes: ['The replay lists every cached folder first (directory diff, F6.2), then sends the collapsed journal in order; per change: the conditional request, then a PROPFIND to record the new validator.'],
           });
         }
-        if (only.has('w5')) {
+        if (here.has('w5')) {
           const r = await runW5(ctx, target, s5);
           workloads.push({
             id: 'W5',
@@ -162,7 +172,7 @@ async function main(): Promise<number> {
             notes: [`This server ${r.depthInfinity ? 'answers' : 'refuses'} PROPFIND Depth: infinity (the one-request bound needs it, or directory etags that change with their contents).`],
           });
         }
-        if (only.has('w7')) {
+        if (here.has('w7')) {
           const r = await runW7(ctx, target, s7);
           workloads.push({
             id: 'W7',
@@ -176,7 +186,7 @@ async function main(): Promise<number> {
             ],
           });
         }
-        if (only.has('w6')) {
+        if (here.has('w6')) {
           workloads.push({
             id: 'W6',
             title: `one ${Math.round(s6.bytes / MB)} MB file: pin, resume, streamed upload`,
@@ -184,6 +194,19 @@ async function main(): Promise<number> {
             dataset: `one file of ${Math.round(s6.bytes / MB)} MB of varied bytes; ${link$}. Peak added RSS of the process in extra.peakRssMb; bytes transferred again after a cut at half in extra.bytesAgainPct.`,
             variants: await runW6(ctx, target, s6),
             notes: ['The cut drops the link\'s connections once half the file has passed; the share goes offline, then online again, and the pin resumes the download.'],
+          });
+        }
+        if (here.has('w8')) {
+          workloads.push({
+            id: 'W8',
+            title: 'what a user feels in VS Code: open a file, expand a big folder',
+            server: name,
+            dataset: `code-server ${CODE_SERVER_VERSION} in headless Chromium on a folder of the share (or the same files on local disk): ${s8.opens} files of 4–16 kB opened from the Explorer one after the other, and a ${s8.bigFolder}-file folder expanded; each variant in a fresh code-server profile, the UI warmed up first; ${link$}. Times in the page, from the mouse press to the DOM change.`,
+            variants: await runW8(ctx, target, s8),
+            notes: [
+              'Warm = a window reload after a first pass, then the folder listed and every item left past the freshness window (5 s) before the timed open, as when a file is opened a while after its folder was. Polling is off, so nothing freshens it meanwhile.',
+              'Requests are those sent during the timed span, background checks included (they do not hold the editor up).',
+            ],
           });
         }
       } finally {
@@ -238,7 +261,7 @@ async function main(): Promise<number> {
 
   let final: BenchResults = { ...results, wallSeconds: Math.round((Date.now() - t0) / 1000), profile };
   // a partial run (--only, --servers) refreshes its workloads in the last results and keeps the others
-  const partial = only.size < ALL_WORKLOADS.length || servers.length < 2;
+  const partial = only.size < defaults.length || servers.length < 2;
   const previousFile = join(repoRoot(), 'bench', 'results', `${mode}.json`);
   if (partial && existsSync(previousFile)) {
     const prev = JSON.parse(readFileSync(previousFile, 'utf8')) as BenchResults;
