@@ -127,18 +127,25 @@ export class ChangePoller implements IDisposable {
   }
 
   /**
-   * Re-lists the whole tree below `root` in one request and records each folder's listing (without undoing
-   * changes made here meanwhile); resolves with the folders recorded, or undefined when it cannot (no such
-   * request, more than POLL_TREE_ENTRIES entries). A hostile answer is refused (groupTree).
+   * Re-lists the whole tree below `root` in one request and records the listing of each folder listed before
+   * (without undoing changes made here meanwhile); resolves with the folders recorded, or undefined when it
+   * cannot (no such request, more than POLL_TREE_ENTRIES entries). A hostile answer is refused (groupTree).
    */
   private async refreshTree(root: string): Promise<string[] | undefined> {
     if (!this.listTree) return undefined;
     const asked = this.tree.changeCount();
     const entries = await this.listTree(root, POLL_TREE_ENTRIES);
     if (entries === 'too-large') return undefined;
-    const { listings } = groupTree(root, entries);
-    for (const l of listings) this.tree.recordListing(l, !!this.tree.get(l.self.path)?.learned, asked);
-    return listings.map(l => l.self.path);
+    // only the folders a folder-by-folder round would list (listed before: opened, or learnt by the walk) —
+    // the others' names stay unlisted, as the user left them (the walk stopped, the limit)
+    const recorded: string[] = [];
+    for (const l of groupTree(root, entries).listings) {
+      const known = this.tree.get(l.self.path);
+      if (known?.type !== 'directory' || !known.children) continue;
+      this.tree.recordListing(l, !!known.learned, asked);
+      recorded.push(l.self.path);
+    }
+    return recorded;
   }
 
   /** The watched folders watched recursively, without those below another one. */

@@ -14,11 +14,12 @@ import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share } from '../../src/share/share';
 import { startApache } from '../support/apacheServer';
 import { diskCache } from '../support/cachedShare';
-import { HttpFaultProxy, type Arrival } from '../support/httpFaultProxy';
-import { startNephele, type RunningServer } from '../support/nepheleServer';
+import type { Arrival } from '../support/httpFaultProxy';
+import { proxiedServer } from '../support/proxiedServer';
+import { startNephele } from '../support/nepheleServer';
 import { NODE_PLATFORM } from '../support/nodePlatform';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServerInstalled, handToServer, printServerLogIfFailed, tempFolder, USERS } from '../support/servers';
+import { handToServer, tempFolder, USERS } from '../support/servers';
 
 const GOOD = { username: 'alice', password: USERS.alice };
 const auth = { stored: async () => GOOD, ask: async () => undefined, save: async () => undefined };
@@ -34,27 +35,13 @@ for (const kind of [
 ]) {
   suite(`conformance: pin parallelism on ${kind.name}`, function () {
     this.timeout(60_000);
-    let disk: ReturnType<typeof tempFolder>;
-    let server: RunningServer;
-    let proxy: HttpFaultProxy;
+    const env = proxiedServer(kind, 'pinpar');
     let n = 0;
     const opened: { share: Share; cache: ReturnType<typeof tempFolder> }[] = [];
 
-    suiteSetup(async () => {
-      assertServerInstalled(kind.name);
-      disk = tempFolder(`wdo-pinpar-${kind.name}-`);
-      server = await kind.start({ root: disk.path, mount: '/share', users: USERS });
-      proxy = await new HttpFaultProxy(server.port).start();
-    });
-    suiteTeardown(async function () {
-      printServerLogIfFailed(this, server);
-      await proxy?.stop();
-      await server?.close();
-      disk?.remove();
-    });
     teardown(async () => {
-      proxy.disarm();
-      proxy.delayMs = 0;
+      env.proxy.disarm();
+      env.proxy.delayMs = 0;
       for (const o of opened.splice(0)) {
         await o.share.dispose();
         o.cache.remove();
@@ -64,7 +51,7 @@ for (const kind of [
     /** A fresh folder of FOLDERS × FILES_PER_FOLDER files of 1–24 kB on the server, and a share with an empty cache. */
     async function freshShare(): Promise<{ share: Share; dir: string; files: string[]; onDisk: (rel: string) => string }> {
       const dir = `p${++n}`;
-      const onDisk = (rel: string) => join(disk.path, dir, rel);
+      const onDisk = (rel: string) => join(env.disk.path, dir, rel);
       const files: string[] = [];
       for (let f = 0; f < FOLDERS; f++) {
         mkdirSync(onDisk(`d${f}`), { recursive: true });
@@ -75,8 +62,8 @@ for (const kind of [
           files.push(rel);
         }
       }
-      handToServer(kind.name, join(disk.path, dir));
-      const location: ShareLocation = { scheme: 'dav', authority: `127.0.0.1:${proxy.port}`, basePath: '/share' };
+      handToServer(kind.name, join(env.disk.path, dir));
+      const location: ShareLocation = { scheme: 'dav', authority: `127.0.0.1:${env.proxy.port}`, basePath: '/share' };
       const settings: Settings = { ...DEFAULTS, pollIntervalMs: 0, parallelDownloads: CEILING };
       const log = new RecordingLogger();
       const cache = tempFolder('wdo-pinpar-cache-');
@@ -96,18 +83,18 @@ for (const kind of [
 
     test('a clean server: requests in flight grow above the start, never past the ceiling; each file once, every byte right', async () => {
       const { share, dir, files, onDisk } = await freshShare();
-      proxy.delayMs = DELAY_MS;
-      proxy.resetCounts();
+      env.proxy.delayMs = DELAY_MS;
+      env.proxy.resetCounts();
       const started = performance.now();
       const result = await share.pin(`/${dir}`);
       const ms = performance.now() - started;
-      console.log(`      [figures] ${kind.name}: ${files.length} files in ${Math.round(ms)} ms, ${proxy.requests} requests ${JSON.stringify({ ...proxy.byMethod, maxInFlight: proxy.maxInFlight })}`);
+      console.log(`      [figures] ${kind.name}: ${files.length} files in ${Math.round(ms)} ms, ${env.proxy.requests} requests ${JSON.stringify({ ...env.proxy.byMethod, maxInFlight: env.proxy.maxInFlight })}`);
       assert.deepEqual(result.failed, []);
       assert.equal(result.cancelled, false);
       assert.equal(result.filesDone, files.length);
-      assert.equal(proxy.byMethod.GET, files.length, 'each file fetched once');
-      assert.ok(proxy.maxInFlight > 8, `the requests in flight grew above the start of 8 (at most ${proxy.maxInFlight})`);
-      assert.ok(proxy.maxInFlight <= CEILING, `never more than the ceiling of ${CEILING} at once (saw ${proxy.maxInFlight})`);
+      assert.equal(env.proxy.byMethod.GET, files.length, 'each file fetched once');
+      assert.ok(env.proxy.maxInFlight > 8, `the requests in flight grew above the start of 8 (at most ${env.proxy.maxInFlight})`);
+      assert.ok(env.proxy.maxInFlight <= CEILING, `never more than the ceiling of ${CEILING} at once (saw ${env.proxy.maxInFlight})`);
       assert.equal(share.connectionState?.kind, 'online');
       await assertAllCached(share, dir, files, onDisk);
     });
@@ -115,20 +102,20 @@ for (const kind of [
     for (const status of [503, 429]) {
       test(`${status} with Retry-After: 1 — no request for about a second, fewer in flight after, the refused one sent again, the pin completes`, async () => {
         const { share, dir, files, onDisk } = await freshShare();
-        proxy.delayMs = DELAY_MS;
-        proxy.resetCounts();
+        env.proxy.delayMs = DELAY_MS;
+        env.proxy.resetCounts();
         // a GET refused once the limit has grown: the 120th
-        proxy.arm([{ kind: 'busy', methods: ['GET'], nth: 120, status, retryAfter: '1' }]);
+        env.proxy.arm([{ kind: 'busy', methods: ['GET'], nth: 120, status, retryAfter: '1' }]);
         const result = await share.pin(`/${dir}`);
         assert.deepEqual(result.failed, [], 'a throttled download is sent again, not failed');
         assert.equal(result.filesDone, files.length);
-        assert.equal(proxy.events.length, 1, `one refused: ${proxy.events.map(e => e.what).join('; ')}`);
-        assert.equal(proxy.byMethod.GET, files.length + 1, 'each file once, the refused one once more');
+        assert.equal(env.proxy.events.length, 1, `one refused: ${env.proxy.events.map(e => e.what).join('; ')}`);
+        assert.equal(env.proxy.byMethod.GET, files.length + 1, 'each file once, the refused one once more');
         assert.equal(share.connectionState?.kind, 'online', 'a busy server is not an unreachable one');
         // the timeline: from the refusal, no GET went out for about a second (one sent just before it may
         // reach the proxy a moment after), and fewer were in flight after
-        const refusedAt = proxy.events[0].at;
-        const timeline = gets(proxy.arrivals).filter(a => !a.fault);
+        const refusedAt = env.proxy.events[0].at;
+        const timeline = gets(env.proxy.arrivals).filter(a => !a.fault);
         const before = timeline.filter(a => a.at < refusedAt - DELAY_MS);
         const during = timeline.filter(a => a.at > refusedAt + 100 && a.at < refusedAt + 950);
         const after = timeline.filter(a => a.at >= refusedAt + 950);

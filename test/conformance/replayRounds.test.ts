@@ -14,11 +14,12 @@ import { WebdavRemote } from '../../src/remote/webdavRemote';
 import { Share, type ReplayReport } from '../../src/share/share';
 import { startApache } from '../support/apacheServer';
 import { diskCache } from '../support/cachedShare';
-import { HttpFaultProxy, WRITE_METHODS } from '../support/httpFaultProxy';
+import { WRITE_METHODS } from '../support/httpFaultProxy';
+import { proxiedServer } from '../support/proxiedServer';
 import { startLighttpd } from '../support/lighttpdServer';
-import { startNephele, type RunningServer } from '../support/nepheleServer';
+import { startNephele } from '../support/nepheleServer';
 import { RecordingLogger } from '../support/recordingLogger';
-import { assertServerInstalled, handToServer, printServerLogIfFailed, tempFolder, USERS } from '../support/servers';
+import { handToServer, tempFolder, USERS } from '../support/servers';
 
 const GOOD = { username: 'alice', password: USERS.alice };
 const auth = { stored: async () => GOOD, ask: async () => undefined, save: async () => undefined };
@@ -33,24 +34,10 @@ for (const kind of [
 ]) {
   suite(`conformance: replay rounds on ${kind.name}`, function () {
     this.timeout(120_000);
-    let disk: ReturnType<typeof tempFolder>;
-    let server: RunningServer;
-    let proxy: HttpFaultProxy;
+    const env = proxiedServer(kind, 'rounds');
     let n = 0;
     const opened: { share: Share; cache: ReturnType<typeof tempFolder> }[] = [];
 
-    suiteSetup(async () => {
-      assertServerInstalled(kind.name);
-      disk = tempFolder(`wdo-rounds-${kind.name}-`);
-      server = await kind.start({ root: disk.path, mount: '/share', users: USERS });
-      proxy = await new HttpFaultProxy(server.port).start();
-    });
-    suiteTeardown(async function () {
-      printServerLogIfFailed(this, server);
-      await proxy?.stop();
-      await server?.close();
-      disk?.remove();
-    });
     teardown(async () => {
       for (const o of opened.splice(0)) {
         await o.share.dispose();
@@ -61,7 +48,7 @@ for (const kind of [
     /** A share of a fresh folder with FOLDERS × FILES_PER_FOLDER files, all read (cached), then offline. */
     async function offlineShare(): Promise<{ share: Share; dir: string; onDisk: (rel: string) => string; p: (rel: string) => string }> {
       const dir = `w${++n}`;
-      const onDisk = (rel: string) => join(disk.path, dir, rel);
+      const onDisk = (rel: string) => join(env.disk.path, dir, rel);
       const p = (rel: string) => `/${dir}/${rel}`;
       for (const f of FOLDERS) {
         mkdirSync(onDisk(f), { recursive: true });
@@ -71,8 +58,8 @@ for (const kind of [
           utimesSync(onDisk(`${f}/f${i}.txt`), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
         }
       }
-      handToServer(kind.name, join(disk.path, dir));
-      const location: ShareLocation = { scheme: 'dav', authority: `127.0.0.1:${proxy.port}`, basePath: '/share' };
+      handToServer(kind.name, join(env.disk.path, dir));
+      const location: ShareLocation = { scheme: 'dav', authority: `127.0.0.1:${env.proxy.port}`, basePath: '/share' };
       const settings: Settings = { ...DEFAULTS, pollIntervalMs: 0, parallelDownloads: PARALLEL };
       const log = new RecordingLogger();
       const cache = tempFolder('wdo-rounds-cache-');
@@ -94,7 +81,7 @@ for (const kind of [
       return reports[0];
     }
 
-    const writes = () => WRITE_METHODS.reduce((sum, m) => sum + (proxy.byMethod[m] ?? 0), 0);
+    const writes = () => WRITE_METHODS.reduce((sum, m) => sum + (env.proxy.byMethod[m] ?? 0), 0);
 
     test('independent changes go out in parallel, bounded by the setting; each is sent once; proofs are one listing per touched folder', async () => {
       const { share, onDisk, p } = await offlineShare();
@@ -109,10 +96,10 @@ for (const kind of [
       changes++;
       for (let i = 0; i < 6; i++, changes++) await share.writeFile(p(`made/new${i}.txt`), Buffer.from(`new ${i}\n`), { create: true, overwrite: false });
       assert.equal((await share.pendingChanges()).length, changes, 'nothing collapsed: every change is its own');
-      proxy.resetCounts();
+      env.proxy.resetCounts();
       const report = await reconnect(share);
-      const counted = { ...proxy.byMethod, maxInFlight: proxy.maxInFlight };
-      console.log(`      [figures] ${kind.name}: ${changes} changes, ${proxy.requests} requests ${JSON.stringify(counted)}`);
+      const counted = { ...env.proxy.byMethod, maxInFlight: env.proxy.maxInFlight };
+      console.log(`      [figures] ${kind.name}: ${changes} changes, ${env.proxy.requests} requests ${JSON.stringify(counted)}`);
       assert.deepEqual(report.conflicts, []);
       assert.equal(report.applied, changes);
       assert.equal((await share.pendingChanges()).length, 0);
@@ -126,14 +113,14 @@ for (const kind of [
       for (let i = 0; i < 6; i++) assert.equal(readFileSync(onDisk(`made/new${i}.txt`), 'utf8'), `new ${i}\n`);
       // how it went
       assert.equal(writes(), changes, 'each change sent once, none twice (no folder made twice, no retry)');
-      assert.ok(proxy.maxInFlight > 1, `changes went out in parallel (at most ${proxy.maxInFlight} at once)`);
-      assert.ok(proxy.maxInFlight <= PARALLEL, `never more than ${PARALLEL} requests at once (saw ${proxy.maxInFlight})`);
+      assert.ok(env.proxy.maxInFlight > 1, `changes went out in parallel (at most ${env.proxy.maxInFlight} at once)`);
+      assert.ok(env.proxy.maxInFlight <= PARALLEL, `never more than ${PARALLEL} requests at once (saw ${env.proxy.maxInFlight})`);
       // the directory diff lists the 5 cached folders (the share's root, the test folder and its 3 folders); the
       // proofs: one listing of each folder with changes (a, b, c, made) and one stat of `made` in the test folder
       // — one round, as the files made in `made` went with it; one request more for the way back online
-      const propfinds = proxy.byMethod.PROPFIND ?? 0;
+      const propfinds = env.proxy.byMethod.PROPFIND ?? 0;
       assert.ok(propfinds <= 5 + 5 + 1, `PROPFIND ${propfinds}: the diff and one proof request per touched folder`);
-      assert.ok(proxy.requests <= changes + 11, `${proxy.requests} requests for ${changes} changes`);
+      assert.ok(env.proxy.requests <= changes + 11, `${env.proxy.requests} requests for ${changes} changes`);
     });
 
     test('files made in a folder made offline, whose name a file took on the server meanwhile: conflicts next round, nothing lost', async () => {
