@@ -1,6 +1,7 @@
 // What every workload uses: a server behind the latency proxy, shares opened the way the Node extension
 // host opens them (the product's Node transport, disk cache), runs with medians, and the physical bound.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +44,7 @@ export interface Target {
 
 export async function startTarget(name: ServerName, root: string, link: LinkOptions): Promise<Target> {
   // no authentication: the figures are about caching, not about sign-in
-  const server = name === 'apache' ? await startApache({ root, mount: '/share' }) : await startNephele({ root, mount: '/share' });
+  const server = name === 'apache' ? await startApache({ root, mount: '/share' }) : await startNepheleProcess(root);
   const proxy = await new LatencyProxy(server.port, link).start();
   return {
     name,
@@ -53,6 +54,39 @@ export async function startTarget(name: ServerName, root: string, link: LinkOpti
     location: { scheme: 'dav', authority: `127.0.0.1:${proxy.port}`, basePath: '/share' },
     url: `http://127.0.0.1:${proxy.port}/share`,
   };
+}
+
+/**
+ * nephele in a Node process of its own, as any real server runs: in the client's process it would share its
+ * event loop and its four libuv threads with the client measured (the first round's figures did).
+ */
+async function startNepheleProcess(root: string): Promise<RunningServer> {
+  const child = spawn(process.execPath, [process.argv[1], '--child=nephele', `--dir=${root}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once('line', line => resolve((JSON.parse(line) as { port: number }).port));
+    child.once('exit', code => reject(new Error(`nephele's process exited with ${code} before it listened`)));
+  });
+  return {
+    name: 'nephele',
+    origin: `http://127.0.0.1:${port}`,
+    port,
+    requests: new Map(),
+    close: () =>
+      new Promise<void>(resolve => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** `--child=nephele`: serves `root` at /share until killed; the first line on stdout is `{"port":N}`. */
+export async function nepheleChild(root: string): Promise<void> {
+  const server = await startNephele({ root, mount: '/share' });
+  process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
+  await new Promise<void>(resolve => process.once('SIGTERM', () => resolve()));
+  await server.close();
 }
 
 export async function stopTarget(t: Target): Promise<void> {

@@ -181,7 +181,7 @@ export function renderMarkdown(r: BenchResults, before?: BenchResults): string {
   );
   L.push('');
   L.push(
-    `**Setup.** Every client talks to a real server (Apache ${r.machine.apache} mod_dav_fs, and nephele in-process) through a loopback proxy ` +
+    `**Setup.** Every client talks to a real server (Apache ${r.machine.apache} mod_dav_fs, and nephele in a Node process of its own) through a loopback proxy ` +
       `(\`bench/latencyProxy.ts\`) that adds **${r.link.rttMs} ms round-trip time** (plus one round trip per new TCP connection) and a ` +
       `**${r.link.mbitPerSecond} Mbit/s** limit each way, and counts requests and bytes. Times are the **median of ${r.runs} runs**. ` +
       `Data sets are generated from fixed seeds. Machine: ${r.machine.cores} × ${r.machine.cpus}, ${r.machine.memGB} GB, Node ${r.machine.node}, ` +

@@ -9,7 +9,7 @@ import { cpus, freemem, release, totalmem } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultTmpRoot, startTarget, stopTarget, type BenchContext, type ServerName } from '../bench/harness';
+import { defaultTmpRoot, nepheleChild, startTarget, stopTarget, type BenchContext, type ServerName } from '../bench/harness';
 import { writeTree } from '../bench/datasets';
 import { summarizeProfile } from '../bench/profile';
 import { ratios, renderMarkdown, type BenchResults, type WorkloadResult } from '../bench/report';
@@ -54,6 +54,10 @@ const defaultWorkloads = (quick: boolean) => ['w1', 'w2', 'w3', 'w4', 'w5', 'w7'
 async function main(): Promise<number> {
   if (values.child === 'w4') {
     await w4Child(values.kind!, values.dir!);
+    return 0;
+  }
+  if (values.child === 'nephele') {
+    await nepheleChild(values.dir!);
     return 0;
   }
   if (values.child === 'w7') {

@@ -167,12 +167,23 @@ suite('ui: the WebDAV view and saved shares (from an empty window)', function ()
     const shareRow = webdavViewRow(page, label);
     assert.match((await shareRow.innerText()).replace(/\s+/g, ' '), /5 kept offline/, 'the share counts the files kept offline');
     await shot('4-view');
-    await webdavViewAction(page, pin, 'Unpin');
-    await assertEventually(async () => {
+    // a click on a row the view re-renders at that moment (a background check, a count) reaches no command:
+    // click Unpin again while docs is still listed (unpinning is idempotent), at most three times
+    const unpinned = async () => {
       const rows = await webdavViewRows(page);
       assert.ok(!rows.some(r => /^docs\b/.test(r)), `docs is no longer listed: ${rows.join(' | ')}`);
       assert.ok(rows.some(r => /Nothing is kept available offline/.test(r)), rows.join(' | '));
-    }, 15_000);
+    };
+    for (let attempt = 1; ; attempt++) {
+      await webdavViewAction(page, pin, 'Unpin');
+      try {
+        await assertEventually(unpinned, attempt < 3 ? 5000 : 15_000);
+        break;
+      } catch (err) {
+        if (attempt >= 3 || (await pin.count()) === 0) throw err;
+        console.log(`    [ui] Unpin clicked again (attempt ${attempt + 1}): ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
   });
 
   test("5 the share's .vscode/settings.json cannot lower the mass-delete guard; the user's settings can", async () => {
