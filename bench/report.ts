@@ -1,5 +1,6 @@
 // Turns the results into BENCHMARKS.md: ratios first, then every figure.
 import type { Variant } from './harness';
+import { goalsMarkdown } from './goals';
 import type { ProfileSummary } from './profile';
 
 export interface WorkloadResult {
@@ -94,10 +95,12 @@ export function ratios(w: WorkloadResult, r: BenchResults): [string, string][] {
     case 'W5': {
       const ours = get(w, 'ours poll');
       const rc = get(w, 'rclone lsf -R');
+      const alone = w.variants.find(v => v.name === 'server alone'); // (results from before it was measured lack it)
       return [
         ['requests per no-change poll: ours / rclone lsf -R / bound', `${ours.requests} / ${rc.requests} / 1`],
         ['rclone lsf -R ÷ ours (time)', x(rc.medianMs, ours.medianMs)],
         ['ours ÷ bound of one request (time)', x(ours.medianMs, rtt)],
+        ...(alone ? [['rclone lsf -R ÷ the server alone (the most any client could reach)', x(rc.medianMs, alone.medianMs)] as [string, string]] : []),
       ];
     }
     case 'W7': {
@@ -202,6 +205,7 @@ export function renderMarkdown(r: BenchResults, before?: BenchResults): string {
   L.push('|---|---|---|---|');
   for (const w of r.workloads) for (const [k, v] of ratios(w, r)) L.push(`| ${w.id} | ${w.server} | ${k} | ${v} |`);
   L.push('');
+  L.push(...goalsMarkdown(r));
   if (before) L.push(...beforeAfter(r, before));
   if (r.profile) {
     L.push('## Slowest part and where its time goes');

@@ -4,8 +4,12 @@
 import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATASET_MTIME } from './datasets';
-import { chownForServer, fresh, measure, openShare, removeDir, tempDir, variant, type BenchContext, type Sample, type Target, type Variant } from './harness';
+import { benchSettings, chownForServer, fresh, measure, openShare, removeDir, tempDir, variant, type BenchContext, type Sample, type Target, type Variant } from './harness';
 import { runRclone } from './w2Pin';
+import { POLL_PARALLEL } from '../src/cache/changePoller';
+import { nullLogger } from '../src/core/log';
+import { createNodeTransport } from '../src/platform/nodeTransport';
+import { WebdavRemote } from '../src/remote/webdavRemote';
 
 export interface W5Spec {
   readonly folders: number;
@@ -43,12 +47,15 @@ export async function runW5(ctx: BenchContext, t: Target, _spec: W5Spec): Promis
   const o = await openShare(t, cacheDir);
   const poll: Sample[] = [];
   const rclone: Sample[] = [];
+  const alone: Sample[] = [];
   let depthInfinity = false;
   try {
     // open the tree in the Explorer: every folder listed once (so its listing is cached), then watched
     for (const [folder] of await o.share.readDirectory('/w5')) await o.share.readDirectory(`/w5/${folder}`);
     const watch = o.share.watch('/w5', true);
     depthInfinity = await o.remote.depthInfinity('/w5');
+    // what the server honours is probed once per share (and kept for a week): not part of a polling round
+    await o.share.capabilities();
     for (let run = 0; run < ctx.runs; run++) {
       ctx.log(`W5 ${t.name} run ${run + 1}/${ctx.runs}`);
       await fresh(t);
@@ -60,6 +67,7 @@ export async function runW5(ctx: BenchContext, t: Target, _spec: W5Spec): Promis
       );
       await fresh(t);
       rclone.push(await measureRcloneLsf(t, '/w5'));
+      alone.push(await measure(undefined, () => listAlone(t, depthInfinity)));
     }
     watch.dispose();
   } finally {
@@ -69,8 +77,37 @@ export async function runW5(ctx: BenchContext, t: Target, _spec: W5Spec): Promis
   return {
     depthInfinity,
     variants: [
-      variant(ctx, 'ours poll', `ours: one polling round of the watched tree (a Depth-1 PROPFIND per cached folder, one after the other)`, poll, 1),
+      variant(ctx, 'ours poll', `ours: one polling round of the watched tree (one Depth-infinity PROPFIND where the server answers it, else a Depth-1 PROPFIND per cached folder, ${POLL_PARALLEL} at a time)`, poll, POLL_PARALLEL),
       variant(ctx, 'rclone lsf -R', 'rclone lsf -R (default --checkers 8): the walk a sync tool makes to find changes', rclone, 8),
+      variant(
+        ctx,
+        'server alone',
+        `the same listings as ours, sent straight to the server (no link, no proxy): the server's own time to list the tree, which bounds every client`,
+        alone,
+        POLL_PARALLEL,
+      ),
     ],
   };
+}
+
+/** Lists /w5 as a polling round does (one Depth-infinity request, or every folder POLL_PARALLEL at a time), on the server's own port. */
+async function listAlone(t: Target, depthInfinity: boolean): Promise<Record<string, number>> {
+  const location = { scheme: 'dav' as const, authority: `127.0.0.1:${t.server.port}`, basePath: '/share' };
+  const remote = new WebdavRemote(location, () => benchSettings, nullLogger, { transport: o => createNodeTransport({ ...o, env: {} }) });
+  try {
+    if (depthInfinity) {
+      const all = await remote.listTree('/w5', 100_000);
+      return { entriesListed: all === 'too-large' ? -1 : all.length };
+    }
+    const queue = (await remote.list('/w5')).children.filter(c => c.type === 'directory').map(c => c.path);
+    let entries = 0;
+    await Promise.all(
+      Array.from({ length: POLL_PARALLEL }, async () => {
+        for (let f = queue.shift(); f; f = queue.shift()) entries += (await remote.list(f)).children.length;
+      }),
+    );
+    return { entriesListed: entries };
+  } finally {
+    remote.dispose();
+  }
 }

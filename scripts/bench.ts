@@ -162,7 +162,7 @@ async function main(): Promise<number> {
             server: name,
             dataset: `${s3.files} cached (pinned) files of 0.5–16 kB in 4 folders, a fresh copy per run; ${s3.ops} operations from a fixed seed: 70 % saves of an existing file, 12 % new files, 8 % deletions, 8 % renames, 2 % new folders; ${link$}.`,
             variants: await runW3(ctx, target, s3),
-            notes: ['The replay lists every cached folder first (directory diff, F6.2), then sends the collapsed journal in order; per change: the conditional request, then a PROPFIND to record the new validator.'],
+            notes: ['The replay lists every cached folder first (the directory diff that finds remote deletions), then sends the collapsed journal in rounds of independent changes, several at once (order kept per path); a round\'s landings are proven by one Depth-1 listing per folder it touched, where the answers to the changes carry no ETag (Apache and nephele send none with PUT or MOVE).'],
           });
         }
         if (here.has('w5')) {

@@ -1,5 +1,5 @@
 // Runs compiled mocha test files in plain Node with the summary reporter (used by `npm test`).
-//   node out/scripts/mochaSuite.js --suite=<name> [--timeout=<ms>] <file.test.js>…
+//   node out/scripts/mochaSuite.js --suite=<name> [--timeout=<ms>] [--grep=<text>] <file.test.js>…
 // Ends with `[suite-summary] {...}`; exit code 1 when a test failed.
 import Mocha from 'mocha';
 import { parseArgs } from 'node:util';
@@ -7,7 +7,7 @@ import { SummaryReporter } from '../test/support/summaryReporter';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { suite: { type: 'string', default: 'mocha' }, timeout: { type: 'string', default: '10000' } },
+  options: { suite: { type: 'string', default: 'mocha' }, timeout: { type: 'string', default: '10000' }, grep: { type: 'string' } },
 });
 
 const mocha = new Mocha({
@@ -16,6 +16,7 @@ const mocha = new Mocha({
   reporterOptions: { suite: values.suite },
   timeout: Number(values.timeout),
   color: process.stdout.isTTY ?? false,
+  ...(values.grep ? { grep: values.grep } : {}),
 });
 for (const f of positionals) mocha.addFile(f);
 

@@ -12,7 +12,7 @@ import { normalizeEtag } from './etag';
 import { hrefToSharePath } from './hrefs';
 import { cancelBody, HttpExchange, type FetchResponse, type SendOptions } from './httpExchange';
 import { authSchemes, challengeOf, classifyError, type Method } from './httpErrors';
-import { PROPFIND_BODY, PROPFIND_BODY_WITHOUT_QUOTA, type MultistatusItem } from './multistatus';
+import { propfindBody, type MultistatusItem } from './multistatus';
 import type { Credentials, Preconditions, RemoteContent, RemoteEntry, RemoteFs, RemoteListing, RemoteStream, ResumeFrom, ShareAccess, UploadBody, WriteResult } from './remoteFs';
 import { checkedRange, collect, exactly } from './ranges';
 import { ShareClient, type HttpPlatform } from './shareClient';
@@ -29,6 +29,11 @@ export class WebdavRemote implements RemoteFs {
   private readonly http: HttpExchange;
   /** Requests sent, by method (for tests and the benchmarks). */
   readonly requestCounts = new Map<Method, number>();
+  /**
+   * Whether listings ask for the ids and permissions some servers have (multistatus.ts propfindBody):
+   * 'ask' until a listing shows whether this server has them; 'absent' once one listed items with none.
+   */
+  private ids: 'ask' | 'answered' | 'absent' = 'ask';
 
   constructor(
     location: ShareLocation,
@@ -114,7 +119,7 @@ export class WebdavRemote implements RemoteFs {
     const p = normalizePath(path);
     const res = await this.request('PROPFIND', p, {
       headers: { Depth: 'infinity', 'Content-Type': 'application/xml; charset=utf-8' },
-      data: propfindBody(p),
+      data: this.propfindBody(p === '/'),
       transfer: true,
     });
     const s = this.settings();
@@ -138,7 +143,7 @@ export class WebdavRemote implements RemoteFs {
   private async propfind(path: string, depth: '0' | '1'): Promise<RemoteEntry[]> {
     const res = await this.request('PROPFIND', path, {
       headers: { Depth: depth, 'Content-Type': 'application/xml; charset=utf-8' },
-      data: propfindBody(path),
+      data: this.propfindBody(path === '/'),
     });
     const s = this.settings();
     const items = await this.http.readMultistatus(res, 'PROPFIND', path, { maxBytes: s.maxListingBytes, maxEntries: s.maxListingEntries });
@@ -171,8 +176,18 @@ export class WebdavRemote implements RemoteFs {
         ...(item.props.permissions ? { permissions: item.props.permissions } : {}),
         ...(item.props.quota ? { quota: item.props.quota } : {}),
       });
+      if (item.props.fileId || item.props.permissions) this.ids = 'answered';
+    }
+    if (this.ids === 'ask' && entries.length) {
+      this.ids = 'absent';
+      this.log.debug('[remote] the server lists no ids or permissions (oc:fileid, oc:permissions, resource-id, current-user-privilege-set): not asked for again');
     }
     return entries;
+  }
+
+  /** The quota only at the share's root (it can be costly to a server elsewhere); the ids while the server may have them. */
+  private propfindBody(quota: boolean): string {
+    return propfindBody({ quota, ids: this.ids !== 'absent' });
   }
 
   private logSkipped(path: string, skipped: Map<string, number>): void {
@@ -197,7 +212,7 @@ export class WebdavRemote implements RemoteFs {
     try {
       const res = await this.request('PROPFIND', path, {
         headers: { Depth: 'infinity', 'Content-Type': 'application/xml; charset=utf-8' },
-        data: PROPFIND_BODY_WITHOUT_QUOTA,
+        data: this.propfindBody(false),
       });
       cancelBody(res);
       return res.status === 207;
@@ -373,11 +388,6 @@ export class WebdavRemote implements RemoteFs {
       throw e;
     }
   }
-}
-
-/** The quota is asked for only where it is used: the share's root (it can be costly to a server elsewhere). */
-function propfindBody(path: string): string {
-  return path === '/' ? PROPFIND_BODY : PROPFIND_BODY_WITHOUT_QUOTA;
 }
 
 /** The entry that describes `path` itself: exactly, else the one whose name differs only in Unicode normalization. */

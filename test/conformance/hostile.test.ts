@@ -335,6 +335,31 @@ for (const [platformName, platform] of PLATFORMS) suite(`conformance: hostile se
     assert.deepEqual(names(await share.readDirectory('/docs')), ['one.md']);
   }));
 
+  test('a server that lists no ids or permissions is not asked for them again; one that lists them is, every time', hostile(async h => {
+    const bodies: string[] = [];
+    h.server.on(r => r.method === 'PROPFIND' && (bodies.push(r.body.toString()), false), () => undefined);
+    const plain = h.remote();
+    const first = await plain.list('/docs');
+    const second = await plain.list('/docs');
+    assert.deepEqual(second, first, 'the same listing without them');
+    assert.equal(bodies.length, 2);
+    assert.match(bodies[0], /<oc:fileid\/><oc:permissions\/><D:resource-id\/><D:current-user-privilege-set\/>/, 'asked the first time');
+    assert.doesNotMatch(bodies[1], /fileid|permissions|resource-id|privilege/, 'not asked again');
+    assert.match(bodies[1], /<D:getetag\/>/);
+    // a server that has them (Nextcloud's oc:fileid and oc:permissions) is asked every time: read-only files stay known
+    const oc = (id: number) => `<oc:fileid xmlns:oc="http://owncloud.org/ns">${id}</oc:fileid><oc:permissions xmlns:oc="http://owncloud.org/ns">RGDNV</oc:permissions>`;
+    h.server.on(propfind('/docs', '1'), multistatus(() => multistatusXml([entryXml({ href: '/share/docs/', dir: true, extraProps: oc(1) }), entryXml({ href: '/share/docs/one.md', size: 4, etag: '"e1"', extraProps: oc(2) })])));
+    bodies.length = 0;
+    const cloud = h.remote();
+    for (let i = 0; i < 3; i++) {
+      const listing = await cloud.list('/docs');
+      assert.equal(listing.children[0].fileId, '2');
+      assert.equal(listing.children[0].permissions?.write, false);
+    }
+    assert.equal(bodies.length, 3);
+    for (const b of bodies) assert.match(b, /<oc:fileid\/><oc:permissions\/>/);
+  }));
+
   // fails today: yes (stat takes the first item of the answer, whatever path it describes)
   test('a Depth-0 answer that describes another path is an error, never the other item\'s props', hostile(async h => {
     const remote = h.remote();
