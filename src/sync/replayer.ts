@@ -36,7 +36,7 @@ import type { ServerCapabilities } from './serverCapabilities';
 /** Changes in one round at most: sent before their landing is proven in one go (one request per touched folder). */
 const ROUND_LIMIT = 1024;
 /** Requests in flight during a replay, at most (the pin's setting, `cache.parallelDownloads`, when lower). */
-const REPLAY_PARALLEL = 8;
+export const REPLAY_PARALLEL = 8;
 
 export interface ReplayReport {
   readonly applied: number;
