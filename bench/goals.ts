@@ -57,8 +57,9 @@ export function goals(r: BenchResults): GoalRow[] {
       const net = rep.extra?.netChanges ?? 0;
       const perChange = rep.requests / Math.max(1, net);
       const listings = rep.byMethod.PROPFIND ?? 0;
-      row('W3', 'replay: requests ≤ 1.1 × net changes', `${perChange.toFixed(2)} (${listings} of ${rep.requests} are listings)`, perChange <= 1.1,
-        'neither Apache nor nephele answers a PUT or MOVE with an ETag, so a change counts as landed only once a listing shows it ("Never lose a write"): one Depth-1 listing per touched folder per round of the replay, and one per cached folder before it (the directory diff that finds remote deletions); the changes themselves are one request each');
+      const rounds = rep.extra?.rounds;
+      row('W3', 'replay: requests ≤ 1.1 × net changes', `${perChange.toFixed(2)} (${listings} of ${rep.requests} are listings${rounds ? `; ${rounds} rounds` : ''})`, perChange <= 1.1,
+        `the server answers a PUT or MOVE with no ETag, so a change counts as landed only once a listing shows it ("Never lose a write"), and it refuses Depth: infinity: one Depth-1 listing per folder a round touched${rounds ? ` (${rounds} rounds: a save then a rename of one file, a folder made then filled, … go one after the other)` : ''}, and one per cached folder before the replay (the directory diff that finds remote deletions); every change itself is one request`);
       const bound = net * r.link.rttMs + ((rep.bytesUp + rep.bytesDown) * 8 * 1000) / (r.link.mbitPerSecond * 1e6);
       const r3 = ratio(rep.medianMs, bound);
       row('W3', 'replay wall ≤ 0.5 × the sequential one-request-per-change bound', fmt(r3), r3 <= 0.5,

@@ -47,7 +47,9 @@ export class BackgroundRevalidation {
     // a folder's listing is one check, anything else of the same path another (a stat of a folder never listed)
     const key = checkKey(cached);
     if (!this.running.has(key)) {
-      const run = this.check(cached)
+      // begun after the caller's answer went out: a request's set-up does not delay what is served now
+      const run = afterThisTask()
+        .then(() => (this.closed ? undefined : this.check(cached)))
         .catch(err => {
           this.tree.log.debug(`[cache] ${path}: the check in the background failed (${(err as Error).message})`);
           if (!this.closed) this.failed(err);
@@ -113,4 +115,9 @@ export class BackgroundRevalidation {
 /** What identifies a check: a folder's listing, or the item itself. */
 function checkKey(e: CacheEntry): string {
   return e.type === 'directory' && e.children ? `listing ${e.path}` : `item ${e.path}`;
+}
+
+/** Resolves once the current task (and the answer it is giving) is done. */
+function afterThisTask(): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, 0));
 }

@@ -33,7 +33,20 @@ export type JournalOp =
   | { readonly kind: 'mkdir'; readonly path: string }
   /** For a folder, `files` are the server files known below it then: the replay deletes nothing else. */
   | { readonly kind: 'delete'; readonly path: string; readonly type: EntryType; readonly base?: BaseVersion; readonly files?: readonly KnownFile[] }
-  | { readonly kind: 'move'; readonly from: string; readonly to: string; readonly type: EntryType; readonly overwrite: boolean; readonly base?: BaseVersion }
+  /**
+   * For a folder, `files` are the server files known below it then: should the folder be deleted later,
+   * the delete collapses into one of the origin, which deletes only these (the delete alone would know none:
+   * what lies below a moved folder is local until the move replays).
+   */
+  | {
+      readonly kind: 'move';
+      readonly from: string;
+      readonly to: string;
+      readonly type: EntryType;
+      readonly overwrite: boolean;
+      readonly base?: BaseVersion;
+      readonly files?: readonly KnownFile[];
+    }
   | { readonly kind: 'copy'; readonly from: string; readonly to: string; readonly type: EntryType; readonly overwrite: boolean };
 
 /** Every path an operation reads or changes. */
@@ -144,12 +157,17 @@ export function appendOp(journal: readonly JournalOp[], op: JournalOp): JournalO
         // the write goes; what made the file exist before it (a move here, …) may collapse further
         return appendOp(absorbed.filter((_, k) => k !== w), { ...op, base: prev.base ?? op.base });
       }
-      // moved here, then deleted: delete the origin
+      // copied here, then deleted: nothing happened
+      const cp = lastOpOn(absorbed, o => o.kind === 'copy' && o.to === op.path && !o.overwrite, [op.path]);
+      if (cp >= 0) return absorbed.filter((_, k) => k !== cp);
+      // moved here, then deleted: delete the origin (a folder with the server files known below it when it
+      // was moved — or, in a journal from before moves kept them, those the delete knew, under their old names)
       const m = lastOpOn(absorbed, o => o.kind === 'move' && o.to === op.path && !o.overwrite, [op.path]);
       if (m >= 0) {
         const prev = absorbed[m] as Extract<JournalOp, { kind: 'move' }>;
         if (!absorbed.slice(m + 1).some(o => touches(o, [prev.from]))) {
-          return appendOp(absorbed.filter((_, k) => k !== m), { kind: 'delete', path: prev.from, type: prev.type, base: prev.base });
+          const files = prev.files ?? op.files?.map(f => ({ ...f, path: pathBefore(prev, f.path) }));
+          return appendOp(absorbed.filter((_, k) => k !== m), { kind: 'delete', path: prev.from, type: prev.type, base: prev.base, ...(files ? { files } : {}) });
         }
       }
       return [...absorbed, op];
@@ -163,7 +181,7 @@ export function appendOp(journal: readonly JournalOp[], op: JournalOp): JournalO
         if (!ops.slice(m + 1).some(o => touches(o, [prev.from]))) {
           const rest = ops.filter((_, k) => k !== m);
           if (prev.from === op.to) return rest;
-          return [...rest, { ...op, from: prev.from, base: prev.base, overwrite: op.overwrite }];
+          return [...rest, { ...op, from: prev.from, base: prev.base, overwrite: op.overwrite, ...(prev.files ? { files: prev.files } : {}) }];
         }
       }
       // a file created here, then renamed → created under the new name
@@ -226,4 +244,10 @@ export function pathAfter(op: JournalOp, path: string): string {
   if (op.kind !== 'move') return path;
   const rel = relativeTo(path, op.from);
   return rel === undefined ? path : joinPath(op.to, rel);
+}
+
+/** Where `path` was before `op` moved it (for a path at or below its target), else `path` itself. */
+function pathBefore(op: Extract<JournalOp, { kind: 'move' }>, path: string): string {
+  const rel = relativeTo(path, op.to);
+  return rel === undefined ? path : joinPath(op.from, rel);
 }

@@ -7,9 +7,9 @@ import type { LocalChanges } from '../cache/localChanges';
 import type { OpenCache } from '../cache/openCache';
 import { ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { dirname } from '../core/remotePath';
+import { dirname, isEqualOrParent } from '../core/remotePath';
 import { Journal, type ApplyOp, type SettleOps } from '../offline/journal';
-import { produces, type BaseVersion, type JournalItem, type JournalOp } from '../offline/journalOps';
+import { pathAfter, produces, type BaseVersion, type JournalItem, type JournalOp, type KnownFile } from '../offline/journalOps';
 import { RecoveryArea } from '../offline/recoveryArea';
 import { weakEtagEquals } from '../remote/etag';
 import type { EntryType } from '../remote/remoteFs';
@@ -70,15 +70,33 @@ export class OfflineOps {
   delete(path: string, type: EntryType, sent = false): Promise<void> {
     if (type === 'file') return this.record({ kind: 'delete', path, type, base: baseOf(this.tree.get(path)) }, sent);
     // the server files known below the folder: the replay refuses to delete anything else
-    const files = this.tree
-      .subtree(path)
-      .filter(e => e.type === 'file' && !isLocal(e))
-      .map(e => ({ path: e.path, etag: e.etag, size: e.size, mtime: e.mtime }));
-    return this.record({ kind: 'delete', path, type, files }, sent);
+    return this.record({ kind: 'delete', path, type, files: this.serverFilesBelow(path) }, sent);
   }
 
   move(from: string, to: string, type: EntryType, overwrite: boolean, sent = false): Promise<void> {
-    return this.record({ kind: 'move', from, to, type, overwrite, base: baseOf(this.tree.get(from)) }, sent);
+    // a folder's server files: a delete of the moved folder becomes one of these where they are (journalOps.ts)
+    const files = type === 'directory' ? { files: this.serverFilesBelow(from) } : {};
+    return this.record({ kind: 'move', from, to, type, overwrite, base: baseOf(this.tree.get(from)), ...files }, sent);
+  }
+
+  /**
+   * The server files known below `path`, and those a pending move of a folder brought there (the replay
+   * sends that move first: the server has them there then, in the versions the move knew, where it keeps
+   * a file's etag when it moves — all servers tested do; one that does not makes the delete a conflict).
+   */
+  private serverFilesBelow(path: string): KnownFile[] {
+    const files = new Map<string, KnownFile>();
+    for (const { op } of this.journal.pending) {
+      if (op.kind !== 'move' || !op.files) continue;
+      for (const f of op.files) {
+        const there = pathAfter(op, f.path);
+        if (isEqualOrParent(there, path) && this.tree.get(there)?.type === 'file') files.set(there, { ...f, path: there });
+      }
+    }
+    for (const e of this.tree.subtree(path)) {
+      if (e.type === 'file' && !isLocal(e)) files.set(e.path, { path: e.path, etag: e.etag, size: e.size, mtime: e.mtime });
+    }
+    return [...files.values()];
   }
 
   copy(from: string, to: string, type: EntryType, overwrite: boolean, sent = false): Promise<void> {

@@ -8,7 +8,7 @@
 import { isShareError, ShareError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { inParallel } from '../core/parallel';
-import { dirname } from '../core/remotePath';
+import { dirname, isEqualOrParent } from '../core/remotePath';
 import type { Capabilities } from '../remote/capabilities';
 import { isWeakEtag } from '../remote/etag';
 import { collect } from '../remote/ranges';
@@ -195,11 +195,22 @@ export function judge(e: Expectation, after: RemoteEntry | undefined): Verdict {
   }
 }
 
+/** Entries at most in a whole-tree answer that proves a replay round; a bigger tree is asked folder by folder. */
+export const PROOF_TREE_ENTRIES = 2000;
+
 /**
  * What the server has at each path, in one request per folder: a Depth-0 stat where only one path of a
- * folder is asked, else one Depth-1 listing of the folder (a folder that is gone: nothing below it).
+ * folder is asked, else one Depth-1 listing of the folder (a folder that is gone: nothing below it). Where
+ * more than two such requests are to be made and `wholeTree` says yes for the folder that holds them all
+ * (the server answers Depth: infinity, the tree below is known small), one listing of that tree answers
+ * them all — if it holds at most PROOF_TREE_ENTRIES entries, else they are made after all.
  */
-export async function observeServer(server: RemoteFs, paths: readonly string[], parallel = 1): Promise<Map<string, RemoteEntry | undefined>> {
+export async function observeServer(
+  server: RemoteFs,
+  paths: readonly string[],
+  parallel = 1,
+  wholeTree?: (folder: string) => boolean,
+): Promise<Map<string, RemoteEntry | undefined>> {
   const out = new Map<string, RemoteEntry | undefined>();
   const byFolder = new Map<string, Set<string>>();
   for (const p of new Set(paths)) {
@@ -211,6 +222,14 @@ export async function observeServer(server: RemoteFs, paths: readonly string[], 
   for (const [folder, members] of byFolder) {
     if (members.size === 1 || folder === [...members][0]) for (const p of members) asks.push({ members: [p] });
     else asks.push({ folder, members: [...members] });
+  }
+  const root = commonFolder([...byFolder.keys()]);
+  if (asks.length > 2 && server.listTree && wholeTree?.(root)) {
+    const tree = await listBelow(server, root);
+    if (tree) {
+      for (const p of new Set(paths)) out.set(p, tree.get(p));
+      return out;
+    }
   }
   await inParallel(asks, parallel, async ({ folder, members }) => {
     if (folder === undefined) {
@@ -227,6 +246,25 @@ export async function observeServer(server: RemoteFs, paths: readonly string[], 
     for (const p of members) out.set(p, byPath.get(p));
   });
   return out;
+}
+
+/** Every entry at and below `root`, by path — or undefined where one answer cannot tell (too many, refused, gone). */
+async function listBelow(server: RemoteFs, root: string): Promise<Map<string, RemoteEntry> | undefined> {
+  try {
+    const entries = await server.listTree!(root, PROOF_TREE_ENTRIES);
+    if (entries === 'too-large' || !entries.some(e => e.path === root && e.type === 'directory')) return undefined;
+    return new Map(entries.map(e => [e.path, e]));
+  } catch (err) {
+    if (isShareError(err, 'Unavailable') || isShareError(err, 'Unauthorized')) throw err;
+    return undefined; // asked folder by folder instead
+  }
+}
+
+/** The deepest folder that holds every one of `folders`. */
+function commonFolder(folders: readonly string[]): string {
+  let common = folders[0] ?? '/';
+  for (const f of folders) while (!isEqualOrParent(f, common)) common = dirname(common);
+  return common;
 }
 
 /** Changes the server answered but does not show: kept pending, the share offline ("sign-in needed" for a web page). */

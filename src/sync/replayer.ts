@@ -18,7 +18,7 @@ import type { LocalChanges } from '../cache/localChanges';
 import { isShareError, ShareError } from '../core/errors';
 import { inParallel, mapInParallel } from '../core/parallel';
 import type { Logger } from '../core/log';
-import { basename } from '../core/remotePath';
+import { basename, isEqualOrParent } from '../core/remotePath';
 import type { Settings } from '../core/settings';
 import { decide, type Conflict, type ConflictList, type RemoteSide } from '../offline/conflicts';
 import { describeOp, type Journal } from '../offline/journal';
@@ -27,7 +27,7 @@ import type { Verdict } from './landing';
 import type { Capabilities } from '../remote/capabilities';
 import type { RemoteEntry, RemoteFs } from '../remote/remoteFs';
 import { statOrGone } from '../remote/settle';
-import { judge, needsObservation, notLanded, observeServer } from './provenWrites';
+import { judge, needsObservation, notLanded, observeServer, PROOF_TREE_ENTRIES } from './provenWrites';
 import { sameVersion } from '../remote/version';
 import { expectedVersion, forgetReplaced, ReplayOps, STREAM_ABOVE, type Outcome, type Produced } from './replayOps';
 import { nextRound, type Round } from './replayRounds';
@@ -36,7 +36,7 @@ import type { ServerCapabilities } from './serverCapabilities';
 /** Changes in one round at most: sent before their landing is proven in one go (one request per touched folder). */
 const ROUND_LIMIT = 1024;
 /** Requests in flight during a replay, at most (the pin's setting, `cache.parallelDownloads`, when lower). */
-const REPLAY_PARALLEL = 8;
+export const REPLAY_PARALLEL = 8;
 
 export interface ReplayReport {
   readonly applied: number;
@@ -199,7 +199,7 @@ export class Replayer {
       }
       if (!sent.length) continue;
       sent.sort(byOrder);
-      const results = await this.prove(sent, produced);
+      const results = await this.prove(sent, produced, caps);
       for (const r of results) {
         if (r.kind === 'landed') count(r.sent.item, r.sent.outcome);
         else if (r.kind === 'conflict') await addConflict(r.sent.item, r.conflict);
@@ -362,13 +362,13 @@ export class Replayer {
    * Proves a batch of sent changes: one request per touched folder (a stat, or a Depth-1 listing where
    * several of its items are to be checked). Landed changes leave the journal here.
    */
-  private async prove(batch: readonly Sent[], produced: Produced) {
+  private async prove(batch: readonly Sent[], produced: Produced, caps: Capabilities) {
     type Result =
       | { kind: 'landed'; sent: Sent }
       | { kind: 'conflict'; sent: Sent; conflict: Extract<Outcome, { kind: 'conflict' }>['conflict'] }
       | { kind: 'unstored'; sent: Sent; html: boolean };
     const toObserve = batch.flatMap(s => s.outcome.checks.filter(needsObservation).map(c => c.path));
-    const after = await observeServer(this.server, toObserve, this.parallel());
+    const after = await observeServer(this.server, toObserve, this.parallel(), caps.depthInfinity ? root => this.knownSmall(root) : undefined);
     const results: Result[] = [];
     const landed: { item: JournalItem; etag: string | undefined }[] = [];
     for (const s of batch) {
@@ -412,6 +412,17 @@ export class Replayer {
     return results;
   }
 
+  /** Whether a pending folder delete lies at, above or below `path`. */
+  private deletedLater(path: string): boolean {
+    return this.journal.pending.some(({ op }) => op.kind === 'delete' && op.type === 'directory' && (isEqualOrParent(op.path, path) || isEqualOrParent(path, op.path)));
+  }
+
+  /** Whether every folder at and below `root` was listed here and they hold few entries (one Depth: infinity answer is cheap). */
+  private knownSmall(root: string): boolean {
+    const below = this.tree.subtree(root);
+    return below.length <= PROOF_TREE_ENTRIES / 2 && below.every(e => e.type !== 'directory' || !!e.children);
+  }
+
   /** Another version is where our write went: identical after all (nothing to do), else the conflict. */
   private async writeConflictAfter(op: Extract<JournalOp, { kind: 'write' }>) {
     const data = await this.ops.contentOf(op);
@@ -442,6 +453,10 @@ export class Replayer {
         else if (server && etag && !server.etag) server = { ...server, etag };
         produced.set(target, server ? { etag: server.etag ?? etag, mtime: server.mtime, size: server.size } : etag ? { etag, mtime: NaN, size: NaN } : undefined);
       }
+      if ((op.kind === 'move' || op.kind === 'copy') && op.type === 'directory' && this.deletedLater(op.to)) {
+        // a folder delete to come meets what this one moved or copied: the versions the server gave them
+        for (const f of await filesBelow(this.server, op.to)) produced.set(f.path, { etag: f.etag, mtime: f.mtime, size: f.size });
+      }
       const moved = op.kind === 'move' || op.kind === 'copy' ? this.tree.subtree(op.to).map(e => e.path) : [];
       commits.push(() => {
         if (target) this.local.markSynced(target, server);
@@ -451,6 +466,20 @@ export class Replayer {
     }
     await this.journal.remove(items.map(i => i.item.id), () => commits.forEach(c => c()));
   }
+}
+
+/** The files at and below `root` on the server (a walk, up to PROOF_TREE_ENTRIES of them; gone: none). */
+async function filesBelow(server: RemoteFs, root: string): Promise<RemoteEntry[]> {
+  const files: RemoteEntry[] = [];
+  const queue = [root];
+  for (let folder = queue.shift(); folder !== undefined && files.length < PROOF_TREE_ENTRIES; folder = queue.shift()) {
+    const listing = await server.list(folder).catch(err => (isShareError(err, 'NotFound') ? undefined : Promise.reject(err)));
+    for (const c of listing?.children ?? []) {
+      if (c.type === 'directory') queue.push(c.path);
+      else files.push(c);
+    }
+  }
+  return files;
 }
 
 function pathOf(op: JournalOp): string {

@@ -181,6 +181,57 @@ for (const kind of KINDS) {
       assert.equal((await share.pendingChanges()).length, 0);
     });
 
+    test('folders copied or moved offline, then deleted (collapsed, or after other changes): no false conflict; a colleague\'s new file stays', async () => {
+      const share = await offlineShare();
+      await share.copy(p('docs'), p('docs-copy'), { overwrite: false });
+      await share.delete(p('docs-copy'), { recursive: true });
+      await share.rename(p('docs'), p('moved'), { overwrite: false });
+      await share.delete(p('moved'), { recursive: true });
+      let report = await reconnect(share);
+      assert.deepEqual(report.conflicts.map(c => `${c.kind} ${c.path}`), []);
+      for (const gone of ['docs', 'docs-copy', 'moved']) assert.equal(existsSync(onDisk(gone)), false, `${gone} is not on the server`);
+      assert.equal((await share.pendingChanges()).length, 0);
+      // moved, something made at the old name, the moved folder deleted: the move goes first, then the delete of
+      // the files it moved, in the versions the move knew (every server here keeps a file's etag when it moves)
+      mkdirSync(onDisk('docs'));
+      serverWrite('docs/b.md', 'bee\n');
+      await share.goOnline();
+      await share.readDirectory(p('docs'));
+      await share.readFile(p('docs/b.md'));
+      await share.goOffline();
+      await share.rename(p('docs'), p('moved'), { overwrite: false });
+      await share.createDirectory(p('docs'));
+      await share.writeFile(p('docs/new.md'), Buffer.from('new\n'), { create: true, overwrite: false });
+      await share.delete(p('moved'), { recursive: true });
+      report = await reconnect(share);
+      assert.equal(readFileSync(onDisk('docs/new.md'), 'utf8'), 'new\n');
+      assert.deepEqual(report.conflicts.map(c => `${c.kind} ${c.path}`), []);
+      assert.equal(existsSync(onDisk('moved')), false);
+      // copied, a file copied out of the copy, the copy deleted: the copies go first, then the delete of what
+      // the folder's copy brought (the replay lists it once it landed, as a delete of it is to come)
+      await share.goOffline();
+      await share.copy(p('docs'), p('docs-copy'), { overwrite: false });
+      await share.copy(p('docs-copy/new.md'), p('kept.md'), { overwrite: false });
+      await share.delete(p('docs-copy'), { recursive: true });
+      report = await reconnect(share);
+      assert.deepEqual(report.conflicts.map(c => `${c.kind} ${c.path}`), []);
+      assert.equal(existsSync(onDisk('docs-copy')), false);
+      assert.equal(readFileSync(onDisk('kept.md'), 'utf8'), 'new\n');
+      // the same with a file a colleague added meanwhile: the folder is not deleted, the file stays
+      mkdirSync(onDisk('team'));
+      serverWrite('team/one.md', 'one\n');
+      await share.goOnline();
+      await share.readDirectory(p('team'));
+      await share.readFile(p('team/one.md'));
+      await share.goOffline();
+      await share.rename(p('team'), p('team-old'), { overwrite: false });
+      await share.delete(p('team-old'), { recursive: true });
+      serverWrite('team/added-meanwhile.md', 'do not lose me\n');
+      report = await reconnect(share);
+      assert.deepEqual(report.conflicts.map(c => `${c.kind} ${c.path}`), [`deleted-changed ${p('team')}`]);
+      assert.equal(readFileSync(onDisk('team/added-meanwhile.md'), 'utf8'), 'do not lose me\n');
+    });
+
     test('changed on both sides, different lines: merged automatically with the cached base', async () => {
       const share = await offlineShare();
       await share.writeFile(p('a.md'), Buffer.from('line 1\nline 2\nline 3\nline 4\nline 5 (local)\n'), { create: false, overwrite: true });

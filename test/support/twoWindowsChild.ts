@@ -103,11 +103,9 @@ async function main(config: WindowConfig): Promise<void> {
     }
   });
 
-  // files only are deleted: a folder deleted offline after it was moved or copied offline replays as a false
-  // conflict (its files got new etags on the server with the move; the replay compares them with the cache's
-  // old ones) — a known bug of the write-back, reported with issue 13, not a matter of windows. (A folder
-  // deleted after files were made or saved in it no longer is: test/unit/writeBack.test.ts.)
-  const chooser = await offlineTree(share, store, config, random, false);
+  // files and folders are deleted, folders also after they were moved or copied offline (those replayed as
+  // false conflicts until the replay knew what a move or copy brought to the server: reconnect.test.ts)
+  const chooser = await offlineTree(share, store, config, random);
   say('changing');
   changing = (async () => {
     for (let i = 0, c = config.counter; !stopping && i < (config.changes ?? Infinity); i++, c++) {
