@@ -113,7 +113,8 @@ async function listAlone(remote: WebdavRemote, depthInfinity: boolean): Promise<
   await Promise.all(
     Array.from({ length: POLL_PARALLEL }, async () => {
       for (let f = queue.shift(); f; f = queue.shift()) {
-        entries += (await remote.list(f)).children.length;
+        const { children } = await remote.list(f); // (not `entries += await …`: that reads `entries` before the wait)
+        entries += children.length;
         lists++;
       }
     }),
