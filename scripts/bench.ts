@@ -124,7 +124,7 @@ async function main(): Promise<number> {
     }
     // what runs here, one server after the other: everything, or (after the tracks) only W8
     const here = tracks ? new Set([...only].filter(w => w === 'w8')) : only;
-    for (const name of here.has('w1') || here.has('w2') || here.has('w3') || here.has('w5') || here.has('w8') ? servers : []) {
+    for (const name of ['w1', 'w2', 'w3', 'w5', 'w6', 'w7', 'w8'].some(w => here.has(w)) ? servers : []) {
       const root = join(tmp, `${name}-data`);
       mkdirSync(root);
       log(`${name}: generating the data sets`);
