@@ -88,6 +88,12 @@ export function goals(r: BenchResults): GoalRow[] {
       row('W6', '1 GB pin: peak added RSS ≤ 150 MB', `${rss} MB`, rss <= 150);
       const again = resume.extra?.bytesAgainPct ?? Infinity;
       row('W6', 'resume after a cut at half: ≤ 55 % sent again', `${again} %`, again <= 55);
+      const up = find(w6, 'ours upload');
+      const rcUp = find(w6, 'rclone upload');
+      if (up && rcUp) {
+        const upRss = up.extra?.peakRssMb ?? Infinity;
+        row('W6', 'an offline change of 1 GB uploads streamed: peak added RSS ≤ 150 MB', `${upRss} MB; ${fmt(ratio(up.medianMs, rcUp.medianMs))} rclone copyto's time`, upRss <= 150);
+      }
     }
 
     const w8 = w('W8');
