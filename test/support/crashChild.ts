@@ -44,7 +44,7 @@ export function childShare(config: ChildConfig) {
  * committed; else checks the share came up offline by hand. Then reads the whole tree (from the cache),
  * prints it, and resolves with a chooser of changes for it.
  */
-export async function offlineTree(share: Share, store: TracingStore, config: ChildConfig, random: () => number): Promise<Chooser> {
+export async function offlineTree(share: Share, store: TracingStore, config: ChildConfig, random: () => number, folderDeletes = true): Promise<Chooser> {
   if (config.warm) {
     await walk(share); // online: every folder listed, every file read, so all of it is cached
     const durable = store.committed(b => b.meta?.offlineByHand === true);
@@ -57,7 +57,7 @@ export async function offlineTree(share: Share, store: TracingStore, config: Chi
   }
   const seen = await walk(share);
   say(`tree ${JSON.stringify(Object.fromEntries([...seen].map(([p, n]) => [p, n.sha1 ?? 'dir'])))}`);
-  return new Chooser(new Map([...seen].map(([p, n]) => [p, n.type])), random);
+  return new Chooser(new Map([...seen].map(([p, n]) => [p, n.type])), random, folderDeletes);
 }
 
 /** Makes change `c` (chosen for the tree), saying `begin` before and `ack` once it resolved. */

@@ -141,6 +141,8 @@ export class Chooser {
   constructor(
     private readonly tree: Map<string, 'file' | 'directory'>,
     private readonly random: () => number,
+    /** false: deletes only files (see twoWindowsChild.ts). */
+    private readonly folderDeletes = true,
   ) {}
 
   private pick<T>(items: readonly T[]): T {
@@ -170,7 +172,7 @@ export class Chooser {
     if (r < 0.54) return { k: 'create', path: joinPath(this.targetDir(), `n${c}.txt`), c };
     if (r < 0.61) return { k: 'mkdir', path: joinPath(this.targetDir(), `d${c}`) };
     if (r < 0.7) {
-      const path = this.random() < 0.75 || !dirs.length ? this.pick(files) : this.pick(dirs);
+      const path = this.random() < 0.75 || !dirs.length || !this.folderDeletes ? this.pick(files) : this.pick(dirs);
       return { k: 'delete', path };
     }
     const kind = r < 0.83 ? 'rename' : 'copy';

