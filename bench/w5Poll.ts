@@ -7,6 +7,7 @@ import { DATASET_MTIME } from './datasets';
 import { benchSettings, chownForServer, fresh, measure, openShare, removeDir, tempDir, variant, type BenchContext, type Sample, type Target, type Variant } from './harness';
 import { runRclone } from './w2Pin';
 import { POLL_PARALLEL } from '../src/cache/changePoller';
+import { inParallel } from '../src/core/parallel';
 import { nullLogger } from '../src/core/log';
 import { createNodeTransport } from '../src/platform/nodeTransport';
 import { WebdavRemote } from '../src/remote/webdavRemote';
@@ -107,17 +108,13 @@ async function listAlone(remote: WebdavRemote, depthInfinity: boolean): Promise<
     const all = await remote.listTree('/w5', 100_000);
     return { entriesListed: all === 'too-large' ? -1 : all.length };
   }
-  const queue = (await remote.list('/w5')).children.filter(c => c.type === 'directory').map(c => c.path);
+  const folders = (await remote.list('/w5')).children.filter(c => c.type === 'directory').map(c => c.path);
   let entries = 0;
   let lists = 0;
-  await Promise.all(
-    Array.from({ length: POLL_PARALLEL }, async () => {
-      for (let f = queue.shift(); f; f = queue.shift()) {
-        const { children } = await remote.list(f); // (not `entries += await …`: that reads `entries` before the wait)
-        entries += children.length;
-        lists++;
-      }
-    }),
-  );
+  await inParallel(folders, POLL_PARALLEL, async f => {
+    const { children } = await remote.list(f);
+    entries += children.length;
+    lists++;
+  });
   return { entriesListed: entries, lists };
 }

@@ -12,6 +12,7 @@
 // from the journal only after it is proven. Sending it again is safe: its preconditions then fail, and the
 // server's state (identical content, the target in place) shows it had landed.
 import { isLocal } from '../cache/cacheEntry';
+import { walkPool } from '../cache/walkPool';
 import type { CachedTree } from '../cache/cachedTree';
 import type { CachingRemote } from '../cache/cachingRemote';
 import type { LocalChanges } from '../cache/localChanges';
@@ -455,7 +456,7 @@ export class Replayer {
       }
       if ((op.kind === 'move' || op.kind === 'copy') && op.type === 'directory' && this.deletedLater(op.to)) {
         // a folder delete to come meets what this one moved or copied: the versions the server gave them
-        for (const f of await filesBelow(this.server, op.to)) produced.set(f.path, { etag: f.etag, mtime: f.mtime, size: f.size });
+        for (const f of await filesBelow(this.server, op.to, this.parallel())) produced.set(f.path, { etag: f.etag, mtime: f.mtime, size: f.size });
       }
       const moved = op.kind === 'move' || op.kind === 'copy' ? this.tree.subtree(op.to).map(e => e.path) : [];
       commits.push(() => {
@@ -468,17 +469,15 @@ export class Replayer {
   }
 }
 
-/** The files at and below `root` on the server (a walk, up to PROOF_TREE_ENTRIES of them; gone: none). */
-async function filesBelow(server: RemoteFs, root: string): Promise<RemoteEntry[]> {
+/** The files at and below `root` on the server (walked `parallel` folders at a time, up to PROOF_TREE_ENTRIES files; gone: none). */
+async function filesBelow(server: RemoteFs, root: string, parallel: number): Promise<RemoteEntry[]> {
   const files: RemoteEntry[] = [];
-  const queue = [root];
-  for (let folder = queue.shift(); folder !== undefined && files.length < PROOF_TREE_ENTRIES; folder = queue.shift()) {
+  await walkPool([root], parallel, async folder => {
     const listing = await server.list(folder).catch(err => (isShareError(err, 'NotFound') ? undefined : Promise.reject(err)));
-    for (const c of listing?.children ?? []) {
-      if (c.type === 'directory') queue.push(c.path);
-      else files.push(c);
-    }
-  }
+    const children = listing?.children ?? [];
+    files.push(...children.filter(c => c.type !== 'directory'));
+    return children.filter(c => c.type === 'directory').map(c => c.path);
+  }, () => files.length >= PROOF_TREE_ENTRIES);
   return files;
 }
 
